@@ -1,0 +1,202 @@
+/** One Durable Object per MCP session: protocol state, SSE event log, principal binding, idle expiry. */
+import { DurableObject } from 'cloudflare:workers';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { loadConfig, type Config } from '../src/config.ts';
+import { dataPort } from '../src/db/index.ts';
+import type { Env } from '../src/env.ts';
+import { gateError } from '../src/errors.ts';
+import { PrincipalSchema } from '../src/mcp/principal.ts';
+import { createMcpServer } from '../src/mcp/server.ts';
+import { InitializeParamsSchema, migrate, parseLevel, readMeta, SqlEventStore, writeMeta, type SessionMeta } from './session-store.ts';
+
+/** What the router tells the session about a request, besides the request itself. */
+export const SessionCallSchema = z.object({
+  sessionId: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+  principal: PrincipalSchema,
+  /** The parsed JSON-RPC message of a POST (the router has read and checked the body). */
+  message: z.unknown().optional(),
+});
+
+/** A parsed session call. */
+export type SessionCall = z.infer<typeof SessionCallSchema>;
+
+interface Live {
+  server: McpServer;
+  transport: WebStandardStreamableHTTPServerTransport;
+}
+
+const SSE_RETRY_MS = 1000;
+
+/** The session. Its name is the session id; all protocol state is in storage, so it survives eviction. */
+export class McpSession extends DurableObject<Env> {
+  readonly #config: Config;
+  readonly #events: SqlEventStore;
+  #live: Live | undefined;
+  #meta: SessionMeta | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#config = loadConfig(env);
+    this.#events = new SqlEventStore(ctx.storage.sql, this.#config.SESSION_EVENT_LOG_MAX, Date.now);
+    void ctx.blockConcurrencyWhile(async () => {
+      migrate(ctx.storage.sql);
+      this.#meta = readMeta(ctx.storage.sql);
+    });
+  }
+
+  /** Serves one HTTP request of this session (POST, GET or DELETE on /mcp). */
+  async handle(request: Request, rawCall: SessionCall): Promise<Response> {
+    const call = SessionCallSchema.parse(rawCall);
+    const message = call.message;
+    if (isInitialize(message)) return this.#initialize(request, call, message);
+
+    const meta = this.#meta;
+    // Unknown, ended, or another principal's session: all look the same from outside.
+    if (!meta || meta.endedAt !== null || meta.sessionId !== call.sessionId || meta.principal.id !== call.principal.id) {
+      return gateError('session_not_found');
+    }
+    const now = Date.now();
+    if (now - meta.lastSeenAt > 1000) {
+      meta.lastSeenAt = now;
+      this.ctx.storage.sql.exec('UPDATE session SET last_seen_at = ? WHERE id = 1', now);
+    }
+    const level = methodOf(message) === 'logging/setLevel' ? parseLevel(paramsOf(message)?.level) : null;
+    if (level) {
+      meta.logLevel = level;
+      this.ctx.storage.sql.exec('UPDATE session SET log_level = ? WHERE id = 1', level);
+    }
+    const live = await this.#ensureLive(meta);
+    const response = await live.transport.handleRequest(request, message === undefined ? undefined : { parsedBody: message });
+    if (request.method === 'DELETE' && response.ok) await this.#end(now);
+    return response;
+  }
+
+  /** Trims the event log and ends the session once it has been idle too long. */
+  override async alarm(): Promise<void> {
+    this.#events.trim();
+    const meta = this.#meta;
+    if (!meta || meta.endedAt !== null) return;
+    const idleUntil = meta.lastSeenAt + this.#config.SESSION_IDLE_SECONDS * 1000;
+    if (Date.now() >= idleUntil) {
+      await this.#end(Date.now());
+    } else {
+      await this.ctx.storage.setAlarm(idleUntil);
+    }
+  }
+
+  /** Test and diagnostics view of the stored state. */
+  inspect(): { meta: SessionMeta | null; events: number; live: boolean } {
+    return { meta: this.#meta, events: this.#events.count(), live: this.#live !== undefined };
+  }
+
+  async #initialize(request: Request, call: SessionCall, message: InitializeMessage): Promise<Response> {
+    if (this.#meta) return gateError('already_initialized');
+    const params = InitializeParamsSchema.safeParse(message.params);
+    if (!params.success) return gateError('invalid_request', 'initialize params are malformed');
+    const now = Date.now();
+    const meta: SessionMeta = {
+      sessionId: call.sessionId,
+      principal: call.principal,
+      protocolVersion: SUPPORTED_PROTOCOL_VERSIONS.includes(params.data.protocolVersion) ? params.data.protocolVersion : LATEST_PROTOCOL_VERSION,
+      initialize: params.data,
+      logLevel: 'info',
+      createdAt: now,
+      lastSeenAt: now,
+      endedAt: null,
+    };
+    const live = await this.#connect(meta);
+    const response = await live.transport.handleRequest(request, { parsedBody: message });
+    if (!response.ok) {
+      await live.transport.close();
+      return response;
+    }
+    writeMeta(this.ctx.storage.sql, meta);
+    this.#meta = meta;
+    this.#live = live;
+    await this.ctx.storage.setAlarm(now + this.#config.SESSION_IDLE_SECONDS * 1000);
+    return response;
+  }
+
+  /** The live server for this session, rebuilt from storage after an eviction or restart. */
+  async #ensureLive(meta: SessionMeta): Promise<Live> {
+    if (this.#live) return this.#live;
+    const live = await this.#connect(meta);
+    // Replay the stored handshake through the public transport API so the SDK's server and
+    // transport reach the same state they had before eviction. Nothing is recorded meanwhile.
+    this.#events.muted = true;
+    try {
+      await drain(await live.transport.handleRequest(syntheticPost(meta.sessionId, null), {
+        parsedBody: { jsonrpc: '2.0', id: '_rehydrate', method: 'initialize', params: meta.initialize },
+      }));
+      await drain(await live.transport.handleRequest(syntheticPost(meta.sessionId, meta.protocolVersion), {
+        parsedBody: { jsonrpc: '2.0', method: 'notifications/initialized' },
+      }));
+    } finally {
+      this.#events.muted = false;
+    }
+    this.#live = live;
+    return live;
+  }
+
+  async #connect(meta: SessionMeta): Promise<Live> {
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => meta.sessionId,
+      eventStore: this.#events,
+      retryInterval: SSE_RETRY_MS,
+    });
+    const server = createMcpServer({
+      config: this.#config,
+      db: () => dataPort(this.env, this.#config),
+      principal: meta.principal,
+      logLevel: () => this.#meta?.logLevel ?? 'info',
+    });
+    await server.connect(transport);
+    return { server, transport };
+  }
+
+  /** Ends the session for good: a tombstone stays so the id keeps answering 404. */
+  async #end(now: number): Promise<void> {
+    const live = this.#live;
+    this.#live = undefined;
+    if (live) await live.server.close();
+    this.ctx.storage.sql.exec('UPDATE session SET ended_at = ? WHERE id = 1', now);
+    this.ctx.storage.sql.exec('DELETE FROM events');
+    if (this.#meta) this.#meta.endedAt = now;
+    await this.ctx.storage.deleteAlarm();
+  }
+}
+
+type InitializeMessage = { method: 'initialize'; params?: unknown };
+
+function isInitialize(message: unknown): message is InitializeMessage {
+  return methodOf(message) === 'initialize';
+}
+
+function methodOf(message: unknown): string | undefined {
+  if (typeof message !== 'object' || message === null || !('method' in message)) return undefined;
+  return typeof message.method === 'string' ? message.method : undefined;
+}
+
+function paramsOf(message: unknown): Record<string, unknown> | undefined {
+  if (typeof message !== 'object' || message === null || !('params' in message)) return undefined;
+  const params = message.params;
+  return typeof params === 'object' && params !== null ? (params as Record<string, unknown>) : undefined;
+}
+
+function syntheticPost(sessionId: string, protocolVersion: string | null): Request {
+  const headers = new Headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' });
+  if (protocolVersion) {
+    headers.set('mcp-session-id', sessionId);
+    headers.set('mcp-protocol-version', protocolVersion);
+  }
+  return new Request('http://session.internal/mcp', { method: 'POST', headers });
+}
+
+/** Reads a replayed response to its end: the SDK has then applied the message to its state. */
+async function drain(response: Response): Promise<void> {
+  if (!response.ok) throw new Error(`replaying the stored handshake failed with ${response.status}`);
+  await response.text();
+}

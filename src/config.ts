@@ -1,0 +1,57 @@
+/** Environment to typed, validated configuration; fails fast with a message naming the bad variable. */
+import { z } from 'zod';
+
+const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
+const list = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0));
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const ConfigSchema = z.object({
+  ALLOWED_ORIGINS: list.default([]),
+  ALLOWED_HOSTS: list.default([]),
+  ALLOW_LOCALHOST: flag.default(false),
+  SESSION_IDLE_SECONDS: int(10, 7 * 24 * 3600).default(3600),
+  SESSION_EVENT_LOG_MAX: int(10, 100_000).default(1000),
+  ENABLE_CONFORMANCE_PACK: flag.default(false),
+  ENABLE_BENCH_FLOOR: flag.default(false),
+  SQL_ROW_LIMIT: int(1, 10_000).default(200),
+  SQL_TIMEOUT_MS: int(100, 60_000).default(5000),
+  DB_CONNECT_TIMEOUT_MS: int(100, 60_000).default(5000),
+});
+
+/** The server's validated settings. */
+export type Config = z.output<typeof ConfigSchema>;
+
+/** Raised when the environment holds a setting that does not parse. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const cache = new WeakMap<object, Config>();
+
+/** Parses the Worker's `env` once per env object; throws ConfigError naming each bad variable. */
+export function loadConfig(env: object): Config {
+  const hit = cache.get(env);
+  if (hit) return hit;
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(ConfigSchema.shape)) {
+    const value: unknown = Reflect.get(env, key);
+    // An empty string in wrangler.toml [vars] means "not set".
+    if (typeof value === 'string' && value !== '') raw[key] = value;
+  }
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const detail = parsed.error.issues
+      .map((i) => `${i.path.join('.')}: ${i.message}`)
+      .join('; ');
+    throw new ConfigError(`invalid configuration: ${detail}`);
+  }
+  cache.set(env, parsed.data);
+  return parsed.data;
+}

@@ -1,0 +1,114 @@
+/** Declarative tool definitions: a tool is written once (name, description, schema, scope, SQL or handler). */
+import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import type { z } from 'zod';
+import type { Config } from '../config.ts';
+import type { DataPort, QueryResult, SqlValue } from '../db/port.ts';
+import type { Principal } from './principal.ts';
+
+/** Per-tool permission names; OAuth scopes and API-key scopes use the same strings. */
+export type Scope = 'support:read' | 'sql:read';
+
+/** What a tool's handler may use. */
+export interface ToolContext {
+  db: DataPort;
+  config: Config;
+  principal: Principal;
+  /** Aborted when the client cancels the request (notifications/cancelled). */
+  signal: AbortSignal;
+  /** Sends notifications/progress when the client asked for it (a progressToken); a no-op otherwise. */
+  progress(progress: number, total: number, message: string): Promise<void>;
+  /** Sends notifications/message at or above the session's logging level. */
+  log(level: 'debug' | 'info' | 'warning' | 'error', data: unknown): Promise<void>;
+}
+
+/** A tool whose body is one parameterised SELECT; rows come back as JSON. */
+export interface SqlTool<I extends z.ZodObject> {
+  name: string;
+  title: string;
+  description: string;
+  input: I;
+  scope: Scope;
+  /** SQL with `?` placeholders; give both dialects when they differ. */
+  sql: string | { mysql: string; sqlite: string };
+  params(args: z.output<I>): SqlValue[];
+  /** With `one`, the first row is the result and no row is a `not_found` error with this message. */
+  one?: string;
+  maxRows?: number;
+}
+
+/** A tool with a handler of its own. */
+export interface HandlerTool<I extends z.ZodObject> {
+  name: string;
+  title: string;
+  description: string;
+  input: I;
+  scope: Scope;
+  annotations?: ToolAnnotations;
+  handle(args: z.output<I>, ctx: ToolContext): Promise<CallToolResult>;
+}
+
+/** A tool with its input type erased, ready to register. */
+export interface CatalogTool {
+  name: string;
+  title: string;
+  description: string;
+  input: z.ZodObject;
+  scope: Scope;
+  annotations: ToolAnnotations;
+  call(args: unknown, ctx: ToolContext): Promise<CallToolResult>;
+}
+
+/** Turns a SQL tool into a catalog entry. */
+export function sqlTool<I extends z.ZodObject>(def: SqlTool<I>): CatalogTool {
+  return {
+    name: def.name,
+    title: def.title,
+    description: def.description,
+    input: def.input,
+    scope: def.scope,
+    annotations: { title: def.title, readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    async call(args, ctx) {
+      const parsed = def.input.parse(args) as z.output<I>;
+      const sql = typeof def.sql === 'string' ? def.sql : def.sql[ctx.db.dialect];
+      const result = await ctx.db.select(sql, def.params(parsed), {
+        maxRows: Math.min(def.maxRows ?? ctx.config.SQL_ROW_LIMIT, ctx.config.SQL_ROW_LIMIT),
+        timeoutMs: ctx.config.SQL_TIMEOUT_MS,
+      });
+      if (def.one !== undefined) {
+        const row = result.rows[0];
+        if (!row) return notFound(def.one);
+        return json(row);
+      }
+      return rowsResult(result);
+    },
+  };
+}
+
+/** Turns a handler tool into a catalog entry. */
+export function handlerTool<I extends z.ZodObject>(def: HandlerTool<I>): CatalogTool {
+  return {
+    name: def.name,
+    title: def.title,
+    description: def.description,
+    input: def.input,
+    scope: def.scope,
+    annotations: { title: def.title, readOnlyHint: true, destructiveHint: false, openWorldHint: false, ...def.annotations },
+    async call(args, ctx) {
+      return def.handle(def.input.parse(args) as z.output<I>, ctx);
+    },
+  };
+}
+
+/** A JSON value as both text content and structured content. */
+export function json(value: Record<string, unknown>): CallToolResult {
+  return { content: [{ type: 'text', text: JSON.stringify(value, null, 2) }], structuredContent: value };
+}
+
+/** Rows as a tool result, saying when the row limit cut them short. */
+export function rowsResult(result: QueryResult): CallToolResult {
+  return json({ columns: result.columns, rows: result.rows, rowCount: result.rows.length, truncated: result.truncated });
+}
+
+function notFound(message: string): CallToolResult {
+  return { isError: true, content: [{ type: 'text', text: `not_found: ${message}` }] };
+}
