@@ -22,13 +22,21 @@ Options:
 Exit codes: 0 ok, 1 database error, 2 usage error.
 `;
 
-/** Prints a usage error and exits with code 2. */
-function usageError(message) {
-  process.stderr.write(`db:seed: ${message}\n\n${USAGE}`);
+/**
+ * Prints a usage error (with the full usage text if asked) and exits with code 2.
+ * @param {string} message
+ * @param {boolean} [full]
+ * @returns {never}
+ */
+function usageError(message, full = false) {
+  process.stderr.write(`db:seed: ${message}\n${full ? `\n${USAGE}` : 'Run with --help for usage.\n'}`);
   process.exit(2);
 }
 
-/** The admin URL's password, for redaction ('' if the URL does not parse). */
+/**
+ * The admin URL's password, for redaction ('' if the URL does not parse).
+ * @param {string} url
+ */
 function adminPassword(url) {
   try {
     return decodeURIComponent(new URL(url).password);
@@ -62,7 +70,7 @@ async function main() {
     return;
   }
   const adminUrl = values['admin-url'] || process.env.MYSQL_ADMIN_URL;
-  if (!adminUrl) return usageError('no admin connection string: pass --admin-url mysql://user:pass@host:port/db or set MYSQL_ADMIN_URL');
+  if (!adminUrl) return usageError('no admin connection string: pass --admin-url mysql://user:pass@host:port/db or set MYSQL_ADMIN_URL', true);
   const readerPassword = values['reader-password'] || process.env.MYSQL_READER_PASSWORD || undefined;
 
   try {
@@ -82,7 +90,7 @@ async function main() {
     if (error instanceof UsageError) return usageError(error.message);
     const e = /** @type {any} */ (error);
     const code = [e?.code, e?.errno].filter((part) => part !== undefined && part !== null).join(' / ');
-    let message = e?.message || (Array.isArray(e?.errors) ? e.errors.map((inner) => inner.message).join('; ') : String(error));
+    let message = e?.message || (Array.isArray(e?.errors) ? e.errors.map((/** @type {Error} */ inner) => inner.message).join('; ') : String(error));
     // A server message may quote SQL text; never echo a password.
     for (const secret of [readerPassword, adminPassword(adminUrl)]) {
       if (secret) message = message.split(secret).join('***');

@@ -93,9 +93,17 @@ export async function seedMysql({ adminUrl, database, readerUser = 'mcp_reader',
     dateStrings: true,
   };
 
-  // 1. The database, created without selecting one (it may not exist yet).
+  // 1. Fail fast if the reader cannot be created, then the database, created without selecting one (it may not exist yet).
   const bootstrap = await mysql.createConnection(base);
+  let exists;
   try {
+    exists = await accountExists(bootstrap, readerUser, readerHost);
+    if (!exists && !readerPassword) {
+      throw new UsageError(
+        `user '${readerUser}'@'${readerHost}' does not exist yet, so a password is required to create it: ` +
+          'pass --reader-password or set MYSQL_READER_PASSWORD',
+      );
+    }
     const [result] = await bootstrap.query('CREATE DATABASE IF NOT EXISTS ?? CHARACTER SET utf8mb4', [dbName]);
     log(`database ${dbName}: ${/** @type {any} */ (result).warningStatus ? 'already exists' : 'created'}`);
   } finally {
@@ -132,13 +140,6 @@ export async function seedMysql({ adminUrl, database, readerUser = 'mcp_reader',
     }
 
     // 4. The read-only user: SELECT on this database only.
-    const exists = await accountExists(conn, readerUser, readerHost);
-    if (!exists && !readerPassword) {
-      throw new UsageError(
-        `user '${readerUser}'@'${readerHost}' does not exist and no password was given: ` +
-          'pass --reader-password or set MYSQL_READER_PASSWORD to create it',
-      );
-    }
     await conn.query('CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', [readerUser, readerHost, readerPassword ?? '']);
     if (exists && readerPassword) {
       // Keep the printed connection string true when re-run with a (new) password.

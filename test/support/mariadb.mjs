@@ -64,7 +64,13 @@ function installExitHandlers() {
   process.on('exit', cleanupAllSync);
   if (!isMainThread) return; // signals are only delivered to the main thread
   for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP'])) {
-    const onSignal = () => {
+    const onSignal = async () => {
+      // Kill, then briefly wait so the children are reaped (no zombies), then remove the datadirs.
+      const states = [...live];
+      for (const state of states) {
+        if (state.child && !state.exited) state.child.kill('SIGKILL');
+      }
+      await Promise.all(states.map((state) => waitExit(state, KILL_TIMEOUT_MS)));
       cleanupAllSync();
       // If nobody else handles the signal, restore the default behaviour (terminate) by re-raising it.
       if (process.listenerCount(signal) === 1) {
