@@ -79,22 +79,31 @@ export class MysqlPort implements DataPort {
     });
     // A socket error after the query settled must not become an unhandled error event.
     conn.on('error', () => undefined);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
+    let connected = false;
+    conn.once('connect', () => {
+      connected = true;
+    });
+    const timers: Array<ReturnType<typeof setTimeout>> = [];
+    const stopped = new Promise<never>((_, reject) => {
+      const stop = (error: ToolError) => {
         conn.destroy();
-        reject(new ToolError('db_timeout', `the database did not answer within ${this.#connectTimeoutMs + limits.timeoutMs} ms`));
-      }, this.#connectTimeoutMs + limits.timeoutMs);
+        reject(error);
+      };
+      // Hyperdrive (or a proxy) may accept the socket while nothing answers behind it.
+      timers.push(setTimeout(() => {
+        if (!connected) stop(new ToolError('db_unavailable', `the database is unavailable (no connection within ${this.#connectTimeoutMs} ms)`));
+      }, this.#connectTimeoutMs));
+      timers.push(setTimeout(() => stop(new ToolError('db_timeout', 'the query ran past its time limit and was stopped')), this.#connectTimeoutMs + limits.timeoutMs));
     });
     try {
       return await Promise.race([
         (async () => work(conn, await this.#flavor(conn, limits)))(),
-        deadline,
+        stopped,
       ]);
     } catch (error) {
       throw toToolError(error);
     } finally {
-      clearTimeout(timer);
+      for (const timer of timers) clearTimeout(timer);
       conn.destroy();
     }
   }

@@ -1,12 +1,11 @@
-// Bindings the test configuration adds to the Worker's own (see vitest.config.ts).
-import type { Env } from '../../src/env.ts';
+// Bindings the tests see: the Worker's own plus those vitest.config.ts adds.
+import type { Env as WorkerEnv } from '../../src/env.ts';
 
 declare global {
   namespace Cloudflare {
-    interface Env extends import('../../src/env.ts').Env {
+    interface Env extends WorkerEnv {
       TEST_HYPERDRIVE?: Hyperdrive;
       TEST_HYPERDRIVE_DOWN?: Hyperdrive;
     }
   }
 }
-export type { Env };

@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+// `npm test`: starts a private MariaDB (installing it from Debian if missing and allowed), seeds it, runs every test, stops it.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { findBinary, seedDemo, startMariaDb } from '../test/support/mariadb.mjs';
+
+const args = process.argv.slice(2);
+
+function say(line) {
+  process.stdout.write(`[test] ${line}\n`);
+}
+
+function haveMariaDb() {
+  try {
+    findBinary(['mariadbd', 'mysqld']);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Installs mariadb-server with apt-get when running as root on Debian; otherwise explains what to do. */
+function ensureMariaDb() {
+  if (haveMariaDb()) return;
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  let apt = false;
+  try {
+    execFileSync('apt-get', ['--version'], { stdio: 'ignore' });
+    apt = true;
+  } catch {
+    apt = false;
+  }
+  if (!root || !apt) {
+    process.stderr.write('MariaDB is needed for the tests and is not installed.\nInstall it (Debian/Ubuntu: sudo apt-get install -y mariadb-server) and run npm test again.\n');
+    process.exit(2);
+  }
+  say('MariaDB not found: installing mariadb-server with apt-get (about a minute)');
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+  execFileSync('apt-get', ['install', '-y', '-qq', 'mariadb-server'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}
+
+function runVitest(env, reportFile) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`, ...args], {
+      stdio: 'inherit',
+      env,
+    });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+ensureMariaDb();
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'own-mcp-test-'));
+say('starting a private MariaDB');
+const db = await startMariaDb({ baseDir: scratch });
+let code = 1;
+try {
+  const { readerUrl } = await seedDemo({ adminUrl: db.adminUrl, log: () => undefined });
+  say(`MariaDB ready on 127.0.0.1:${db.port}, demo data seeded`);
+  const reportFile = path.join(scratch, 'vitest.json');
+  code = await runVitest({ ...process.env, TEST_MYSQL_URL: readerUrl, TEST_MYSQL_ADMIN_URL: db.adminUrl }, reportFile);
+  let passed = 0;
+  let failed = 0;
+  try {
+    const report = JSON.parse(readFileSync(reportFile, 'utf8'));
+    passed = report.numPassedTests;
+    failed = report.numFailedTests;
+  } catch {
+    failed = Math.max(failed, 1);
+    code = code || 1;
+  }
+  if (passed + failed === 0) code = code || 1;
+  await db.stop();
+  rmSync(scratch, { recursive: true, force: true });
+  process.stdout.write(`${passed} passed, ${failed} failed\n`);
+} catch (error) {
+  process.stderr.write(`test set-up failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  await db.stop().catch(() => undefined);
+  rmSync(scratch, { recursive: true, force: true });
+  process.stdout.write('0 passed, 1 failed\n');
+  code = 1;
+}
+process.exit(code);
