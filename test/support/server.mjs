@@ -1,0 +1,113 @@
+// Starts the real server (`wrangler dev`) on a free loopback port for end-to-end tests and benchmarks; restartable.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const WRANGLER = path.join(ROOT, 'node_modules/wrangler/bin/wrangler.js');
+const READY_TIMEOUT_MS = 60_000;
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = /** @type {net.AddressInfo} */ (server.address());
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts `wrangler dev` with its own state folder. `mysqlUrl` switches to the `mysql`
+ * environment with that Hyperdrive connection string; `vars` are passed as --var.
+ * @param {{ mysqlUrl?: string, vars?: Record<string, string>, port?: number }} [options]
+ */
+export async function startServer(options = {}) {
+  const port = options.port ?? (await freePort());
+  const inspectorPort = await freePort();
+  const state = mkdtempSync(path.join(os.tmpdir(), 'own-mcp-state-'));
+  const handle = {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    mcpUrl: `http://127.0.0.1:${port}/mcp`,
+    state,
+    /** @type {import('node:child_process').ChildProcess | null} */
+    child: null,
+    output: '',
+    async start() {
+      const args = [WRANGLER, 'dev', '--port', String(port), '--ip', '127.0.0.1', '--inspector-port', String(inspectorPort), '--persist-to', state, '--log-level', 'warn', '--show-interactive-dev-session=false'];
+      if (options.mysqlUrl) args.push('--env', 'mysql');
+      for (const [key, value] of Object.entries(options.vars ?? {})) args.push('--var', `${key}:${value}`);
+      const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' };
+      if (options.mysqlUrl) env.CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE = options.mysqlUrl;
+      const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      handle.child = child;
+      const keep = (chunk) => {
+        handle.output = (handle.output + chunk.toString()).slice(-20_000);
+      };
+      child.stdout.on('data', keep);
+      child.stderr.on('data', keep);
+      await waitReady(handle);
+    },
+    /** Stops the server process (its state folder stays, so a restart keeps every session). */
+    async stop() {
+      const child = handle.child;
+      handle.child = null;
+      if (!child || child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+      // Wait until the port is free again so a restart can bind it.
+      for (let i = 0; i < 100 && (await listening(port)); i++) await sleep(100);
+    },
+    async restart() {
+      await handle.stop();
+      await handle.start();
+    },
+    /** Stops the server and removes its state folder. */
+    async close() {
+      await handle.stop();
+      rmSync(state, { recursive: true, force: true });
+    },
+  };
+  await handle.start();
+  return handle;
+}
+
+async function waitReady(handle) {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (!handle.child || handle.child.exitCode !== null) throw new Error(`wrangler dev exited:\n${handle.output}`);
+    try {
+      const response = await fetch(`${handle.url}/health`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(200);
+  }
+  await handle.stop();
+  throw new Error(`wrangler dev was not ready within ${READY_TIMEOUT_MS} ms:\n${handle.output}`);
+}
+
+function listening(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
