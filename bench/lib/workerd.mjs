@@ -1,0 +1,103 @@
+// Runs the Worker directly on workerd through Miniflare's API: bundle with `wrangler deploy --dry-run`, then `new Miniflare(...)`.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const BUILD_TIMEOUT_MS = 90_000;
+
+/**
+ * Bundles the Worker as wrangler would deploy it into a fresh temp folder; returns its entry script and a remover.
+ * @param {string} root project root (holds wrangler.toml)
+ */
+export async function buildWorker(root) {
+  const outdir = mkdtempSync(path.join(os.tmpdir(), 'own-mcp-bench-build-'));
+  const wrangler = path.join(root, 'node_modules/wrangler/bin/wrangler.js');
+  const args = [wrangler, 'deploy', '--dry-run', '--outdir', outdir, '--env', ''];
+  const output = await new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.on('data', (c) => (text += c));
+    child.stderr.on('data', (c) => (text += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), BUILD_TIMEOUT_MS);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(text);
+      else reject(new Error(`wrangler deploy --dry-run failed (code ${code}, signal ${signal}):\n${text.slice(-3000)}`));
+    });
+  });
+  const scriptPath = path.join(outdir, 'index.js');
+  if (!existsSync(scriptPath)) {
+    rmSync(outdir, { recursive: true, force: true });
+    throw new Error(`wrangler deploy --dry-run wrote no index.js in its outdir:\n${String(output).slice(-2000)}`);
+  }
+  return { scriptPath, outdir, remove: () => rmSync(outdir, { recursive: true, force: true }) };
+}
+
+/**
+ * Loads wrangler's own Miniflare (the one `wrangler dev` uses) and wrangler's config reader.
+ * @param {string} root project root
+ */
+export async function loadTooling(root) {
+  const fromWrangler = createRequire(path.join(root, 'node_modules/wrangler/package.json'));
+  const miniflarePath = fromWrangler.resolve('miniflare');
+  const miniflare = await import(pathToFileURL(miniflarePath).href);
+  const wrangler = await import(pathToFileURL(fromWrangler.resolve('wrangler')).href);
+  const version = fromWrangler('miniflare/package.json').version;
+  return { miniflare, readConfig: wrangler.unstable_readConfig, miniflareVersion: version };
+}
+
+/**
+ * Starts the bundled Worker on workerd via Miniflare on 127.0.0.1 (a free port), with the bindings wrangler.toml
+ * declares for `env` plus `vars`; `mysqlUrl` adds the Hyperdrive binding. Returns its URL and a disposer.
+ * @param {object} options
+ * @param {string} options.root project root
+ * @param {string} options.scriptPath bundled entry (from buildWorker)
+ * @param {Awaited<ReturnType<typeof loadTooling>>} options.tooling
+ * @param {Record<string, string>} options.vars extra vars (override wrangler.toml)
+ * @param {string} [options.mysqlUrl] the read-only mysql:// URL: uses the `mysql` environment and binds HYPERDRIVE to it
+ * @param {(line: string) => void} [options.onLog] receives workerd's warnings and errors
+ */
+export async function startWorkerd({ root, scriptPath, tooling, vars, mysqlUrl, onLog }) {
+  const env = mysqlUrl ? 'mysql' : undefined;
+  const config = tooling.readConfig({ config: path.join(root, 'wrangler.toml'), env });
+  const sqliteClasses = new Set((config.migrations ?? []).flatMap((m) => m.new_sqlite_classes ?? []));
+  const durableObjects = Object.fromEntries(
+    (config.durable_objects?.bindings ?? []).map((b) => [b.name, { className: b.class_name, useSQLite: sqliteClasses.has(b.class_name) }]),
+  );
+  const hyperdrives = mysqlUrl ? Object.fromEntries((config.hyperdrive ?? []).map((h) => [h.binding, mysqlUrl])) : undefined;
+  if (mysqlUrl && !hyperdrives?.HYPERDRIVE) throw new Error('wrangler.toml [env.mysql] declares no HYPERDRIVE binding');
+  const { Miniflare, convertV4MiniflareOptions } = tooling.miniflare;
+  // Miniflare 5 takes the v5 shape; the v4 flat options are converted by its own adapter.
+  const v4 = {
+    host: '127.0.0.1',
+    port: 0,
+    modules: true,
+    scriptPath,
+    modulesRoot: path.dirname(scriptPath), // module names must not climb out of the root ("..")
+    compatibilityDate: config.compatibility_date,
+    compatibilityFlags: config.compatibility_flags,
+    durableObjects,
+    bindings: { ...config.vars, ...vars },
+    ...(hyperdrives ? { hyperdrives } : {}),
+    handleStructuredLogs: onLog ? (/** @type {{ level: string, message: string }} */ log) => {
+      if (log.level === 'error' || log.level === 'warn') onLog(`[${log.level}] ${log.message}`);
+    } : undefined,
+  };
+  const mf = new Miniflare(typeof convertV4MiniflareOptions === 'function' ? convertV4MiniflareOptions(v4) : v4);
+  let url;
+  try {
+    url = await mf.ready;
+  } catch (error) {
+    await mf.dispose().catch(() => {});
+    throw error;
+  }
+  if (url.hostname !== '127.0.0.1') {
+    await mf.dispose();
+    throw new Error(`Miniflare listens on ${url.host}, not 127.0.0.1`);
+  }
+  return { url: url.origin, dispose: () => mf.dispose() };
+}
