@@ -1,9 +1,15 @@
 // Two test projects: "workers" runs inside workerd (the real runtime); "e2e" runs in Node against a real server.
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
+// @ts-expect-error -- plain ES module without type declarations
+import { generateSigningKey } from './bin/lib/keys.mjs';
 
 // Set by bin/test.mjs after it starts a private MariaDB; MySQL tests are refused (not skipped) without it.
 const mysqlUrl = process.env.TEST_MYSQL_URL;
+// Set by bin/test.mjs after it starts the local OpenID provider (the upstream IdP).
+const idp = process.env.TEST_IDP_ISSUER;
+// A fresh signing key per run, like a deployment's OAUTH_SIGNING_KEY secret.
+const signingKey: string = await generateSigningKey();
 
 export default defineConfig({
   test: {
@@ -13,7 +19,14 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
-              bindings: { SESSION_IDLE_SECONDS: '60', SESSION_EVENT_LOG_MAX: '20', SQL_TIMEOUT_MS: '1500', SQL_ROW_LIMIT: '50' },
+              bindings: {
+                SESSION_IDLE_SECONDS: '60',
+                SESSION_EVENT_LOG_MAX: '20',
+                SQL_TIMEOUT_MS: '1500',
+                SQL_ROW_LIMIT: '50',
+                OAUTH_SIGNING_KEY: signingKey,
+                ...(idp ? { UPSTREAM_ISSUER: idp, UPSTREAM_CLIENT_ID: 'own-mcp-test', UPSTREAM_CLIENT_SECRET: process.env.TEST_IDP_CLIENT_SECRET ?? '' } : {}),
+              },
               hyperdrives: mysqlUrl
                 ? { TEST_HYPERDRIVE: mysqlUrl, TEST_HYPERDRIVE_DOWN: 'mysql://mcp_reader:x@127.0.0.1:9/support' }
                 : {},

@@ -4,6 +4,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { startIdp } from '../test/support/idp.mjs';
 import { findBinary, seedDemo, startMariaDb } from '../test/support/mariadb.mjs';
 
 const args = process.argv.slice(2);
@@ -56,11 +58,16 @@ const scratch = mkdtempSync(path.join(os.tmpdir(), 'own-mcp-test-'));
 say('starting a private MariaDB');
 const db = await startMariaDb({ baseDir: scratch });
 let code = 1;
+let idp;
 try {
   const { readerUrl } = await seedDemo({ adminUrl: db.adminUrl, log: () => undefined });
   say(`MariaDB ready on 127.0.0.1:${db.port}, demo data seeded`);
+  // The upstream OpenID provider for the Workers-runtime tests (whose requests use http://localhost:8787).
+  const idpSecret = randomBytes(24).toString('base64url');
+  idp = await startIdp({ clients: [{ client_id: 'own-mcp-test', client_secret: idpSecret, redirect_uris: ['http://localhost:8787/oauth/callback'] }] });
+  say(`local OpenID provider on ${idp.issuer}`);
   const reportFile = path.join(scratch, 'vitest.json');
-  code = await runVitest({ ...process.env, TEST_MYSQL_URL: readerUrl, TEST_MYSQL_ADMIN_URL: db.adminUrl }, reportFile);
+  code = await runVitest({ ...process.env, TEST_MYSQL_URL: readerUrl, TEST_MYSQL_ADMIN_URL: db.adminUrl, TEST_IDP_ISSUER: idp.issuer, TEST_IDP_CLIENT_SECRET: idpSecret }, reportFile);
   let passed = 0;
   let failed = 0;
   try {
@@ -72,11 +79,13 @@ try {
     code = code || 1;
   }
   if (passed + failed === 0) code = code || 1;
+  await idp.stop();
   await db.stop();
   rmSync(scratch, { recursive: true, force: true });
   process.stdout.write(`${passed} passed, ${failed} failed\n`);
 } catch (error) {
   process.stderr.write(`test set-up failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  await idp?.stop().catch(() => undefined);
   await db.stop().catch(() => undefined);
   rmSync(scratch, { recursive: true, force: true });
   process.stdout.write('0 passed, 1 failed\n');

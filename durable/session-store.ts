@@ -24,6 +24,11 @@ const SCHEMA = [
     at INTEGER NOT NULL
   )`,
   'CREATE INDEX IF NOT EXISTS events_stream ON events (stream_id, seq)',
+  `CREATE TABLE IF NOT EXISTS grants (
+    grant_id TEXT PRIMARY KEY,
+    active INTEGER NOT NULL,
+    checked_at INTEGER NOT NULL
+  )`,
 ];
 
 /** The initialize request's params as stored (replayed to rebuild the server after eviction). */
@@ -83,6 +88,22 @@ export function writeMeta(sql: SqlStorage, meta: SessionMeta): void {
     meta.logLevel,
     meta.createdAt,
     meta.lastSeenAt,
+  );
+}
+
+/** The grant's status as this session knows it: true active, false revoked, null never seen. */
+export function grantStatus(sql: SqlStorage, grantId: string): boolean | null {
+  const row = sql.exec<{ active: number }>('SELECT active FROM grants WHERE grant_id = ?', grantId).toArray()[0];
+  return row ? row.active === 1 : null;
+}
+
+/** Records what the grant's Durable Object said (or that it revoked itself). */
+export function setGrantStatus(sql: SqlStorage, grantId: string, active: boolean, now: number): void {
+  sql.exec(
+    'INSERT INTO grants (grant_id, active, checked_at) VALUES (?, ?, ?) ON CONFLICT (grant_id) DO UPDATE SET active = excluded.active, checked_at = excluded.checked_at',
+    grantId,
+    active ? 1 : 0,
+    now,
   );
 }
 

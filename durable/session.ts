@@ -7,10 +7,10 @@ import { z } from 'zod';
 import { loadConfig, type Config } from '../src/config.ts';
 import { dataPort } from '../src/db/index.ts';
 import type { Env } from '../src/env.ts';
-import { gateError } from '../src/errors.ts';
+import { bearerError, gateError } from '../src/errors.ts';
 import { PrincipalSchema } from '../src/mcp/principal.ts';
 import { createMcpServer } from '../src/mcp/server.ts';
-import { InitializeParamsSchema, migrate, parseLevel, readMeta, SqlEventStore, writeMeta, type SessionMeta } from './session-store.ts';
+import { grantStatus, InitializeParamsSchema, migrate, parseLevel, readMeta, setGrantStatus, SqlEventStore, writeMeta, type SessionMeta } from './session-store.ts';
 
 /** What the router tells the session about a request, besides the request itself. */
 export const SessionCallSchema = z.object({
@@ -18,6 +18,8 @@ export const SessionCallSchema = z.object({
   principal: PrincipalSchema,
   /** The parsed JSON-RPC message of a POST (the router has read and checked the body). */
   message: z.unknown().optional(),
+  /** The RFC 9728 metadata URL, for a 401 when the grant turns out to be revoked. */
+  resourceMetadata: z.string(),
 });
 
 /** A parsed session call. */
@@ -51,13 +53,18 @@ export class McpSession extends DurableObject<Env> {
   async handle(request: Request, rawCall: SessionCall): Promise<Response> {
     const call = SessionCallSchema.parse(rawCall);
     const message = call.message;
-    if (isInitialize(message)) return this.#initialize(request, call, message);
+    const revoked = () => bearerError('invalid_token', { resourceMetadata: call.resourceMetadata, description: 'the grant has been revoked' });
+    if (isInitialize(message)) {
+      if (!(await this.#grantActive(call))) return revoked();
+      return this.#initialize(request, call, message);
+    }
 
     const meta = this.#meta;
     // Unknown, ended, or another principal's session: all look the same from outside.
     if (!meta || meta.endedAt !== null || meta.sessionId !== call.sessionId || meta.principal.id !== call.principal.id) {
       return gateError('session_not_found');
     }
+    if (!(await this.#grantActive(call))) return revoked();
     const now = Date.now();
     if (now - meta.lastSeenAt > 1000) {
       meta.lastSeenAt = now;
@@ -72,6 +79,23 @@ export class McpSession extends DurableObject<Env> {
     const response = await live.transport.handleRequest(request, message === undefined ? undefined : { parsedBody: message });
     if (request.method === 'DELETE' && response.ok) await this.#end(now);
     return response;
+  }
+
+  /** Called by a grant's Durable Object when it is revoked: its tokens stop working here at once. */
+  grantRevoked(grantId: string): void {
+    setGrantStatus(this.ctx.storage.sql, grantId, false, Date.now());
+  }
+
+  /** Asks the grant once whether it is active (and registers this session with it); remembers the answer. */
+  async #grantActive(call: SessionCall): Promise<boolean> {
+    const gid = call.principal.grantId;
+    const known = grantStatus(this.ctx.storage.sql, gid);
+    if (known !== null) return known;
+    const stub = this.env.AUTH_TXN.get(this.env.AUTH_TXN.idFromName(gid));
+    const active = await stub.attachSession(call.sessionId, Date.now());
+    // A revocation that raced the check above has already written `false`; keep it.
+    if (grantStatus(this.ctx.storage.sql, gid) === null) setGrantStatus(this.ctx.storage.sql, gid, active, Date.now());
+    return grantStatus(this.ctx.storage.sql, gid) === true;
   }
 
   /** Trims the event log and ends the session once it has been idle too long. */

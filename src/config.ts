@@ -23,6 +23,17 @@ const ConfigSchema = z.object({
   SQL_ROW_LIMIT: int(1, 10_000).default(200),
   SQL_TIMEOUT_MS: int(100, 60_000).default(5000),
   DB_CONNECT_TIMEOUT_MS: int(100, 60_000).default(5000),
+  /** The server's public origin (issuer); the request's origin when unset (development). */
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).transform((v) => v.replace(/\/+$/, '')).optional(),
+  /** The upstream OpenID provider (Google in production). */
+  UPSTREAM_ISSUER: z.url({ protocol: /^https?$/ }).default('https://accounts.google.com'),
+  UPSTREAM_CLIENT_ID: z.string().min(1).optional(),
+  UPSTREAM_SCOPE: z.string().default('openid email profile'),
+  ACCESS_TOKEN_TTL_SECONDS: int(30, 24 * 3600).default(600),
+  REFRESH_TOKEN_TTL_SECONDS: int(60, 365 * 24 * 3600).default(30 * 24 * 3600),
+  AUTH_CODE_TTL_SECONDS: int(10, 600).default(60),
+  AUTH_TRANSACTION_TTL_SECONDS: int(60, 3600).default(600),
+  REGISTRATIONS_PER_HOUR: int(1, 100_000).default(20),
 });
 
 /** The server's validated settings. */

@@ -1,11 +1,15 @@
 /** The bindings the Worker and its Durable Objects receive. */
 import type { McpSession } from '../durable/session.ts';
 import type { EmbeddedDatabase } from '../durable/embedded-db.ts';
+import type { AuthTransaction } from '../durable/auth-transaction.ts';
+import type { ClientRegistry } from '../durable/client-registry.ts';
 
 /** Worker environment: Durable Object namespaces, the optional Hyperdrive binding and [vars]. */
 export interface Env {
   MCP_SESSION: DurableObjectNamespace<McpSession>;
   EMBEDDED_DB: DurableObjectNamespace<EmbeddedDatabase>;
+  AUTH_TXN: DurableObjectNamespace<AuthTransaction>;
+  CLIENTS: DurableObjectNamespace<ClientRegistry>;
   /** Present when MySQL is configured; the embedded database is used otherwise. */
   HYPERDRIVE?: Hyperdrive;
   ALLOWED_ORIGINS?: string;
@@ -18,4 +22,19 @@ export interface Env {
   SQL_ROW_LIMIT?: string;
   SQL_TIMEOUT_MS?: string;
   DB_CONNECT_TIMEOUT_MS?: string;
+  PUBLIC_URL?: string;
+  UPSTREAM_ISSUER?: string;
+  UPSTREAM_CLIENT_ID?: string;
+  UPSTREAM_SCOPE?: string;
+  ACCESS_TOKEN_TTL_SECONDS?: string;
+  REFRESH_TOKEN_TTL_SECONDS?: string;
+  AUTH_CODE_TTL_SECONDS?: string;
+  AUTH_TRANSACTION_TTL_SECONDS?: string;
+  REGISTRATIONS_PER_HOUR?: string;
+  /** Secret: the upstream OpenID client's secret. */
+  UPSTREAM_CLIENT_SECRET?: string;
+  /** Secret: the private EC P-256 JWK that signs access tokens. */
+  OAUTH_SIGNING_KEY?: string;
+  /** Optional: public JWKs of previous signing keys still accepted (JSON array). */
+  OAUTH_PREVIOUS_PUBLIC_KEYS?: string;
 }

@@ -63,3 +63,63 @@ export class ToolError extends Error {
     this.code = code;
   }
 }
+
+/** RFC 6749 / 7009 / 7591 / 8707 error codes used by the authorization server's endpoints. */
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'unsupported_response_type'
+  | 'invalid_scope'
+  | 'invalid_target'
+  | 'access_denied'
+  | 'server_error'
+  | 'temporarily_unavailable'
+  | 'invalid_redirect_uri'
+  | 'invalid_client_metadata';
+
+const OAUTH_STATUS: Record<OAuthErrorCode, number> = {
+  invalid_request: 400,
+  invalid_client: 401,
+  invalid_grant: 400,
+  unauthorized_client: 400,
+  unsupported_grant_type: 400,
+  unsupported_response_type: 400,
+  invalid_scope: 400,
+  invalid_target: 400,
+  access_denied: 403,
+  server_error: 500,
+  temporarily_unavailable: 503,
+  invalid_redirect_uri: 400,
+  invalid_client_metadata: 400,
+};
+
+/** A JSON OAuth error (token, revocation, registration endpoints): never cached. */
+export function oauthError(code: OAuthErrorCode, description: string, init: { status?: number; headers?: HeadersInit } = {}): Response {
+  const headers = new Headers(init.headers);
+  headers.set('content-type', 'application/json');
+  headers.set('cache-control', 'no-store');
+  headers.set('pragma', 'no-cache');
+  if (code === 'invalid_client' && !headers.has('www-authenticate')) headers.set('www-authenticate', 'Basic realm="token", charset="UTF-8"');
+  return new Response(JSON.stringify({ error: code, error_description: description }), { status: init.status ?? OAUTH_STATUS[code], headers });
+}
+
+/** Why the resource server (/mcp) refused a bearer credential. */
+export type BearerErrorCode = 'missing' | 'invalid_token' | 'insufficient_scope';
+
+/** RFC 6750 §3 challenge: 401 (no or bad token) or 403 (scope), with the RFC 9728 metadata URL. */
+export function bearerError(code: BearerErrorCode, params: { resourceMetadata: string; scope?: string; description?: string }): Response {
+  const parts = [`resource_metadata="${params.resourceMetadata}"`];
+  if (code !== 'missing') parts.unshift(`error="${code}"`);
+  if (params.scope) parts.push(`scope="${params.scope}"`);
+  if (params.description && code !== 'missing') parts.push(`error_description="${params.description.replaceAll('"', "'")}"`);
+  const status = code === 'insufficient_scope' ? 403 : 401;
+  const rpc = code === 'insufficient_scope' ? -32003 : -32001;
+  const message = code === 'missing' ? 'Unauthorized: a bearer token is required' : code === 'invalid_token' ? 'Unauthorized: invalid token' : 'Forbidden: insufficient scope';
+  return new Response(JSON.stringify({ jsonrpc: '2.0', error: { code: rpc, message, data: { reason: code === 'missing' ? 'unauthorized' : code } }, id: null }), {
+    status,
+    headers: { 'content-type': 'application/json', 'www-authenticate': `Bearer ${parts.join(', ')}`, 'cache-control': 'no-store' },
+  });
+}

@@ -1,19 +1,57 @@
-/** The Worker: a thin router (itty-router) in front of the session Durable Objects. */
+/** The Worker: a thin router (itty-router) for discovery, the OAuth endpoints and the /mcp gate. */
 import { Router, type IRequest } from 'itty-router';
 import { ConfigError, loadConfig } from './config.ts';
+import { SigningKeyError } from './auth/signing-keys.ts';
 import type { Env } from './env.ts';
 import { gateError } from './errors.ts';
+import { handleAuthorize, handleConsent } from './http/authorize.ts';
+import { handleCallback } from './http/callback.ts';
+import { discovery } from './http/discovery.ts';
 import { handleMcp } from './http/mcp.ts';
+import { handleRegister } from './http/register.ts';
+import { handleRevoke, handleToken } from './http/token.ts';
 import { SERVER_INFO } from './mcp/server.ts';
 
 export { McpSession } from '../durable/session.ts';
 export { EmbeddedDatabase } from '../durable/embedded-db.ts';
+export { AuthTransaction } from '../durable/auth-transaction.ts';
+export { ClientRegistry } from '../durable/client-registry.ts';
 
 type Args = [Env, ExecutionContext];
+type Handler = (request: Request, env: Env) => Response | Promise<Response>;
 
 const FLOOR_BODY = JSON.stringify({ jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: 'floor' }] } });
 
-const router = Router<IRequest, Args>()
+/** Endpoints that browser-based clients call directly: any origin, no credentials. */
+function withCors(handler: Handler): Handler {
+  return async (request, env) => {
+    if (request.method === 'OPTIONS') {
+      return new Response(null, {
+        status: 204,
+        headers: { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'POST, OPTIONS', 'access-control-allow-headers': 'authorization, content-type', 'access-control-max-age': '600' },
+      });
+    }
+    const response = await handler(request, env);
+    const out = new Response(response.body, response);
+    out.headers.set('access-control-allow-origin', '*');
+    return out;
+  };
+}
+
+const AS_METADATA = ['/.well-known/oauth-authorization-server', '/.well-known/oauth-authorization-server/mcp', '/.well-known/openid-configuration', '/.well-known/openid-configuration/mcp', '/mcp/.well-known/openid-configuration'];
+
+const router = Router<IRequest, Args>();
+for (const path of AS_METADATA) router.get(path, (req, env: Env) => discovery.authorizationServer(req, env));
+router
+  .get('/.well-known/oauth-protected-resource', (req, env: Env) => discovery.protectedResource(req, env))
+  .get('/.well-known/oauth-protected-resource/mcp', (req, env: Env) => discovery.protectedResource(req, env))
+  .get('/jwks.json', (req, env: Env) => discovery.jwks(req, env))
+  .get('/authorize', (req, env: Env) => handleAuthorize(req, env))
+  .post('/authorize/consent', (req, env: Env) => handleConsent(req, env))
+  .get('/oauth/callback', (req, env: Env) => handleCallback(req, env))
+  .all('/token', withCors(handleToken))
+  .all('/revoke', withCors(handleRevoke))
+  .all('/register', (req, env: Env) => (req.method === 'POST' || req.method === 'OPTIONS' ? withCors(handleRegister)(req, env) : notFound()))
   .get('/', (_req, env: Env) =>
     Response.json({ name: SERVER_INFO.name, version: SERVER_INFO.version, mcp: '/mcp', database: env.HYPERDRIVE ? 'mysql' : 'embedded' }),
   )
@@ -35,7 +73,7 @@ export default {
       loadConfig(env);
       return await router.fetch(request, env, ctx);
     } catch (error) {
-      if (error instanceof ConfigError) {
+      if (error instanceof ConfigError || error instanceof SigningKeyError) {
         console.error(JSON.stringify({ event: 'config_invalid', error: error.message }));
         return gateError('internal', 'server configuration is invalid; see the server log');
       }

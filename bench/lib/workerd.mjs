@@ -45,7 +45,8 @@ export async function loadTooling(root) {
   const fromWrangler = createRequire(path.join(root, 'node_modules/wrangler/package.json'));
   const miniflarePath = fromWrangler.resolve('miniflare');
   const miniflare = await import(pathToFileURL(miniflarePath).href);
-  const wrangler = await import(pathToFileURL(fromWrangler.resolve('wrangler')).href);
+  const fromRoot = createRequire(path.join(root, 'package.json'));
+  const wrangler = await import(pathToFileURL(fromRoot.resolve('wrangler')).href);
   const version = fromWrangler('miniflare/package.json').version;
   return { miniflare, readConfig: wrangler.unstable_readConfig, miniflareVersion: version };
 }

@@ -20,7 +20,7 @@ export async function readMessage(request: Request): Promise<BodyResult> {
   if (mediaType(request.headers.get('content-type')) !== 'application/json') return { ok: false, code: 'unsupported_media_type' };
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (declared > MAX_BODY_BYTES) return { ok: false, code: 'body_too_large', detail: `limit ${MAX_BODY_BYTES} bytes` };
-  const text = await readBounded(request);
+  const text = await readLimitedText(request.body, MAX_BODY_BYTES);
   if (text === null) return { ok: false, code: 'body_too_large', detail: `limit ${MAX_BODY_BYTES} bytes` };
   let raw: unknown;
   try {
@@ -34,16 +34,17 @@ export async function readMessage(request: Request): Promise<BodyResult> {
   return { ok: true, message: parsed.data };
 }
 
-async function readBounded(request: Request): Promise<string | null> {
-  if (!request.body) return '';
-  const reader = request.body.getReader();
+/** Reads a body as UTF-8 text, or null as soon as it passes `limit` bytes (the rest is never read). */
+export async function readLimitedText(body: ReadableStream<Uint8Array> | null, limit: number): Promise<string | null> {
+  if (!body) return '';
+  const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
+    if (size > limit) {
       await reader.cancel();
       return null;
     }

@@ -5,6 +5,7 @@ import { CallToolResultSchema, LoggingMessageNotificationSchema, type JSONRPCMes
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error -- plain ES module without type declarations
 import { startServer } from '../support/server.mjs';
+import { signIn, type FlowFetchers } from '../support/oauth-flow.ts';
 
 interface Server {
   url: string;
@@ -14,11 +15,13 @@ interface Server {
 }
 
 const mysqlUrl = process.env.TEST_MYSQL_URL;
+const FETCHERS: FlowFetchers = { server: (url, init) => fetch(url, init), idp: (url, init) => fetch(url, init) };
+let accessToken = '';
 const CATALOG = ['find_customers', 'get_customer', 'list_customer_orders', 'list_open_tickets', 'support_report', 'sql_select', 'list_tables', 'describe_table'];
 
 async function connect(server: Server): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
   const client = new Client({ name: 'e2e', version: '1.0.0' }, { capabilities: {} });
-  const transport = new StreamableHTTPClientTransport(new URL(server.mcpUrl));
+  const transport = new StreamableHTTPClientTransport(new URL(server.mcpUrl), { requestInit: { headers: { authorization: `Bearer ${accessToken}` } } });
   await client.connect(transport);
   return { client, transport };
 }
@@ -32,6 +35,7 @@ describe.each([
   beforeAll(async () => {
     if (database === 'mysql' && !url) throw new Error('TEST_MYSQL_URL is not set: run the tests with `npm test`, which starts MariaDB');
     server = await startServer({ mysqlUrl: url });
+    accessToken = (await signIn(server.url, FETCHERS)).accessToken;
   });
   afterAll(async () => {
     await server?.close();
@@ -93,7 +97,7 @@ describe.each([
     expect(tokens.length).toBeGreaterThanOrEqual(5);
     // A second transport on the same session resumes after the first event, as a reconnecting client would.
     const replayed: JSONRPCMessage[] = [];
-    const resumer = new StreamableHTTPClientTransport(new URL(server.mcpUrl), { sessionId: transport.sessionId });
+    const resumer = new StreamableHTTPClientTransport(new URL(server.mcpUrl), { sessionId: transport.sessionId, requestInit: { headers: { authorization: `Bearer ${accessToken}` } } });
     const done = new Promise<void>((resolve) => {
       resumer.onmessage = (message) => {
         replayed.push(message);
@@ -128,7 +132,7 @@ describe.each([
     await transport.terminateSession();
     await client.close();
     // The SDK forgets the id after DELETE; a client that kept it gets 404 (the session is gone).
-    const staleTransport = new StreamableHTTPClientTransport(new URL(server.mcpUrl), { sessionId });
+    const staleTransport = new StreamableHTTPClientTransport(new URL(server.mcpUrl), { sessionId, requestInit: { headers: { authorization: `Bearer ${accessToken}` } } });
     await staleTransport.start();
     staleTransport.onmessage = (message) => {
       throw new Error(`unexpected message ${JSON.stringify(message)}`);

@@ -2,7 +2,7 @@
 import { listDurableObjectIds } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { call, INITIALIZE, MCP_HEADERS, messages, openSession, post } from '../support/mcp-http.ts';
+import { call, INITIALIZE, MCP_HEADERS, messages, openSession, post, withAuth } from '../support/mcp-http.ts';
 
 async function sessionCount(): Promise<number> {
   return (await listDurableObjectIds(env.MCP_SESSION)).length;
@@ -98,7 +98,7 @@ describe('sessions', () => {
   });
   it('GET without a session id → 400', async () => {
     const before = await sessionCount();
-    await expectRefused(await call('/mcp', { headers: { accept: 'text/event-stream' } }), 400, -32000, 'session_required', before);
+    await expectRefused(await call('/mcp', { headers: await withAuth({ accept: 'text/event-stream' }) }), 400, -32000, 'session_required', before);
   });
   it('notifications are accepted with 202 and no body', async () => {
     const { headers } = await openSession();

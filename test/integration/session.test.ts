@@ -15,7 +15,7 @@ describe('session state', () => {
     const state = await runInDurableObject(stubOf(sessionId), (instance: McpSession) => instance.inspect());
     expect(state.meta).toMatchObject({
       sessionId,
-      principal: { kind: 'anonymous', id: 'anonymous' },
+      principal: { kind: 'user', id: expect.stringMatching(/^u_/), clientId: expect.any(String), scopes: ['support:read', 'sql:read'] },
       protocolVersion: '2025-11-25',
       initialize: { clientInfo: { name: 'vitest', version: '1.0.0' }, capabilities: {} },
       endedAt: null,
@@ -40,7 +40,8 @@ describe('session state', () => {
     const response = await runInDurableObject(stubOf(sessionId), async (instance: McpSession) =>
       instance.handle(new Request('http://localhost/mcp', { method: 'POST', headers: { accept: 'application/json, text/event-stream', 'content-type': 'application/json' } }), {
         sessionId,
-        principal: { kind: 'anonymous', id: 'anonymous' },
+        principal: instance.inspect().meta!.principal,
+        resourceMetadata: 'http://localhost:8787/.well-known/oauth-protected-resource/mcp',
         message: { jsonrpc: '2.0', id: 9, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } } },
       }),
     );

@@ -1,5 +1,23 @@
 // Speaks MCP streamable HTTP to the Worker inside workerd, and reads SSE answers.
 import { SELF } from 'cloudflare:test';
+import { signIn, type FlowFetchers, type SignedIn } from './oauth-flow.ts';
+
+/** Our server as SELF, the upstream provider over the network. */
+export const FETCHERS: FlowFetchers = {
+  server: (url, init) => SELF.fetch(url, init),
+  idp: (url, init) => fetch(url, init),
+};
+
+/** The origin the Workers-runtime tests use. */
+export const ORIGIN = 'http://localhost:8787';
+
+let shared: Promise<SignedIn> | undefined;
+
+/** A signed-in user's tokens (one real sign-in per test file, through the local OpenID provider). */
+export function signedIn(): Promise<SignedIn> {
+  shared ??= signIn(ORIGIN, FETCHERS);
+  return shared;
+}
 
 /** Headers every well-formed MCP POST carries. */
 export const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', host: 'localhost:8787' } as const;
@@ -17,9 +35,18 @@ export function call(path: string, init: RequestInit & { headers?: Record<string
   return SELF.fetch(new Request(`http://localhost:8787${path}`, { ...init, headers: { host: 'localhost:8787', ...init.headers } }));
 }
 
-/** POSTs one JSON-RPC message (or any body) to /mcp. */
-export function post(body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return call('/mcp', { method: 'POST', headers: { ...MCP_HEADERS, ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+/** Headers with the shared user's bearer token, unless `headers` sets authorization itself ('' means none). */
+export async function withAuth(headers: Record<string, string> = {}): Promise<Record<string, string>> {
+  if ('authorization' in headers) {
+    const { authorization, ...rest } = headers;
+    return authorization === '' ? rest : headers;
+  }
+  return { authorization: `Bearer ${(await signedIn()).accessToken}`, ...headers };
+}
+
+/** POSTs one JSON-RPC message (or any body) to /mcp, signed in unless told otherwise. */
+export async function post(body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return call('/mcp', { method: 'POST', headers: await withAuth({ ...MCP_HEADERS, ...headers }), body: typeof body === 'string' ? body : JSON.stringify(body) });
 }
 
 /** One parsed SSE event. */
@@ -65,7 +92,7 @@ export async function openSession(): Promise<{ sessionId: string; headers: Recor
   const sessionId = response.headers.get('mcp-session-id');
   if (!sessionId) throw new Error('no session id');
   await response.text();
-  const headers = { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' };
+  const headers = await withAuth({ 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' });
   const ack = await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, headers);
   if (ack.status !== 202) throw new Error(`initialized notification failed: ${ack.status}`);
   return { sessionId, headers };

@@ -5,6 +5,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { generateSigningKey } from '../../bin/lib/keys.mjs';
+import { startIdp } from './idp.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const WRANGLER = path.join(ROOT, 'node_modules/wrangler/bin/wrangler.js');
@@ -31,7 +34,14 @@ export async function startServer(options = {}) {
   const port = options.port ?? (await freePort());
   const inspectorPort = await freePort();
   const state = mkdtempSync(path.join(os.tmpdir(), 'own-mcp-state-'));
+  // Its own upstream OpenID provider, which knows this server's callback URLs, and its own signing key.
+  const idpSecret = randomBytes(24).toString('base64url');
+  const idp = await startIdp({
+    clients: [{ client_id: 'own-mcp-e2e', client_secret: idpSecret, redirect_uris: [`http://127.0.0.1:${port}/oauth/callback`, `http://localhost:${port}/oauth/callback`] }],
+  });
+  const authVars = { OAUTH_SIGNING_KEY: await generateSigningKey(), UPSTREAM_ISSUER: idp.issuer, UPSTREAM_CLIENT_ID: 'own-mcp-e2e', UPSTREAM_CLIENT_SECRET: idpSecret };
   const handle = {
+    idp,
     port,
     url: `http://127.0.0.1:${port}`,
     mcpUrl: `http://127.0.0.1:${port}/mcp`,
@@ -42,7 +52,7 @@ export async function startServer(options = {}) {
     async start() {
       const args = [WRANGLER, 'dev', '--port', String(port), '--ip', '127.0.0.1', '--inspector-port', String(inspectorPort), '--persist-to', state, '--log-level', 'warn', '--show-interactive-dev-session=false'];
       if (options.mysqlUrl) args.push('--env', 'mysql');
-      for (const [key, value] of Object.entries(options.vars ?? {})) args.push('--var', `${key}:${value}`);
+      for (const [key, value] of Object.entries({ ...authVars, ...(options.vars ?? {}) })) args.push('--var', `${key}:${value}`);
       const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' };
       if (options.mysqlUrl) env.CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE = options.mysqlUrl;
       const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -74,6 +84,7 @@ export async function startServer(options = {}) {
     /** Stops the server and removes its state folder. */
     async close() {
       await handle.stop();
+      await idp.stop();
       rmSync(state, { recursive: true, force: true });
     },
   };

@@ -5,7 +5,6 @@ import { EmbeddedPort } from '../../src/db/embedded.ts';
 import { MysqlPort } from '../../src/db/mysql.ts';
 import type { DataPort } from '../../src/db/port.ts';
 import type { ToolContext } from '../../src/mcp/catalog.ts';
-import { ANONYMOUS } from '../../src/mcp/principal.ts';
 import { CATALOG } from '../../src/mcp/server.ts';
 
 /** The test settings: small row limit and short timeouts (see vitest.config.ts). */
@@ -40,7 +39,7 @@ export async function runTool(db: DataPort, name: string, args: unknown, signal 
   const ctx: ToolContext = {
     db,
     config,
-    principal: ANONYMOUS,
+    principal: { kind: 'user', id: 'u_test', clientId: 'test-client', grantId: 'g'.repeat(43), tokenId: 't'.repeat(22), scopes: ['support:read', 'sql:read'] },
     signal,
     async progress(p, total, message) {
       progress.push([p, total, message]);

@@ -1,0 +1,447 @@
+// `npm run bench`: bounded loopback load on the real Worker via wrangler dev and directly on workerd (Miniflare); prints ratios to a bare-route floor.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { findBinary, seedDemo, startMariaDb } from '../test/support/mariadb.mjs';
+import { startServer } from '../test/support/server.mjs';
+import { callTool, closeSession, expectResult, openSession, runLoad } from './lib/load.mjs';
+import { buildWorker, loadTooling, startWorkerd } from './lib/workerd.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const RESULTS = path.join(ROOT, 'bench/results/latest.json');
+const WRANGLER = 'wrangler dev';
+const DIRECT = 'workerd direct (Miniflare)';
+/** Vars every benchmarked server gets: the floor route and the conformance pack (its cheap tool). */
+const BENCH_VARS = { ENABLE_BENCH_FLOOR: 'true', ENABLE_CONFORMANCE_PACK: 'true' };
+/** Demo customers are ids 1..600 in both databases. */
+const CUSTOMERS = 600;
+const CLEANUP_TIMEOUT_MS = 30_000;
+/** Scenarios per runtime times runtimes: the most measured phases one run can have. */
+const SCENARIOS_PER_RUN = 6 * 2;
+/** Every measured row of this run, both runtimes. */
+const ROWS = [];
+
+const { values: opts } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '1' },
+    connections: { type: 'string', default: '8' },
+    only: { type: 'string' },
+    'no-mysql': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (opts.help) {
+  process.stdout.write(`Usage: npm run bench [-- --duration 5 --warmup 1 --connections 8 --only wrangler|workerd --no-mysql]
+Measures the MCP server on 127.0.0.1 via wrangler dev and directly on workerd (Miniflare).
+Writes ${path.relative(ROOT, RESULTS)}. See bench/README.md.
+`);
+  process.exit(0);
+}
+
+const durationMs = Math.round(Number(opts.duration) * 1000);
+const warmupMs = Math.round(Number(opts.warmup) * 1000);
+const connections = Number(opts.connections);
+if (!(durationMs >= 500 && durationMs <= 60_000) || !(warmupMs >= 0 && warmupMs <= 30_000) || !(Number.isInteger(connections) && connections >= 1 && connections <= 64)) {
+  process.stderr.write('bench: --duration must be 0.5..60 s, --warmup 0..30 s, --connections 1..64\n');
+  process.exit(2);
+}
+if (opts.only && !['wrangler', 'workerd'].includes(opts.only)) {
+  process.stderr.write('bench: --only must be "wrangler" or "workerd"\n');
+  process.exit(2);
+}
+
+/** The whole run is aborted (and everything stopped) after this long, whatever happens: set-up allowance plus 1.5× the planned load. */
+const WATCHDOG_MS = 180_000 + Math.round(1.5 * SCENARIOS_PER_RUN * (warmupMs + durationMs));
+const started = performance.now();
+const controller = new AbortController();
+const signal = controller.signal;
+
+/** Prints a progress line with the elapsed time. */
+function say(message) {
+  process.stdout.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)}s] ${message}\n`);
+}
+
+/** Things to stop, newest first; each runs once. */
+const cleanups = [];
+let cleaning;
+
+/** Stops everything this run started (servers, workerd, MariaDB, temp folders); safe to call more than once. */
+function cleanup() {
+  cleaning ??= (async () => {
+    while (cleanups.length > 0) {
+      const { name, fn } = cleanups.pop();
+      try {
+        await fn();
+      } catch (error) {
+        process.stderr.write(`bench: stopping ${name} failed: ${error?.message ?? error}\n`);
+      }
+    }
+  })();
+  return cleaning;
+}
+
+/** Aborts the load, stops everything within CLEANUP_TIMEOUT_MS, and exits with `code`. */
+async function abortAndExit(reason, code) {
+  process.stderr.write(`\nbench: ${reason}; stopping everything it started…\n`);
+  controller.abort();
+  const timer = setTimeout(() => process.exit(code), CLEANUP_TIMEOUT_MS);
+  await cleanup();
+  clearTimeout(timer);
+  process.exit(code);
+}
+
+let signalled = false;
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    if (signalled) process.exit(130); // second signal: leave now (MariaDB's own exit handler still kills it)
+    signalled = true;
+    void abortAndExit(`${sig} received`, 130);
+  });
+}
+const watchdog = setTimeout(() => void abortAndExit(`watchdog: the run exceeded ${Math.round(WATCHDOG_MS / 1000)} s`, 1), WATCHDOG_MS);
+
+const FLOOR_REQUEST = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'floor', arguments: {} } };
+
+/** One floor request: the bare route's fixed JSON-RPC result. */
+async function floorIteration(client) {
+  expectResult(await client.request('POST', '/_bench/floor', { headers: { 'content-type': 'application/json' }, body: FLOOR_REQUEST, signal }), 1);
+}
+
+/**
+ * The scenarios. `db` says which server they run on; `unit` is what one iteration is.
+ * @type {Array<{ key: string, label: string, db: 'embedded' | 'mysql', unit: string, setup?: Function, iteration: Function, teardown?: Function }>}
+ */
+const SCENARIOS = [
+  { key: 'floor', label: 'floor: POST /_bench/floor', db: 'embedded', unit: 'req', iteration: floorIteration },
+  {
+    key: 'cheap',
+    label: 'tools/call cheap (test_simple_text)',
+    db: 'embedded',
+    unit: 'req',
+    setup: (client) => openSession(client, signal),
+    iteration: (client, headers, n) => callTool(client, headers, n + 1, 'test_simple_text', {}, signal),
+    teardown: (client, headers) => closeSession(client, headers),
+  },
+  {
+    key: 'get_customer_embedded',
+    label: 'tools/call get_customer (embedded)',
+    db: 'embedded',
+    unit: 'req',
+    setup: (client) => openSession(client, signal),
+    iteration: (client, headers, n) => callTool(client, headers, n + 1, 'get_customer', { customer_id: (n % CUSTOMERS) + 1 }, signal),
+    teardown: (client, headers) => closeSession(client, headers),
+  },
+  {
+    key: 'session_create',
+    label: 'session create (init+initialized+DELETE)',
+    db: 'embedded',
+    unit: 'session',
+    iteration: async (client) => {
+      const headers = await openSession(client, signal);
+      await closeSession(client, headers, signal);
+    },
+  },
+  {
+    key: 'get_customer_mysql',
+    label: 'tools/call get_customer (mysql)',
+    db: 'mysql',
+    unit: 'req',
+    setup: (client) => openSession(client, signal),
+    iteration: (client, headers, n) => callTool(client, headers, n + 1, 'get_customer', { customer_id: (n % CUSTOMERS) + 1 }, signal),
+    teardown: (client, headers) => closeSession(client, headers),
+  },
+  // The floor once more at the end: its ratio to the first floor shows how much the machine drifted meanwhile.
+  { key: 'floor_again', label: 'floor again (drift check)', db: 'embedded', unit: 'req', iteration: floorIteration },
+];
+
+/** Log noise that is not the server's: wrangler cannot fetch `Request.cf` data without internet access. */
+const BENIGN = /Request\.cf|workers\.cloudflare\.com/;
+
+/** Lines of a server log that look like trouble (errors, uncaught exceptions), the last `max` of them; stack frames and known noise dropped. */
+function troubleLines(text, max = 20) {
+  return text
+    .split('\n')
+    .map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').trimEnd())
+    .filter((l) => /\b(error|uncaught|exception|fatal)\b/i.test(l) && !/^\s+at /.test(l) && !BENIGN.test(l))
+    .slice(-max);
+}
+
+/** Runs one scenario on one started server and returns its row. */
+async function runScenario(server, scenario) {
+  const row = { runtime: server.runtime, scenario: scenario.key, label: scenario.label, unit: scenario.unit, db: server.db };
+  try {
+    Object.assign(row, await runLoad({ baseUrl: server.url, connections, warmupMs, durationMs, signal, ...scenario }));
+    if (row.ok === 0) throw new Error(`every iteration failed (${row.errors}), e.g. ${row.errorSamples[0] ?? 'no sample'}`);
+    say(`${server.runtime} · ${scenario.label}: ${row.perSecond} ${scenario.unit}/s, p50 ${row.latencyMs.p50} ms, p99 ${row.latencyMs.p99} ms, ${row.errors} errors`);
+    for (const sample of row.errorSamples) say(`    error sample: ${sample}`);
+  } catch (error) {
+    row.failed = String(error?.message ?? error);
+    if (/HTTP 401/.test(row.failed)) row.failed += ' [/mcp asks for an OAuth bearer token; the bench sends none]';
+    say(`${server.runtime} · ${scenario.label}: FAILED — ${row.failed}`);
+  }
+  return row;
+}
+
+/**
+ * Starts one server with `start`, registers its stop for cleanup, and records its start-up time.
+ * @param {string} runtime label
+ * @param {'embedded' | 'mysql'} db
+ * @param {() => Promise<{ url: string, stop: () => Promise<void>, log: () => string }>} start
+ * @param {{ startupSeconds: Record<string, number> }} runtimeReport
+ */
+async function startTracked(runtime, db, start, runtimeReport) {
+  const t0 = performance.now();
+  const server = await start();
+  cleanups.push({ name: `${runtime} (${db})`, fn: server.stop });
+  runtimeReport.startupSeconds[db] = Math.round(performance.now() - t0) / 1000;
+  say(`${runtime} (${db} database) listening on ${server.url} after ${runtimeReport.startupSeconds[db]} s`);
+  return { runtime, db, ...server };
+}
+
+/** Adds "× floor" ratios to every row of one runtime (floor of the same runtime). */
+function addRatios(rows) {
+  const floor = rows.find((r) => r.scenario === 'floor' && !r.failed);
+  for (const row of rows) {
+    if (!floor || row.failed || !row.perSecond || !row.latencyMs?.p50) continue;
+    row.vsFloor = {
+      throughput: Math.round((row.perSecond / floor.perSecond) * 1000) / 1000,
+      p50: Math.round((row.latencyMs.p50 / floor.latencyMs.p50) * 100) / 100,
+    };
+  }
+}
+
+/** Formats a number with fixed decimals, or a dash. */
+function num(value, decimals) {
+  return value === null || value === undefined || Number.isNaN(value) ? '—' : value.toFixed(decimals);
+}
+
+/** The results as a fixed-width text table. */
+function table(rows) {
+  const header = ['runtime', 'scenario', 'rate/s', 'p50 ms', 'p99 ms', 'errors', 'vs floor (same runtime)'];
+  const lines = rows.map((r) =>
+    r.failed
+      ? [r.runtime, r.label, '—', '—', '—', '—', 'FAILED (see below)']
+      : [
+          r.runtime,
+          r.label,
+          `${num(r.perSecond, 1)} ${r.unit}`,
+          num(r.latencyMs.p50, 2),
+          num(r.latencyMs.p99, 2),
+          `${r.errors}/${r.iterations}`,
+          r.scenario === 'floor' ? '1.00× thr, 1.00× p50 (the floor)' : r.vsFloor ? `${r.vsFloor.throughput.toFixed(2)}× floor thr, ${r.vsFloor.p50.toFixed(1)}× floor p50` : '—',
+        ],
+  );
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const right = new Set([2, 3, 4, 5]);
+  const fmt = (cells) => cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.map(fmt)].join('\n');
+}
+
+/** Side by side: how much wrangler dev's extra hop costs per scenario (same scenario, both runtimes). */
+function comparison(rows) {
+  const out = [];
+  for (const scenario of SCENARIOS) {
+    const w = rows.find((r) => r.runtime === WRANGLER && r.scenario === scenario.key && !r.failed);
+    const d = rows.find((r) => r.runtime === DIRECT && r.scenario === scenario.key && !r.failed);
+    if (!w || !d || !d.perSecond || !d.latencyMs.p50) continue;
+    out.push({
+      scenario: scenario.key,
+      label: scenario.label,
+      throughput: Math.round((w.perSecond / d.perSecond) * 100) / 100,
+      p50: Math.round((w.latencyMs.p50 / d.latencyMs.p50) * 100) / 100,
+    });
+  }
+  return out;
+}
+
+/** Versions of the moving parts, for the record. */
+function versions() {
+  const read = (p) => {
+    try {
+      return JSON.parse(readFileSync(path.join(ROOT, p), 'utf8')).version;
+    } catch {
+      return null;
+    }
+  };
+  return {
+    node: process.version,
+    wrangler: read('node_modules/wrangler/package.json'),
+    miniflare: read('node_modules/wrangler/node_modules/miniflare/package.json') ?? read('node_modules/miniflare/package.json'),
+    workerd: read('node_modules/wrangler/node_modules/workerd/package.json') ?? read('node_modules/workerd/package.json'),
+  };
+}
+
+/** The benchmark: setup, both runtimes, table, JSON. Returns the exit code. */
+async function main() {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major < 22 || (major === 22 && minor < 12)) {
+    process.stderr.write(`bench: wrangler needs Node >= 22.12 (this is ${process.version}); run it as \`npm run bench\`, which uses the project's Node\n`);
+    return 1;
+  }
+  const report = {
+    startedAt: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, loadavgAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100), platform: `${os.platform()} ${os.arch()}` },
+    versions: versions(),
+    settings: { durationSeconds: durationMs / 1000, warmupSeconds: warmupMs / 1000, connections, target: '127.0.0.1' },
+    mysql: { used: false, note: '' },
+    runtimes: /** @type {Record<string, any>} */ ({}),
+    rows: ROWS,
+    comparison: /** @type {any[]} */ ([]),
+    notes: [
+      'rate/s counts successful iterations per second of the measured phase (warm-up excluded).',
+      'session create: one iteration = initialize + notifications/initialized + DELETE (3 HTTP requests); its latency is the whole iteration.',
+      'vs floor: ratio to POST /_bench/floor on the same runtime in the same run. The load generator shares the machine with the server.',
+    ],
+  };
+  let setupFailed = false;
+  say(`bench: ${connections} connections, ${warmupMs / 1000} s warm-up + ${durationMs / 1000} s measured per scenario, 127.0.0.1 only; ${os.cpus().length} CPUs, load average ${report.machine.loadavgAtStart.join(' ')}`);
+
+  // 1. MariaDB (optional: without it only the embedded database is measured).
+  let readerUrl;
+  if (opts['no-mysql']) {
+    report.mysql.note = 'skipped (--no-mysql)';
+  } else {
+    let installed = true;
+    try {
+      findBinary(['mariadbd', 'mysqld']);
+    } catch (error) {
+      installed = false;
+      report.mysql.note = `MariaDB is not installed (${error.message}): only the embedded database is measured`;
+      say(report.mysql.note);
+    }
+    if (installed) {
+      try {
+        const db = await startMariaDb();
+        cleanups.push({ name: 'MariaDB', fn: () => db.stop() });
+        ({ readerUrl } = await seedDemo({ adminUrl: db.adminUrl }));
+        report.mysql = { used: true, note: `private MariaDB on 127.0.0.1:${db.port}, demo data seeded, read-only user` };
+        say(`MariaDB ready on 127.0.0.1:${db.port} (seeded)`);
+      } catch (error) {
+        setupFailed = true;
+        report.mysql.note = `MariaDB setup failed: ${error.message}`;
+        say(report.mysql.note);
+      }
+    }
+  }
+  if (signal.aborted) return 130;
+
+  // 2. Start every server first, so both runtimes are measured scenario by scenario, close together in time.
+  /** @type {Array<{ runtime: string, db: 'embedded' | 'mysql', url: string, stop: () => Promise<void>, log: () => string }>} */
+  const servers = [];
+  const dbs = /** @type {const} */ (readerUrl ? ['embedded', 'mysql'] : ['embedded']);
+  if (opts.only !== 'workerd') {
+    const runtime = { name: WRANGLER, status: 'ok', startupSeconds: {}, serverLog: {} };
+    report.runtimes[WRANGLER] = runtime;
+    say('starting the Worker via wrangler dev (test/support/server.mjs)');
+    /** Starts wrangler dev for one database. */
+    const start = (mysqlUrl) => async () => {
+      const handle = await startServer({ vars: BENCH_VARS, ...(mysqlUrl ? { mysqlUrl } : {}) });
+      return { url: handle.url, stop: () => handle.close(), log: () => handle.output };
+    };
+    try {
+      for (const db of dbs) if (!signal.aborted) servers.push(await startTracked(WRANGLER, db, start(db === 'mysql' ? readerUrl : undefined), runtime));
+    } catch (error) {
+      setupFailed = true;
+      runtime.status = 'failed';
+      runtime.error = String(error?.message ?? error).slice(0, 4000);
+      say(`wrangler dev: setup FAILED — ${runtime.error.split('\n')[0]}`);
+    }
+  }
+  if (opts.only !== 'wrangler' && !signal.aborted) {
+    const runtime = { name: DIRECT, status: 'ok', startupSeconds: {}, serverLog: {} };
+    report.runtimes[DIRECT] = runtime;
+    say('starting the Worker directly on workerd (Miniflare API, bundle from wrangler deploy --dry-run)');
+    try {
+      const tooling = await loadTooling(ROOT);
+      runtime.miniflare = tooling.miniflareVersion;
+      const build = await buildWorker(ROOT);
+      cleanups.push({ name: 'build folder', fn: build.remove });
+      say(`bundled the Worker (${path.basename(build.scriptPath)}) with wrangler deploy --dry-run`);
+      /** Starts workerd for one database, collecting its warnings and errors. */
+      const start = (mysqlUrl) => async () => {
+        const log = [];
+        const handle = await startWorkerd({ root: ROOT, scriptPath: build.scriptPath, tooling, vars: BENCH_VARS, mysqlUrl, onLog: (line) => log.push(line) });
+        return { url: handle.url, stop: handle.dispose, log: () => log.slice(-200).join('\n') };
+      };
+      for (const db of dbs) if (!signal.aborted) servers.push(await startTracked(DIRECT, db, start(db === 'mysql' ? readerUrl : undefined), runtime));
+    } catch (error) {
+      setupFailed = true;
+      runtime.status = 'failed';
+      runtime.error = String(error?.stack ?? error).slice(0, 4000);
+      say(`workerd direct (Miniflare): setup FAILED — ${String(error?.message ?? error).split('\n')[0]}`);
+    }
+  }
+  if (signal.aborted) return 130;
+
+  // 3. Each scenario on each runtime in turn (wrangler dev, then workerd direct).
+  for (const scenario of SCENARIOS) {
+    for (const server of servers.filter((s) => s.db === scenario.db)) {
+      if (signal.aborted) return 130;
+      ROWS.push(await runScenario(server, scenario));
+    }
+  }
+  for (const server of servers) {
+    const trouble = troubleLines(server.log());
+    if (trouble.length > 0) report.runtimes[server.runtime].serverLog[server.db] = trouble;
+  }
+
+  // 4. Ratios, table, JSON (servers are stopped by cleanup()).
+  for (const name of [WRANGLER, DIRECT]) addRatios(report.rows.filter((r) => r.runtime === name));
+  report.comparison = comparison(report.rows);
+  report.machine.loadavgAtEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);
+  report.totalSeconds = Math.round(performance.now() - started) / 1000;
+  const order = [WRANGLER, DIRECT];
+  const keys = SCENARIOS.map((s) => s.key);
+  report.rows.sort((a, b) => order.indexOf(a.runtime) - order.indexOf(b.runtime) || keys.indexOf(a.scenario) - keys.indexOf(b.scenario));
+
+  const out = [];
+  out.push('');
+  out.push(`Results — ${connections} connections, ${durationMs / 1000} s measured after ${warmupMs / 1000} s warm-up, 127.0.0.1; ${report.machine.cpus} CPUs shared with the load generator (noisy: compare ratios within this run)`);
+  out.push(`"wrangler dev" = via wrangler dev; "workerd direct (Miniflare)" = the same bundle on workerd via Miniflare's API. rate/s = successful iterations per second.`);
+  out.push('');
+  out.push(table(report.rows));
+  if (report.comparison.length > 0) {
+    out.push('');
+    out.push('wrangler dev relative to workerd direct (same scenario): throughput ratio, p50 ratio');
+    for (const c of report.comparison) out.push(`  ${c.label.padEnd(42)} ${c.throughput.toFixed(2)}× throughput, ${c.p50.toFixed(2)}× p50`);
+  }
+  const failures = report.rows.filter((r) => r.failed);
+  if (failures.length > 0) {
+    out.push('');
+    out.push('Failed scenarios:');
+    for (const r of failures) out.push(`  ${r.runtime} · ${r.label}: ${r.failed.slice(0, 400)}`);
+  }
+  if (!report.mysql.used) out.push(`\nMySQL: ${report.mysql.note}`);
+  for (const runtime of Object.values(report.runtimes)) {
+    if (runtime.status === 'failed') out.push(`\n${runtime.name}: FAILED to set up — ${runtime.error.split('\n').slice(0, 6).join('\n  ')}`);
+    for (const [db, lines] of Object.entries(runtime.serverLog)) out.push(`\n${runtime.name} (${db}) server log, error-looking lines:\n  ${lines.join('\n  ')}`);
+  }
+  out.push('');
+  out.push(`Total ${report.totalSeconds} s; load average at end ${report.machine.loadavgAtEnd.join(' ')}. JSON: ${path.relative(ROOT, RESULTS)}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+
+  mkdirSync(path.dirname(RESULTS), { recursive: true });
+  writeFileSync(RESULTS, `${JSON.stringify(report, null, 2)}\n`);
+  const scenarioFailed = report.rows.some((r) => r.failed);
+  return setupFailed || scenarioFailed ? 1 : 0;
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (error) {
+  process.stderr.write(`bench: ${error?.stack ?? error}\n`);
+  code = 1;
+} finally {
+  await cleanup();
+  clearTimeout(watchdog);
+}
+if (!signalled) {
+  process.exitCode = code;
+  // Nothing should keep the process alive now; if something does, leave anyway.
+  setTimeout(() => process.exit(code), 3_000).unref();
+}

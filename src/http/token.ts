@@ -1,0 +1,94 @@
+/** POST /token (authorization_code, refresh_token) and POST /revoke (RFC 7009). */
+import { decodeJwt } from 'jose';
+import { readParams } from '../auth/params.ts';
+import { verifyAccessToken } from '../auth/access-token.ts';
+import { signingKeys } from '../auth/signing-keys.ts';
+import { loadConfig } from '../config.ts';
+import type { Env } from '../env.ts';
+import { oauthError } from '../errors.ts';
+import type { TokenOutcome } from '../../durable/auth-transaction.ts';
+import { txnStub } from './authorize.ts';
+import { authenticateClient } from './client-auth.ts';
+import { serverUrls } from './urls.ts';
+
+const OPAQUE = /^([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})$/;
+const TOKEN_PARAMS = ['grant_type', 'code', 'redirect_uri', 'code_verifier', 'refresh_token', 'scope', 'resource', 'client_id', 'client_secret'] as const;
+
+/** Reads a form body, or the response refusing anything else. */
+async function readForm(request: Request): Promise<{ ok: true; form: URLSearchParams } | { ok: false; response: Response }> {
+  if (request.method !== 'POST') return { ok: false, response: oauthError('invalid_request', 'use POST', { status: 405, headers: { allow: 'POST' } }) };
+  const type = (request.headers.get('content-type') ?? '').split(';', 1)[0]?.trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded') return { ok: false, response: oauthError('invalid_request', 'the body must be application/x-www-form-urlencoded') };
+  const text = new TextDecoder().decode(await request.arrayBuffer());
+  if (text.length > 16 * 1024) return { ok: false, response: oauthError('invalid_request', 'the body is too large') };
+  return { ok: true, form: new URLSearchParams(text) };
+}
+
+/** POST /token. Every answer carries Cache-Control: no-store. */
+export async function handleToken(request: Request, env: Env): Promise<Response> {
+  const body = await readForm(request);
+  if (!body.ok) return body.response;
+  const read = readParams(body.form, TOKEN_PARAMS);
+  if (!read.ok) return oauthError('invalid_request', read.description);
+  const p = read.params;
+  const auth = await authenticateClient(request, body.form, env);
+  if (!auth.ok) return auth.response;
+  const client = auth.client;
+  const now = Date.now();
+  let outcome: TokenOutcome;
+  if (p.grant_type === 'authorization_code') {
+    const parts = p.code ? OPAQUE.exec(p.code) : null;
+    if (!parts?.[1] || !parts[2]) return oauthError('invalid_grant', 'the code is invalid');
+    outcome = await txnStub(env, parts[1]).exchangeCode({ code: parts[2], clientId: client.clientId, redirectUri: p.redirect_uri, verifier: p.code_verifier, resource: p.resource, now });
+  } else if (p.grant_type === 'refresh_token') {
+    if (!client.metadata.grant_types.includes('refresh_token')) return oauthError('unauthorized_client', 'the client did not register the refresh_token grant');
+    const parts = p.refresh_token ? OPAQUE.exec(p.refresh_token) : null;
+    if (!parts?.[1] || !parts[2]) return oauthError('invalid_grant', 'the refresh token is invalid');
+    outcome = await txnStub(env, parts[1]).refresh({ token: parts[2], clientId: client.clientId, scope: p.scope, resource: p.resource, now });
+  } else if (!p.grant_type) {
+    return oauthError('invalid_request', 'grant_type is missing');
+  } else {
+    return oauthError('unsupported_grant_type', 'supported: authorization_code, refresh_token');
+  }
+  if (!outcome.ok) return oauthError(outcome.error, outcome.description);
+  const { ok: _ok, ...tokens } = outcome;
+  const issued = client.metadata.grant_types.includes('refresh_token') ? tokens : { ...tokens, refresh_token: undefined };
+  return new Response(JSON.stringify(issued), { status: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache' } });
+}
+
+/** POST /revoke: 200 for unknown or foreign tokens (RFC 7009 §2.2); the hint is only a hint. */
+export async function handleRevoke(request: Request, env: Env): Promise<Response> {
+  const body = await readForm(request);
+  if (!body.ok) return body.response;
+  const read = readParams(body.form, ['token', 'token_type_hint', 'client_id', 'client_secret'] as const);
+  if (!read.ok) return oauthError('invalid_request', read.description);
+  const auth = await authenticateClient(request, body.form, env);
+  if (!auth.ok) return auth.response;
+  const token = read.params.token;
+  if (!token) return oauthError('invalid_request', 'token is missing');
+  const clientId = auth.client.clientId;
+  const opaque = OPAQUE.exec(token);
+  if (opaque?.[1] && opaque[2]) {
+    await txnStub(env, opaque[1]).revokeByClient({ clientId, refreshToken: opaque[2] });
+  } else if (token.split('.').length === 3) {
+    const gid = await grantOfAccessToken(request, env, token);
+    if (gid) await txnStub(env, gid).revokeByClient({ clientId });
+  }
+  return new Response(null, { status: 200, headers: { 'cache-control': 'no-store' } });
+}
+
+/** The grant id of an access token we signed (expired ones too: revoking them still ends the grant). */
+async function grantOfAccessToken(request: Request, env: Env, token: string): Promise<string | null> {
+  const urls = serverUrls(request, loadConfig(env));
+  const keys = await signingKeys(env.OAUTH_SIGNING_KEY, env.OAUTH_PREVIOUS_PUBLIC_KEYS);
+  let exp: number | undefined;
+  try {
+    exp = decodeJwt(token).exp;
+  } catch {
+    return null;
+  }
+  // Verify the signature as of a moment before expiry, so an expired token can still be revoked.
+  const at = exp ? Math.min(Date.now(), exp * 1000 - 1000) : Date.now();
+  const verified = await verifyAccessToken(keys, token, { issuer: urls.issuer, resource: urls.resource, now: at });
+  return verified.ok ? verified.claims.gid : null;
+}
