@@ -3,7 +3,9 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer } from '../test/support/server.mjs';
+import { startAuthProxy } from '../test/support/auth-proxy.mjs';
+import { freePort, startServer } from '../test/support/server.mjs';
+import { signIn } from '../test/support/oauth-flow.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'node_modules/@modelcontextprotocol/conformance/dist/index.js');
@@ -24,11 +26,19 @@ function runSuite(url, extra) {
   });
 }
 
-const server = await startServer({ vars: { ENABLE_CONFORMANCE_PACK: 'true' } });
+// The proxy changes the port the suite sees, so the issuer (and token audience) is pinned.
+const port = await freePort();
+const server = await startServer({ port, vars: { ENABLE_CONFORMANCE_PACK: 'true', PUBLIC_URL: `http://localhost:${port}` } });
 let code = 1;
+let proxy;
 try {
+  // The suite sends no Authorization header: sign in for real (local OpenID provider), then put
+  // a loopback proxy in front that adds the token, so the real gate checks every request.
+  const fetchers = { server: (u, i) => fetch(u, i), idp: (u, i) => fetch(u, i) };
+  const { accessToken } = await signIn(`http://localhost:${server.port}`, fetchers);
+  proxy = await startAuthProxy({ target: `http://127.0.0.1:${server.port}`, token: () => accessToken });
   // The URL must be a localhost one: the DNS-rebinding scenario checks it.
-  const url = `http://localhost:${server.port}/mcp`;
+  const url = `http://localhost:${proxy.port}/mcp`;
   process.stdout.write(`conformance: active 2025-11-25 server scenarios against ${url}\n`);
   const active = await runSuite(url, ['--spec-version', '2025-11-25']);
   const scenarios = (active.out.match(/^[✓✗] /gmu) ?? []).length;
@@ -39,6 +49,7 @@ try {
   code = active.code === 0 && active.failed === 0 && scenarios > 0 ? 0 : 1;
   process.stdout.write(`conformance: ${active.passed} passed, ${active.failed} failed\n`);
 } finally {
+  await proxy?.close();
   await server.close();
 }
 process.exit(code);

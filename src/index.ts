@@ -22,7 +22,7 @@ type Handler = (request: Request, env: Env) => Response | Promise<Response>;
 
 const FLOOR_BODY = JSON.stringify({ jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: 'floor' }] } });
 
-/** Endpoints that browser-based clients call directly: any origin, no credentials. */
+/** Endpoints that browser-based clients call directly (every origin allowed, no credentials). */
 function withCors(handler: Handler): Handler {
   return async (request, env) => {
     if (request.method === 'OPTIONS') {
