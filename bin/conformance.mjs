@@ -5,22 +5,25 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startAuthProxy } from '../test/support/auth-proxy.mjs';
 import { freePort, startServer } from '../test/support/server.mjs';
-import { signIn } from '../test/support/oauth-flow.ts';
+import { playPerson, registerClient, signIn } from '../test/support/oauth-flow.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'node_modules/@modelcontextprotocol/conformance/dist/index.js');
+// The authorization-server mode exists only in the 0.2.0 pre-releases (installed under an alias).
+const CLI_NEXT = path.join(ROOT, 'node_modules/conformance-next/dist/index.js');
 
 /** Runs the suite and returns its exit code and the "Total: N passed, M failed" counts. */
-function runSuite(url, extra) {
+function runSuite(url, extra, cli = CLI, mode = 'server', onOutput = () => undefined) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'server', '--url', url, ...extra], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [cli, mode, '--url', url, ...extra], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (chunk) => {
       out += chunk;
       process.stdout.write(chunk);
+      onOutput(out);
     });
     child.on('exit', (code) => {
-      const match = /Total: (\d+) passed, (\d+) failed/.exec(out);
+      const match = /Total: (\d+) passed, (\d+) failed/.exec(out) ?? /Passed: (\d+)\/\d+, (\d+) failed/.exec(out);
       resolve({ code: code ?? 1, passed: match ? Number(match[1]) : 0, failed: match ? Number(match[2]) : 1, out });
     });
   });
@@ -46,10 +49,37 @@ try {
   process.stdout.write(`\nconformance: pending scenarios (reported, not required)\n`);
   const pending = await runSuite(url, ['--suite', 'pending']);
   process.stdout.write(`\nconformance scenarios: ${passedScenarios} of ${scenarios} active passed; pending checks: ${pending.passed} passed, ${pending.failed} failed\n`);
-  code = active.code === 0 && active.failed === 0 && scenarios > 0 ? 0 : 1;
-  process.stdout.write(`conformance: ${active.passed} passed, ${active.failed} failed\n`);
+  const auth = await authorizationSuite(`http://localhost:${port}`, fetchers);
+  code = active.code === 0 && active.failed === 0 && scenarios > 0 && auth.failed === 0 && auth.passed > 0 ? 0 : 1;
+  process.stdout.write(`conformance: ${active.passed + auth.passed} passed, ${active.failed + auth.failed} failed\n`);
 } finally {
   await proxy?.close();
   await server.close();
 }
 process.exit(code);
+
+/**
+ * The authorization-server scenarios of the 0.2.0 pre-release: metadata, and a full code grant
+ * where this script plays the person: it opens the URL the suite prints, approves consent and
+ * signs in at the local OpenID provider, and the browser's last redirect reaches the suite.
+ */
+async function authorizationSuite(issuer, fetchers) {
+  const callbackPort = await freePort();
+  const client = await registerClient(issuer, fetchers, { redirect_uris: [`http://127.0.0.1:${callbackPort}/callback`] });
+  process.stdout.write(`\nconformance: authorization server scenarios (0.2.0-alpha) against ${issuer}\n`);
+  let driven = false;
+  // Both scenarios in one run: the code grant reads the metadata the first one fetched.
+  const grant = await runSuite(
+    issuer,
+    ['--client-id', client.clientId, '--resource', `${issuer}/mcp`, '--port', String(callbackPort)],
+    CLI_NEXT,
+    'authorization',
+    (out) => {
+      const url = /^(http:\/\/\S+\/authorize\?\S+)$/m.exec(out)?.[1];
+      if (!url || driven) return;
+      driven = true;
+      playPerson(url, fetchers).catch((error) => process.stderr.write(`driving the sign-in failed: ${error.message}\n`));
+    },
+  );
+  return { passed: grant.passed, failed: grant.failed };
+}

@@ -165,3 +165,23 @@ export async function signIn(server: string, fetchers: FlowFetchers, options: { 
     expiresIn: Number(token.body.expires_in),
   };
 }
+
+/** Plays the person for an authorization URL someone else built: consent, upstream login, then follows the final redirect. */
+export async function playPerson(authorizationUrl: string, fetchers: FlowFetchers, login = 'conformance'): Promise<void> {
+  const jar = new CookieJar();
+  const server = new URL(authorizationUrl).origin;
+  const page = await fetchers.server(authorizationUrl, { redirect: 'manual' });
+  jar.take(page);
+  if (page.status !== 200) throw new Error(`authorize answered ${page.status}: ${await page.text()}`);
+  const consent = await fetchers.server(`${server}/authorize/consent`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: jar.header(`${server}/authorize/consent`) },
+    body: new URLSearchParams({ ...consentFields(await page.text()), decision: 'approve' }).toString(),
+  });
+  const callback = await upstreamLogin(consent.headers.get('location') ?? '', login, fetchers, jar);
+  const back = await fetchers.server(callback, { redirect: 'manual', headers: { cookie: jar.header(callback) } });
+  const location = back.headers.get('location');
+  if (back.status !== 302 || !location) throw new Error(`callback answered ${back.status}`);
+  await fetch(location);
+}
