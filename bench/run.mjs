@@ -1,5 +1,5 @@
 // `npm run bench`: bounded loopback load on the real Worker via wrangler dev and directly on workerd (Miniflare); prints ratios to a bare-route floor.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,7 +65,11 @@ function say(message) {
   process.stdout.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)}s] ${message}\n`);
 }
 
-/** Things to stop, newest first; each runs once. */
+/**
+ * Things to stop, newest first; each runs once. `sync` is a best-effort synchronous version for an abrupt exit
+ * (MariaDB and Miniflare have their own exit hooks).
+ * @type {Array<{ name: string, fn: () => Promise<void> | void, sync?: () => void }>}
+ */
 const cleanups = [];
 let cleaning;
 
@@ -75,7 +79,9 @@ function cleanup() {
     while (cleanups.length > 0) {
       const { name, fn } = cleanups.pop();
       try {
+        const t0 = performance.now();
         await fn();
+        if (signal.aborted) say(`stopped ${name} (${Math.round(performance.now() - t0)} ms)`);
       } catch (error) {
         process.stderr.write(`bench: stopping ${name} failed: ${error?.message ?? error}\n`);
       }
@@ -83,6 +89,17 @@ function cleanup() {
   })();
   return cleaning;
 }
+
+/** Last resort when the process exits before cleanup() finished: the synchronous part of each remaining stop. */
+process.on('exit', () => {
+  for (const { sync } of cleanups.splice(0).reverse()) {
+    try {
+      sync?.();
+    } catch {
+      // best effort while exiting
+    }
+  }
+});
 
 /** Aborts the load, stops everything within CLEANUP_TIMEOUT_MS, and exits with `code`. */
 async function abortAndExit(reason, code) {
@@ -99,7 +116,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
     if (signalled) process.exit(130); // second signal: leave now (MariaDB's own exit handler still kills it)
     signalled = true;
-    void abortAndExit(`${sig} received`, 130);
+    void abortAndExit(`${sig} received`, sig === 'SIGINT' ? 130 : 143);
   });
 }
 const watchdog = setTimeout(() => void abortAndExit(`watchdog: the run exceeded ${Math.round(WATCHDOG_MS / 1000)} s`, 1), WATCHDOG_MS);
@@ -190,13 +207,13 @@ async function runScenario(server, scenario) {
  * Starts one server with `start`, registers its stop for cleanup, and records its start-up time.
  * @param {string} runtime label
  * @param {'embedded' | 'mysql'} db
- * @param {() => Promise<{ url: string, stop: () => Promise<void>, log: () => string }>} start
+ * @param {() => Promise<{ url: string, stop: () => Promise<void>, sync?: () => void, log: () => string }>} start
  * @param {{ startupSeconds: Record<string, number> }} runtimeReport
  */
 async function startTracked(runtime, db, start, runtimeReport) {
   const t0 = performance.now();
   const server = await start();
-  cleanups.push({ name: `${runtime} (${db})`, fn: server.stop });
+  cleanups.push({ name: `${runtime} (${db})`, fn: server.stop, sync: server.sync });
   runtimeReport.startupSeconds[db] = Math.round(performance.now() - t0) / 1000;
   say(`${runtime} (${db} database) listening on ${server.url} after ${runtimeReport.startupSeconds[db]} s`);
   return { runtime, db, ...server };
@@ -340,7 +357,12 @@ async function main() {
     /** Starts wrangler dev for one database. */
     const start = (mysqlUrl) => async () => {
       const handle = await startServer({ vars: BENCH_VARS, ...(mysqlUrl ? { mysqlUrl } : {}) });
-      return { url: handle.url, stop: () => handle.close(), log: () => handle.output };
+      /** On an abrupt exit: SIGTERM wrangler (it stops its workerd processes) and remove its state folder. */
+      const sync = () => {
+        handle.child?.kill('SIGTERM');
+        rmSync(handle.state, { recursive: true, force: true });
+      };
+      return { url: handle.url, stop: () => handle.close(), sync, log: () => handle.output };
     };
     try {
       for (const db of dbs) if (!signal.aborted) servers.push(await startTracked(WRANGLER, db, start(db === 'mysql' ? readerUrl : undefined), runtime));
@@ -359,7 +381,7 @@ async function main() {
       const tooling = await loadTooling(ROOT);
       runtime.miniflare = tooling.miniflareVersion;
       const build = await buildWorker(ROOT);
-      cleanups.push({ name: 'build folder', fn: build.remove });
+      cleanups.push({ name: 'build folder', fn: build.remove, sync: build.remove });
       say(`bundled the Worker (${path.basename(build.scriptPath)}) with wrangler deploy --dry-run`);
       /** Starts workerd for one database, collecting its warnings and errors. */
       const start = (mysqlUrl) => async () => {

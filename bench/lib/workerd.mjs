@@ -7,6 +7,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const BUILD_TIMEOUT_MS = 90_000;
+/** Signals Miniflare's exit hook listens to. */
+const SIGNALS = /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP']);
 
 /**
  * Bundles the Worker as wrangler would deploy it into a fresh temp folder; returns its entry script and a remover.
@@ -88,7 +90,12 @@ export async function startWorkerd({ root, scriptPath, tooling, vars, mysqlUrl, 
       if (log.level === 'error' || log.level === 'warn') onLog(`[${log.level}] ${log.message}`);
     } : undefined,
   };
+  const before = Object.fromEntries(SIGNALS.map((sig) => [sig, process.listeners(sig)]));
   const mf = new Miniflare(typeof convertV4MiniflareOptions === 'function' ? convertV4MiniflareOptions(v4) : v4);
+  // Miniflare's exit hook answers SIGINT/SIGTERM/SIGHUP with an immediate process.exit(), which would cut the
+  // caller's asynchronous cleanup short (wrangler dev children and temp folders were left behind). Drop those
+  // signal listeners: the caller disposes Miniflare itself, and Miniflare's own 'exit' hook still kills workerd.
+  for (const sig of SIGNALS) for (const listener of process.listeners(sig)) if (!before[sig].includes(listener)) process.removeListener(sig, listener);
   let url;
   try {
     url = await mf.ready;
