@@ -51,7 +51,7 @@ export function consentPage(view: ConsentView, headers?: HeadersInit): Response 
   const who = view.userLabel ? `<p class="muted">Signed in as ${escapeHtml(view.userLabel)}.</p>` : '';
   const body = `<main class="card"><h1>Allow access to your MCP server?</h1>
 <p>${name} wants to use this server's tools on your behalf.</p>
-<p>After you decide, you will be sent to <strong>${escapeHtml(host)}</strong>.</p>
+<p>After you decide, you will be sent to <strong>${escapeHtml(host)}</strong> <span class="muted">(${escapeHtml(view.redirectUri)})</span>.</p>
 <p>It asks to:</p><ul>${scopes}</ul>${who}
 <form method="post" action="/authorize/consent">
 <input type="hidden" name="txn" value="${escapeHtml(view.txn)}"><input type="hidden" name="csrf" value="${escapeHtml(view.csrf)}">
