@@ -2,7 +2,7 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 // @ts-expect-error -- plain ES module without type declarations
-import { generateSigningKey } from './bin/lib/keys.mjs';
+import { generateIdSecret, generateSigningKey } from './bin/lib/keys.mjs';
 
 // Set by bin/test.mjs after it starts a private MariaDB; MySQL tests are refused (not skipped) without it.
 const mysqlUrl = process.env.TEST_MYSQL_URL;
@@ -25,6 +25,7 @@ export default defineConfig({
                 SQL_TIMEOUT_MS: '1500',
                 SQL_ROW_LIMIT: '50',
                 OAUTH_SIGNING_KEY: signingKey,
+                ID_SECRET: generateIdSecret() as string,
                 ...(idp ? { UPSTREAM_ISSUER: idp, UPSTREAM_CLIENT_ID: 'own-mcp-test', UPSTREAM_CLIENT_SECRET: process.env.TEST_IDP_CLIENT_SECRET ?? '' } : {}),
               },
               hyperdrives: mysqlUrl

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { findBinary, seedDemo, startMariaDb } from '../test/support/mariadb.mjs';
-import { startServer } from '../test/support/server.mjs';
+import { freePort, startServer } from '../test/support/server.mjs';
+import { bearerHeader, startUpstream } from './lib/auth.mjs';
 import { callTool, closeSession, expectResult, openSession, runLoad } from './lib/load.mjs';
 import { buildWorker, loadTooling, startWorkerd } from './lib/workerd.mjs';
 
@@ -13,8 +14,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = path.join(ROOT, 'bench/results/latest.json');
 const WRANGLER = 'wrangler dev';
 const DIRECT = 'workerd direct (Miniflare)';
-/** Vars every benchmarked server gets: the floor route and the conformance pack (its cheap tool). */
-const BENCH_VARS = { ENABLE_BENCH_FLOOR: 'true', ENABLE_CONFORMANCE_PACK: 'true' };
+/** Vars every benchmarked server gets: the floor route, the conformance pack (its cheap tool), tokens outliving the run. */
+const BENCH_VARS = { ENABLE_BENCH_FLOOR: 'true', ENABLE_CONFORMANCE_PACK: 'true', ACCESS_TOKEN_TTL_SECONDS: '86400' };
 /** Demo customers are ids 1..600 in both databases. */
 const CUSTOMERS = 600;
 const CLEANUP_TIMEOUT_MS = 30_000;
@@ -191,13 +192,12 @@ function troubleLines(text, max = 20) {
 async function runScenario(server, scenario) {
   const row = { runtime: server.runtime, scenario: scenario.key, label: scenario.label, unit: scenario.unit, db: server.db };
   try {
-    Object.assign(row, await runLoad({ baseUrl: server.url, connections, warmupMs, durationMs, signal, ...scenario }));
+    Object.assign(row, await runLoad({ baseUrl: server.url, connections, mcpHeaders: server.auth, warmupMs, durationMs, signal, ...scenario }));
     if (row.ok === 0) throw new Error(`every iteration failed (${row.errors}), e.g. ${row.errorSamples[0] ?? 'no sample'}`);
     say(`${server.runtime} · ${scenario.label}: ${row.perSecond} ${scenario.unit}/s, p50 ${row.latencyMs.p50} ms, p99 ${row.latencyMs.p99} ms, ${row.errors} errors`);
     for (const sample of row.errorSamples) say(`    error sample: ${sample}`);
   } catch (error) {
     row.failed = String(error?.message ?? error);
-    if (/HTTP 401/.test(row.failed)) row.failed += ' [/mcp asks for an OAuth bearer token; the bench sends none]';
     say(`${server.runtime} · ${scenario.label}: FAILED — ${row.failed}`);
   }
   return row;
@@ -215,8 +215,10 @@ async function startTracked(runtime, db, start, runtimeReport) {
   const server = await start();
   cleanups.push({ name: `${runtime} (${db})`, fn: server.stop, sync: server.sync });
   runtimeReport.startupSeconds[db] = Math.round(performance.now() - t0) / 1000;
-  say(`${runtime} (${db} database) listening on ${server.url} after ${runtimeReport.startupSeconds[db]} s`);
-  return { runtime, db, ...server };
+  // /mcp wants a bearer token: sign in once through the real flow; every connection then presents it.
+  const { headers, scope } = await bearerHeader(server.url);
+  say(`${runtime} (${db} database) listening on ${server.url} after ${runtimeReport.startupSeconds[db]} s; signed in (scope "${scope}")`);
+  return { runtime, db, auth: headers, ...server };
 }
 
 /** Adds "× floor" ratios to every row of one runtime (floor of the same runtime). */
@@ -386,7 +388,10 @@ async function main() {
       /** Starts workerd for one database, collecting its warnings and errors. */
       const start = (mysqlUrl) => async () => {
         const log = [];
-        const handle = await startWorkerd({ root: ROOT, scriptPath: build.scriptPath, tooling, vars: BENCH_VARS, mysqlUrl, onLog: (line) => log.push(line) });
+        const port = await freePort();
+        const upstream = await startUpstream(port);
+        cleanups.push({ name: 'OpenID provider', fn: upstream.stop });
+        const handle = await startWorkerd({ root: ROOT, scriptPath: build.scriptPath, port, tooling, vars: { ...upstream.vars, ...BENCH_VARS }, mysqlUrl, onLog: (line) => log.push(line) });
         return { url: handle.url, stop: handle.dispose, log: () => log.slice(-200).join('\n') };
       };
       for (const db of dbs) if (!signal.aborted) servers.push(await startTracked(DIRECT, db, start(db === 'mysql' ? readerUrl : undefined), runtime));

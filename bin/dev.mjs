@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateSigningKey } from './lib/keys.mjs';
+import { generateIdSecret, generateSigningKey } from './lib/keys.mjs';
 import { startIdp } from '../test/support/idp.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -45,11 +45,16 @@ function readDevVars() {
 
 /** Writes a first .dev.vars: a fresh signing key and the local provider's client. Never committed (.gitignore). */
 async function ensureDevVars() {
-  if (existsSync(DEV_VARS)) return;
+  if (existsSync(DEV_VARS)) {
+    // Settings added by later versions are appended to an existing file.
+    if (!/^ID_SECRET=/m.test(readFileSync(DEV_VARS, 'utf8'))) writeFileSync(DEV_VARS, `${readFileSync(DEV_VARS, 'utf8').replace(/\n?$/, '\n')}ID_SECRET=${generateIdSecret()}\n`);
+    return;
+  }
   const lines = [
     '# Local secrets for `npm start` (wrangler dev reads this file). Not committed.',
     '# To sign in with Google instead, set UPSTREAM_ISSUER=https://accounts.google.com and your client id/secret.',
     `OAUTH_SIGNING_KEY='${await generateSigningKey()}'`,
+    `ID_SECRET=${generateIdSecret()}`,
     `UPSTREAM_ISSUER=http://127.0.0.1:${idpPort}`,
     'UPSTREAM_CLIENT_ID=local-mcp',
     `UPSTREAM_CLIENT_SECRET=${randomBytes(24).toString('base64url')}`,

@@ -30,6 +30,8 @@ const TxnSchema = z.object({
   bindingHash: z.string(),
   csrfHash: z.string(),
   consentGiven: z.boolean(),
+  /** Set when consent was remembered (not given here): it holds only if this user signs in. */
+  consentUser: z.string().optional(),
   upstreamStateHash: z.string().optional(),
   nonce: z.string().optional(),
   verifier: z.string().optional(),
@@ -52,7 +54,8 @@ export interface BeginInput {
   scope: string;
   bindingHash: string;
   csrfHash: string;
-  consentGiven: boolean;
+  /** The user whose remembered consent covers this request (from the browser's cookie), if any. */
+  rememberedFor?: string | undefined;
   now: number;
 }
 
@@ -82,14 +85,15 @@ function random(bytes = 32): string {
 
 /** The transaction, named by its id; the id is also the grant id and the prefix of its codes and refresh tokens. */
 export class AuthTransaction extends DurableObject<Env> {
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    for (const statement of SCHEMA) ctx.storage.sql.exec(statement);
-  }
+  // Tables are created by begin() only: a made-up id (from a forged code or token) reads as
+  // empty and leaves no stored object behind.
+  #created = false;
 
   /** Starts the transaction; refuses to start twice. */
   async begin(id: string, input: BeginInput): Promise<Step> {
     if (this.#read()) return { kind: 'error', reason: 'transaction exists' };
+    for (const statement of SCHEMA) this.ctx.storage.sql.exec(statement);
+    this.#created = true;
     const config = loadConfig(this.env);
     const txn: Txn = {
       id,
@@ -105,11 +109,12 @@ export class AuthTransaction extends DurableObject<Env> {
       expiresAt: input.now + config.AUTH_TRANSACTION_TTL_SECONDS * 1000,
       bindingHash: input.bindingHash,
       csrfHash: input.csrfHash,
-      consentGiven: input.consentGiven,
+      consentGiven: input.rememberedFor !== undefined,
+      consentUser: input.rememberedFor,
     };
     this.#write(txn);
     await this.ctx.storage.setAlarm(txn.expiresAt);
-    return input.consentGiven ? this.#goUpstream(txn) : { kind: 'consent', csrf: '' };
+    return txn.consentGiven ? this.#goUpstream(txn) : { kind: 'consent', csrf: '' };
   }
 
   /** The consent form's answer (before or after login), checked against the browser binding and CSRF token. */
@@ -122,8 +127,9 @@ export class AuthTransaction extends DurableObject<Env> {
       this.#write({ ...txn, phase: 'ended' });
       return { kind: 'deny', redirectUri: txn.redirectUri, clientState: txn.clientState };
     }
-    if (txn.phase === 'consent') return this.#goUpstream({ ...txn, consentGiven: true });
-    return this.#issueCode({ ...txn, consentGiven: true });
+    // Consent given here, by the person in this browser, holds for whoever signs in next.
+    if (txn.phase === 'consent') return this.#goUpstream({ ...txn, consentGiven: true, consentUser: undefined });
+    return this.#issueCode({ ...txn, consentGiven: true, consentUser: undefined });
   }
 
   /** Consumes the upstream `state` once, from the browser that started; returns what the code exchange needs. */
@@ -152,7 +158,9 @@ export class AuthTransaction extends DurableObject<Env> {
     const txn = this.#read();
     if (!txn || txn.phase !== 'upstream_used') return { kind: 'error', reason: 'no sign-in is pending' };
     const withUser: Txn = { ...txn, user: UserSchema.parse(input.user) };
-    if (input.remembered || txn.consentGiven) return this.#issueCode(withUser);
+    // Consent remembered for the browser's previous user does not cover a different user.
+    const consentHolds = txn.consentGiven && (txn.consentUser === undefined || txn.consentUser === input.user.id);
+    if (input.remembered || consentHolds) return this.#issueCode(withUser);
     this.#write({ ...withUser, phase: 'login_consent', csrfHash });
     return { kind: 'consent', csrf: input.csrf };
   }
@@ -204,8 +212,9 @@ export class AuthTransaction extends DurableObject<Env> {
     const next = random();
     const nextHash = await sha256Base64url(next);
     const txn = this.#read();
+    if (!txn) return fail('invalid_grant', 'the refresh token is invalid');
     const row = this.ctx.storage.sql.exec<{ status: string }>('SELECT status FROM refresh_tokens WHERE hash = ?', hash).toArray()[0];
-    if (!txn || !row) return fail('invalid_grant', 'the refresh token is invalid');
+    if (!row) return fail('invalid_grant', 'the refresh token is invalid');
     if (txn.phase !== 'granted') return fail('invalid_grant', 'the grant has been revoked');
     if (row.status !== 'active') {
       await this.#revoke(txn, 'refresh token reused');
@@ -257,7 +266,7 @@ export class AuthTransaction extends DurableObject<Env> {
     }
     if (txn.phase === 'revoked' || now >= txn.expiresAt) {
       await this.ctx.storage.deleteAll();
-      for (const statement of SCHEMA) this.ctx.storage.sql.exec(statement);
+      this.#created = false;
     } else {
       await this.ctx.storage.setAlarm(txn.expiresAt);
     }
@@ -265,6 +274,7 @@ export class AuthTransaction extends DurableObject<Env> {
 
   /** Test and diagnostics view. */
   inspect(): { txn: Txn | null; refreshTokens: Array<{ status: string }>; sessions: string[] } {
+    if (!this.#read()) return { txn: null, refreshTokens: [], sessions: [] };
     return {
       txn: this.#read(),
       refreshTokens: this.ctx.storage.sql.exec<{ status: string }>('SELECT status FROM refresh_tokens ORDER BY created_at').toArray(),
@@ -325,6 +335,10 @@ export class AuthTransaction extends DurableObject<Env> {
   }
 
   #read(): Txn | null {
+    if (!this.#created) {
+      this.#created = this.ctx.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'txn'").toArray().length > 0;
+      if (!this.#created) return null;
+    }
     const row = this.ctx.storage.sql.exec<{ state: string }>('SELECT state FROM txn WHERE id = 1').toArray()[0];
     return row ? TxnSchema.parse(JSON.parse(row.state)) : null;
   }

@@ -57,8 +57,14 @@ export function migrate(sql: SqlStorage): void {
   for (const statement of SCHEMA) sql.exec(statement);
 }
 
+/** True once migrate() has run in this object's storage. */
+export function migrated(sql: SqlStorage): boolean {
+  return sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'session'").toArray().length > 0;
+}
+
 /** Reads the session row, or null before initialize. */
 export function readMeta(sql: SqlStorage): SessionMeta | null {
+  if (!migrated(sql)) return null;
   const row = sql
     .exec<{ session_id: string; principal: string; protocol_version: string; initialize: string; log_level: string; created_at: number; last_seen_at: number; ended_at: number | null }>(
       'SELECT session_id, principal, protocol_version, initialize, log_level, created_at, last_seen_at, ended_at FROM session WHERE id = 1',
@@ -161,11 +167,13 @@ export class SqlEventStore implements EventStore {
 
   /** Drops all but the newest `max` events. */
   trim(): void {
+    if (!migrated(this.#sql)) return;
     this.#sql.exec('DELETE FROM events WHERE seq <= (SELECT MAX(seq) FROM events) - ?', this.#max);
   }
 
   /** Number of events held (for tests and diagnostics). */
   count(): number {
+    if (!migrated(this.#sql)) return 0;
     return this.#sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM events').one().n;
   }
 }

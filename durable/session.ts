@@ -43,8 +43,8 @@ export class McpSession extends DurableObject<Env> {
     super(ctx, env);
     this.#config = loadConfig(env);
     this.#events = new SqlEventStore(ctx.storage.sql, this.#config.SESSION_EVENT_LOG_MAX, Date.now);
+    // Nothing is written until an initialize succeeds: a refused request leaves no stored object.
     void ctx.blockConcurrencyWhile(async () => {
-      migrate(ctx.storage.sql);
       this.#meta = readMeta(ctx.storage.sql);
     });
   }
@@ -55,7 +55,8 @@ export class McpSession extends DurableObject<Env> {
     const message = call.message;
     const revoked = () => bearerError('invalid_token', { resourceMetadata: call.resourceMetadata, description: 'the grant has been revoked' });
     if (isInitialize(message)) {
-      if (!(await this.#grantActive(call))) return revoked();
+      if (this.#meta) return gateError('already_initialized');
+      if (!(await this.#askGrant(call))) return revoked();
       return this.#initialize(request, call, message);
     }
 
@@ -83,17 +84,23 @@ export class McpSession extends DurableObject<Env> {
 
   /** Called by a grant's Durable Object when it is revoked: its tokens stop working here at once. */
   grantRevoked(grantId: string): void {
+    if (!this.#meta) return;
     setGrantStatus(this.ctx.storage.sql, grantId, false, Date.now());
   }
 
-  /** Asks the grant once whether it is active (and registers this session with it); remembers the answer. */
+  /** Asks the grant whether it is active; the grant registers this session so revocation reaches it. */
+  async #askGrant(call: SessionCall): Promise<boolean> {
+    const stub = this.env.AUTH_TXN.get(this.env.AUTH_TXN.idFromName(call.principal.grantId));
+    return stub.attachSession(call.sessionId, Date.now());
+  }
+
+  /** The grant's status, asked once per grant and then remembered (revocation writes `false` here). */
   async #grantActive(call: SessionCall): Promise<boolean> {
     const gid = call.principal.grantId;
     const known = grantStatus(this.ctx.storage.sql, gid);
     if (known !== null) return known;
-    const stub = this.env.AUTH_TXN.get(this.env.AUTH_TXN.idFromName(gid));
-    const active = await stub.attachSession(call.sessionId, Date.now());
-    // A revocation that raced the check above has already written `false`; keep it.
+    const active = await this.#askGrant(call);
+    // A revocation that raced the question above has already written `false`; keep it.
     if (grantStatus(this.ctx.storage.sql, gid) === null) setGrantStatus(this.ctx.storage.sql, gid, active, Date.now());
     return grantStatus(this.ctx.storage.sql, gid) === true;
   }
@@ -117,7 +124,6 @@ export class McpSession extends DurableObject<Env> {
   }
 
   async #initialize(request: Request, call: SessionCall, message: InitializeMessage): Promise<Response> {
-    if (this.#meta) return gateError('already_initialized');
     const params = InitializeParamsSchema.safeParse(message.params);
     if (!params.success) return gateError('invalid_request', 'initialize params are malformed');
     const now = Date.now();
@@ -131,13 +137,16 @@ export class McpSession extends DurableObject<Env> {
       lastSeenAt: now,
       endedAt: null,
     };
+    migrate(this.ctx.storage.sql);
     const live = await this.#connect(meta);
     const response = await live.transport.handleRequest(request, { parsedBody: message });
     if (!response.ok) {
       await live.transport.close();
+      await this.ctx.storage.deleteAll();
       return response;
     }
     writeMeta(this.ctx.storage.sql, meta);
+    setGrantStatus(this.ctx.storage.sql, call.principal.grantId, true, now);
     this.#meta = meta;
     this.#live = live;
     await this.ctx.storage.setAlarm(now + this.#config.SESSION_IDLE_SECONDS * 1000);

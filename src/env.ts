@@ -35,6 +35,8 @@ export interface Env {
   UPSTREAM_CLIENT_SECRET?: string;
   /** Secret: the private EC P-256 JWK that signs access tokens. */
   OAUTH_SIGNING_KEY?: string;
+  /** Secret: 32+ random bytes (base64url) that tag session and grant ids so forged ones are refused without I/O. */
+  ID_SECRET?: string;
   /** Optional: public JWKs of previous signing keys still accepted (JSON array). */
   OAUTH_PREVIOUS_PUBLIC_KEYS?: string;
 }

@@ -2,6 +2,7 @@
 import { Router, type IRequest } from 'itty-router';
 import { ConfigError, loadConfig } from './config.ts';
 import { SigningKeyError } from './auth/signing-keys.ts';
+import { IdSecretError } from './auth/ids.ts';
 import type { Env } from './env.ts';
 import { gateError } from './errors.ts';
 import { handleAuthorize, handleConsent } from './http/authorize.ts';
@@ -73,7 +74,7 @@ export default {
       loadConfig(env);
       return await router.fetch(request, env, ctx);
     } catch (error) {
-      if (error instanceof ConfigError || error instanceof SigningKeyError) {
+      if (error instanceof ConfigError || error instanceof SigningKeyError || error instanceof IdSecretError) {
         console.error(JSON.stringify({ event: 'config_invalid', error: error.message }));
         return gateError('internal', 'server configuration is invalid; see the server log');
       }

@@ -13,8 +13,9 @@ const MCP_POST = { 'content-type': 'application/json', accept: 'application/json
  * A keep-alive HTTP client bound to one loopback origin; `close()` destroys its sockets.
  * @param {string} baseUrl e.g. http://127.0.0.1:8787
  * @param {number} connections most sockets kept open at once
+ * @param {Record<string, string>} [mcpHeaders] added to every request to /mcp (e.g. Authorization)
  */
-export function createClient(baseUrl, connections) {
+export function createClient(baseUrl, connections, mcpHeaders = {}) {
   const base = new URL(baseUrl);
   if (base.hostname !== '127.0.0.1') throw new Error(`refusing a non-loopback target: ${baseUrl}`);
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
@@ -28,6 +29,7 @@ export function createClient(baseUrl, connections) {
      */
     request(method, path, { headers = {}, body, signal } = {}) {
       const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+      if (path === '/mcp') headers = { ...mcpHeaders, ...headers };
       return new Promise((resolve, reject) => {
         const req = http.request(
           {
@@ -155,6 +157,7 @@ export function summarize(samples) {
  * @param {object} options
  * @param {string} options.baseUrl loopback origin of the server
  * @param {number} options.connections concurrent connections (and loops)
+ * @param {Record<string, string>} [options.mcpHeaders] added to every /mcp request (the bearer token)
  * @param {number} options.warmupMs
  * @param {number} options.durationMs
  * @param {AbortSignal} options.signal aborts everything (SIGINT, watchdog)
@@ -162,8 +165,8 @@ export function summarize(samples) {
  * @param {(client: ReturnType<typeof createClient>, state: S, n: number) => Promise<void>} options.iteration throws on error
  * @param {(client: ReturnType<typeof createClient>, state: S) => Promise<void>} [options.teardown]
  */
-export async function runLoad({ baseUrl, connections, warmupMs, durationMs, signal, setup, iteration, teardown }) {
-  const client = createClient(baseUrl, connections);
+export async function runLoad({ baseUrl, connections, mcpHeaders, warmupMs, durationMs, signal, setup, iteration, teardown }) {
+  const client = createClient(baseUrl, connections, mcpHeaders);
   /** @type {S[]} */
   let states = [];
   try {

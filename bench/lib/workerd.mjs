@@ -54,17 +54,18 @@ export async function loadTooling(root) {
 }
 
 /**
- * Starts the bundled Worker on workerd via Miniflare on 127.0.0.1 (a free port), with the bindings wrangler.toml
+ * Starts the bundled Worker on workerd via Miniflare on 127.0.0.1:`port`, with the bindings wrangler.toml
  * declares for `env` plus `vars`; `mysqlUrl` adds the Hyperdrive binding. Returns its URL and a disposer.
  * @param {object} options
  * @param {string} options.root project root
  * @param {string} options.scriptPath bundled entry (from buildWorker)
+ * @param {number} options.port a free port (the OAuth callback URL names it, so it is chosen beforehand)
  * @param {Awaited<ReturnType<typeof loadTooling>>} options.tooling
  * @param {Record<string, string>} options.vars extra vars (override wrangler.toml)
  * @param {string} [options.mysqlUrl] the read-only mysql:// URL: uses the `mysql` environment and binds HYPERDRIVE to it
  * @param {(line: string) => void} [options.onLog] receives workerd's warnings and errors
  */
-export async function startWorkerd({ root, scriptPath, tooling, vars, mysqlUrl, onLog }) {
+export async function startWorkerd({ root, scriptPath, port, tooling, vars, mysqlUrl, onLog }) {
   const env = mysqlUrl ? 'mysql' : undefined;
   const config = tooling.readConfig({ config: path.join(root, 'wrangler.toml'), env });
   const sqliteClasses = new Set((config.migrations ?? []).flatMap((m) => m.new_sqlite_classes ?? []));
@@ -77,7 +78,7 @@ export async function startWorkerd({ root, scriptPath, tooling, vars, mysqlUrl, 
   // Miniflare 5 takes the v5 shape; the v4 flat options are converted by its own adapter.
   const v4 = {
     host: '127.0.0.1',
-    port: 0,
+    port,
     modules: true,
     scriptPath,
     modulesRoot: path.dirname(scriptPath), // module names must not climb out of the root ("..")

@@ -1,5 +1,7 @@
 /** GET /authorize and POST /authorize/consent: validate the request, ask consent, send the browser upstream. */
 import { base64url, sha256Base64url } from '../auth/encoding.ts';
+import { idKey, mintId, verifyId } from '../auth/ids.ts';
+import { quoteValue } from '../auth/error-text.ts';
 import { readParams } from '../auth/params.ts';
 import { checkChallengeRequest } from '../auth/pkce.ts';
 import { resolveRedirectUri } from '../auth/redirect-uri.ts';
@@ -15,7 +17,6 @@ import { consentPage, errorPage } from './pages.ts';
 import { serverUrls, type ServerUrls } from './urls.ts';
 
 const AUTHORIZE_PARAMS = ['response_type', 'client_id', 'redirect_uri', 'state', 'scope', 'code_challenge', 'code_challenge_method', 'resource'] as const;
-const TXN_ID = /^[A-Za-z0-9_-]{43}$/;
 
 function random(bytes = 32): string {
   return base64url(crypto.getRandomValues(new Uint8Array(bytes)));
@@ -66,7 +67,7 @@ export async function handleAuthorize(request: Request, env: Env): Promise<Respo
   const consentedScopes = consented === null ? null : parseScope(consented);
   const remembered = consentedScopes?.ok === true && isSubset(scopes.scopes, consentedScopes.scopes);
 
-  const txnId = random();
+  const txnId = await mintId(await idKey(env.ID_SECRET), 'txn', crypto.getRandomValues(new Uint8Array(16)));
   const binding = random();
   const csrf = random();
   const [bindingHash, csrfHash] = await Promise.all([sha256Base64url(binding), sha256Base64url(csrf)]);
@@ -80,7 +81,7 @@ export async function handleAuthorize(request: Request, env: Env): Promise<Respo
     scope,
     bindingHash,
     csrfHash,
-    consentGiven: remembered,
+    rememberedFor: remembered ? knownUser : undefined,
     now,
   });
   const cookie = setCookie(bindingCookieName(txnId), binding, config.AUTH_TRANSACTION_TTL_SECONDS, urls.issuer.startsWith('https:'));
@@ -100,7 +101,8 @@ export async function handleConsent(request: Request, env: Env): Promise<Respons
   const read = readParams(form, ['txn', 'csrf', 'decision'] as const);
   if (!read.ok) return errorPage(400, 'Invalid request', read.description);
   const { txn, csrf, decision } = read.params;
-  if (!txn || !TXN_ID.test(txn) || !csrf || (decision !== 'approve' && decision !== 'deny')) return errorPage(400, 'Invalid request', 'the consent form is incomplete');
+  if (!txn || !csrf || (decision !== 'approve' && decision !== 'deny')) return errorPage(400, 'Invalid request', 'the consent form is incomplete');
+  if (!(await verifyId(await idKey(env.ID_SECRET), 'txn', txn))) return errorPage(400, 'Invalid request', 'the consent form does not belong to a sign-in of this server');
   const binding = readCookie(request, bindingCookieName(txn));
   if (!binding) return errorPage(400, 'Session expired', 'this sign-in was started in another browser or has expired; start again from the application');
   const stub = txnStub(env, txn);
@@ -147,7 +149,7 @@ function redirect(location: string, status: 302 | 303, headers: Record<string, s
 
 function requestedScopes(requested: string | undefined, registered: string | undefined): { ok: true; scopes: OAuthScope[] } | { ok: false; description: string } {
   const asked = parseScope(requested);
-  if (!asked.ok) return { ok: false, description: `unknown scope: ${asked.unknown.join(' ')}` };
+  if (!asked.ok) return { ok: false, description: `unknown scope: ${quoteValue(asked.unknown.join(' '))}` };
   const allowed = registered ? parseScope(registered) : { ok: true as const, scopes: [...SCOPES] };
   if (!allowed.ok) return { ok: false, description: 'the client registered unknown scopes' };
   if (asked.scopes.length === 0) return { ok: true, scopes: allowed.scopes };

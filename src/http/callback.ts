@@ -1,5 +1,6 @@
 /** GET /oauth/callback: the upstream provider's answer. Checks state and browser, signs the person in, issues the code. */
 import { base64url } from '../auth/encoding.ts';
+import { idKey, verifyId } from '../auth/ids.ts';
 import { readParams } from '../auth/params.ts';
 import { signingKeys } from '../auth/signing-keys.ts';
 import { loadConfig } from '../config.ts';
@@ -21,7 +22,7 @@ export async function handleCallback(request: Request, env: Env): Promise<Respon
   if (!read.ok) return errorPage(400, 'Invalid sign-in response', read.description);
   const { code, state, error } = read.params;
   const txnId = state ? STATE.exec(state)?.[1] : undefined;
-  if (!state || !txnId) return errorPage(400, 'Invalid sign-in response', 'state is missing or malformed');
+  if (!state || !txnId || !(await verifyId(await idKey(env.ID_SECRET), 'txn', txnId))) return errorPage(400, 'Invalid sign-in response', 'state is missing or malformed');
   const binding = readCookie(request, bindingCookieName(txnId));
   if (!binding) return errorPage(400, 'Invalid sign-in response', 'this sign-in was started in another browser or has expired');
   const stub = txnStub(env, txnId);

@@ -42,7 +42,8 @@ export async function authenticateClient(request: Request, form: URLSearchParams
   if (expected === 'none') {
     return method === 'none' ? { ok: true, client } : refuse('invalid_client', 'client authentication failed');
   }
-  if (method === 'none' || !secret || !(await registry(env).verifySecret(clientId, secret))) return refuse('invalid_client', 'client authentication failed');
+  // The client must use the method it registered (RFC 7591 token_endpoint_auth_method).
+  if (method !== expected || !secret || !(await registry(env).verifySecret(clientId, secret))) return refuse('invalid_client', 'client authentication failed');
   return { ok: true, client };
 }
 

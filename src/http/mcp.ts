@@ -3,6 +3,8 @@ import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js'
 import { loadConfig, type Config } from '../config.ts';
 import type { Env } from '../env.ts';
 import { verifyAccessToken } from '../auth/access-token.ts';
+import { idKey, mintId, verifyId } from '../auth/ids.ts';
+import { formatScope, SCOPES } from '../auth/scopes.ts';
 import { signingKeys } from '../auth/signing-keys.ts';
 import { bearerError, gateError } from '../errors.ts';
 import type { Principal } from '../mcp/principal.ts';
@@ -11,16 +13,10 @@ import { readMessage } from './body.ts';
 import { hostAllowed, originAllowed } from './origin.ts';
 import { serverUrls, type ServerUrls } from './urls.ts';
 
-const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
 const ALLOWED_METHODS = 'GET, POST, DELETE';
 const ALLOWED_HEADERS = 'authorization, content-type, accept, last-event-id, mcp-session-id, mcp-protocol-version';
 const EXPOSED_HEADERS = 'mcp-session-id, mcp-protocol-version, www-authenticate';
 
-/** A fresh session id: 256 random bits, base64url (43 characters). Names the session's Durable Object. */
-export function newSessionId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return btoa(String.fromCharCode(...bytes)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
-}
 
 const TOOL_SCOPES = new Map(CATALOG.map((t) => [t.name, t.scope]));
 
@@ -32,13 +28,15 @@ const TOOL_SCOPES = new Map(CATALOG.map((t) => [t.name, t.scope]));
 export async function authenticate(request: Request, env: Env, urls: ServerUrls): Promise<{ ok: true; principal: Principal } | { ok: false; response: Response }> {
   const header = request.headers.get('authorization');
   const match = header ? /^bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(header.trim()) : null;
-  if (!header) return { ok: false, response: bearerError('missing', { resourceMetadata: urls.resourceMetadata }) };
-  if (!match?.[1]) return { ok: false, response: bearerError('invalid_token', { resourceMetadata: urls.resourceMetadata, description: 'malformed Authorization header' }) };
+  // The challenge names every scope the tools use, so a client can ask for them at once (MCP 2025-11-25).
+  const scope = formatScope(SCOPES);
+  if (!header) return { ok: false, response: bearerError('missing', { resourceMetadata: urls.resourceMetadata, scope }) };
+  if (!match?.[1]) return { ok: false, response: bearerError('invalid_token', { resourceMetadata: urls.resourceMetadata, scope, description: 'malformed Authorization header' }) };
   const keys = await signingKeys(env.OAUTH_SIGNING_KEY, env.OAUTH_PREVIOUS_PUBLIC_KEYS);
   const verified = await verifyAccessToken(keys, match[1], { issuer: urls.issuer, resource: urls.resource, now: Date.now() });
   if (!verified.ok) {
     console.log(JSON.stringify({ event: 'token_rejected', reason: verified.reason }));
-    return { ok: false, response: bearerError('invalid_token', { resourceMetadata: urls.resourceMetadata, description: 'the access token is invalid or expired' }) };
+    return { ok: false, response: bearerError('invalid_token', { resourceMetadata: urls.resourceMetadata, scope, description: 'the access token is invalid or expired' }) };
   }
   const c = verified.claims;
   return {
@@ -104,10 +102,11 @@ async function route(request: Request, env: Env, config: Config): Promise<Respon
   if (initializing) {
     // A client never chooses its session id (no session fixation).
     if (presented !== null) return gateError('already_initialized', 'initialize must not carry Mcp-Session-Id');
-    sessionId = newSessionId();
+    // 128 random bits and a 128-bit tag: ids the server did not mint never reach a Durable Object.
+    sessionId = await mintId(await idKey(env.ID_SECRET), 'session', crypto.getRandomValues(new Uint8Array(16)));
   } else {
     if (presented === null) return gateError('session_required');
-    if (!SESSION_ID.test(presented)) return gateError('session_not_found');
+    if (!(await verifyId(await idKey(env.ID_SECRET), 'session', presented))) return gateError('session_not_found');
     sessionId = presented;
   }
   const stub = env.MCP_SESSION.get(env.MCP_SESSION.idFromName(sessionId));

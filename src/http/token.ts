@@ -1,5 +1,6 @@
 /** POST /token (authorization_code, refresh_token) and POST /revoke (RFC 7009). */
 import { decodeJwt } from 'jose';
+import { idKey, verifyId } from '../auth/ids.ts';
 import { readParams } from '../auth/params.ts';
 import { verifyAccessToken } from '../auth/access-token.ts';
 import { signingKeys } from '../auth/signing-keys.ts';
@@ -13,6 +14,13 @@ import { serverUrls } from './urls.ts';
 
 const OPAQUE = /^([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})$/;
 const TOKEN_PARAMS = ['grant_type', 'code', 'redirect_uri', 'code_verifier', 'refresh_token', 'scope', 'resource', 'client_id', 'client_secret'] as const;
+
+/** Splits a code or refresh token into [whole, grant id, secret] when the grant id is one we minted. */
+async function opaque(env: Env, token: string | undefined): Promise<[string, string, string] | null> {
+  const parts = token ? OPAQUE.exec(token) : null;
+  if (!parts?.[1] || !parts[2]) return null;
+  return (await verifyId(await idKey(env.ID_SECRET), 'txn', parts[1])) ? [parts[0], parts[1], parts[2]] : null;
+}
 
 /** Reads a form body, or the response refusing anything else. */
 async function readForm(request: Request): Promise<{ ok: true; form: URLSearchParams } | { ok: false; response: Response }> {
@@ -37,13 +45,13 @@ export async function handleToken(request: Request, env: Env): Promise<Response>
   const now = Date.now();
   let outcome: TokenOutcome;
   if (p.grant_type === 'authorization_code') {
-    const parts = p.code ? OPAQUE.exec(p.code) : null;
-    if (!parts?.[1] || !parts[2]) return oauthError('invalid_grant', 'the code is invalid');
+    const parts = await opaque(env, p.code);
+    if (!parts) return oauthError('invalid_grant', 'the code is invalid');
     outcome = await txnStub(env, parts[1]).exchangeCode({ code: parts[2], clientId: client.clientId, redirectUri: p.redirect_uri, verifier: p.code_verifier, resource: p.resource, now });
   } else if (p.grant_type === 'refresh_token') {
     if (!client.metadata.grant_types.includes('refresh_token')) return oauthError('unauthorized_client', 'the client did not register the refresh_token grant');
-    const parts = p.refresh_token ? OPAQUE.exec(p.refresh_token) : null;
-    if (!parts?.[1] || !parts[2]) return oauthError('invalid_grant', 'the refresh token is invalid');
+    const parts = await opaque(env, p.refresh_token);
+    if (!parts) return oauthError('invalid_grant', 'the refresh token is invalid');
     outcome = await txnStub(env, parts[1]).refresh({ token: parts[2], clientId: client.clientId, scope: p.scope, resource: p.resource, now });
   } else if (!p.grant_type) {
     return oauthError('invalid_request', 'grant_type is missing');
@@ -67,9 +75,9 @@ export async function handleRevoke(request: Request, env: Env): Promise<Response
   const token = read.params.token;
   if (!token) return oauthError('invalid_request', 'token is missing');
   const clientId = auth.client.clientId;
-  const opaque = OPAQUE.exec(token);
-  if (opaque?.[1] && opaque[2]) {
-    await txnStub(env, opaque[1]).revokeByClient({ clientId, refreshToken: opaque[2] });
+  const parts = await opaque(env, token);
+  if (parts) {
+    await txnStub(env, parts[1]).revokeByClient({ clientId, refreshToken: parts[2] });
   } else if (token.split('.').length === 3) {
     const gid = await grantOfAccessToken(request, env, token);
     if (gid) await txnStub(env, gid).revokeByClient({ clientId });

@@ -355,7 +355,7 @@ describe('authorization endpoint (items 1–14)', () => {
     ['no code_challenge', { code_challenge: undefined }, 'invalid_request', 'code_challenge is required (PKCE)'],
     ['code_challenge_method=plain', { code_challenge_method: 'plain' }, 'invalid_request', 'code_challenge_method must be S256'],
     ['response_type=token', { response_type: 'token' }, 'unsupported_response_type', 'only response_type=code is supported'],
-    ['an unknown scope', { scope: 'support:read admin:all' }, 'invalid_scope', 'unknown scope: admin:all'],
+    ['an unknown scope', { scope: 'support:read admin:all' }, 'invalid_scope', "unknown scope: 'admin:all'"],
     ['a foreign resource', { resource: 'https://evil.example/mcp' }, 'invalid_target', `resource must be ${ORIGIN}/mcp`],
   ])('7: a signed-out person is never bounced to the client on error (%s): 400 page, no Location, the error only as a link', async (_why, overrides, error, description) => {
     const before = await txnCount();

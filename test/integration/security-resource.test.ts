@@ -443,9 +443,11 @@ describe('the resource server /mcp (40–47)', () => {
     expect(await sessionCount()).toBe(before);
   });
 
-  it('40: the no-token challenge is exactly Bearer resource_metadata="…/.well-known/oauth-protected-resource/mcp"', async () => {
+  it('40: the no-token challenge is exactly Bearer resource_metadata="…/.well-known/oauth-protected-resource/mcp" (a scope="…" may follow)', async () => {
     const response = await post(INITIALIZE, { authorization: '' });
-    expect(response.headers.get('www-authenticate')?.startsWith(`Bearer resource_metadata="${RESOURCE_METADATA}"`)).toBe(true);
+    const header = response.headers.get('www-authenticate') ?? '';
+    expect(header.startsWith(`Bearer resource_metadata="${RESOURCE_METADATA}"`)).toBe(true);
+    expect(header.slice(`Bearer resource_metadata="${RESOURCE_METADATA}"`.length)).toMatch(/^(?:, scope="[^"]*")?$/);
     await response.text();
   });
 
@@ -524,11 +526,13 @@ describe('the resource server /mcp (40–47)', () => {
     const idsBefore = new Set((await listDurableObjectIds(env.MCP_SESSION)).map((id) => id.toString()));
     const atInitialize = await post(INITIALIZE, bearer(user.accessToken));
     expect((await expectBearerRefusal(atInitialize, 401, 'invalid_token')).error).toBe('invalid_token');
-    // The session object may have been asked about the grant, but no session was initialised.
+    // The new session's object is reached (it asks the grant), and merely reaching an object lists
+    // it in this runtime; what must not exist is an initialised session.
     for (const id of await listDurableObjectIds(env.MCP_SESSION)) {
       if (idsBefore.has(id.toString())) continue;
       const view = await runInDurableObject(env.MCP_SESSION.get(id), (instance: McpSession) => instance.inspect());
       expect(view.meta).toBeNull();
+      expect(view.events).toBe(0);
     }
   });
 
@@ -759,7 +763,9 @@ describe('the federated sign-in (48–51)', () => {
 
   it('49: an upstream ID token whose nonce is not the transaction\'s is refused: error page, no code, the sign-in ends', async () => {
     // The provider signs the nonce it was sent; we change the nonce the transaction expects.
-    // (Wrong iss, aud or an expired ID token cannot be produced by the local provider; see the report.)
+    // Wrong iss, wrong aud and expired ID tokens are not covered here: the local provider only
+    // issues valid ones, and unit tests of src/upstream/oidc.ts would need a stubbed fetch.
+    // The upstream token endpoint enforces our PKCE verifier (the challenge is checked above).
     const flow = await toUpstream();
     await runInDurableObject(env.AUTH_TXN.get(env.AUTH_TXN.idFromName(flow.txnId)), (instance: AuthTransaction, state) => {
       const txn = instance.inspect().txn;
@@ -845,7 +851,7 @@ describe('the federated sign-in (48–51)', () => {
     expect(start.status).toBe(302);
     const callback = await upstreamLogin(start.headers.get('location') ?? '', 'bob', FETCHERS, shared);
     const response = await getWithCookie(callback, shared.header(callback));
-    console.log('DEBUG51', response.status, response.headers.get('location'), JSON.stringify(await txnView(new URL(callback).searchParams.get('state')!.split('.')[0]!)));
+    // Bob never approved client A: he must see the consent page, not be sent to the client with a code.
     expect(response.status).toBe(200);
     expect(response.headers.get('location')).toBeNull();
     const html = await response.text();

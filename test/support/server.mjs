@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { generateSigningKey } from '../../bin/lib/keys.mjs';
+import { generateIdSecret, generateSigningKey } from '../../bin/lib/keys.mjs';
 import { startIdp } from './idp.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -39,7 +39,7 @@ export async function startServer(options = {}) {
   const idp = await startIdp({
     clients: [{ client_id: 'own-mcp-e2e', client_secret: idpSecret, redirect_uris: [`http://127.0.0.1:${port}/oauth/callback`, `http://localhost:${port}/oauth/callback`] }],
   });
-  const authVars = { OAUTH_SIGNING_KEY: await generateSigningKey(), UPSTREAM_ISSUER: idp.issuer, UPSTREAM_CLIENT_ID: 'own-mcp-e2e', UPSTREAM_CLIENT_SECRET: idpSecret };
+  const authVars = { OAUTH_SIGNING_KEY: await generateSigningKey(), ID_SECRET: generateIdSecret(), UPSTREAM_ISSUER: idp.issuer, UPSTREAM_CLIENT_ID: 'own-mcp-e2e', UPSTREAM_CLIENT_SECRET: idpSecret };
   const handle = {
     idp,
     port,
