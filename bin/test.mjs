@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// `npm test`: starts a private MariaDB (installing it from Debian if missing and allowed), seeds it, runs every test, stops it.
+// `npm test`: starts a private MariaDB and a local OpenID provider (installing MariaDB and Chromium from Debian if missing and allowed), runs every test, stops them.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -23,9 +23,18 @@ function haveMariaDb() {
   }
 }
 
-/** Installs mariadb-server with apt-get when running as root on Debian; otherwise explains what to do. */
-function ensureMariaDb() {
-  if (haveMariaDb()) return;
+/** The Debian packages the tests need that are missing: MariaDB, and Chromium for the browser test. */
+function missingPackages() {
+  const missing = [];
+  if (!haveMariaDb()) missing.push('mariadb-server');
+  if (!existsSync('/usr/bin/chromium')) missing.push('chromium');
+  return missing;
+}
+
+/** Installs what is missing with apt-get when running as root on Debian; otherwise explains what to do. */
+function ensurePackages() {
+  const missing = missingPackages();
+  if (missing.length === 0) return;
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
   let apt = false;
   try {
@@ -35,12 +44,12 @@ function ensureMariaDb() {
     apt = false;
   }
   if (!root || !apt) {
-    process.stderr.write('MariaDB is needed for the tests and is not installed.\nInstall it (Debian/Ubuntu: sudo apt-get install -y mariadb-server) and run npm test again.\n');
+    process.stderr.write(`The tests need ${missing.join(' and ')}, which ${missing.length > 1 ? 'are' : 'is'} not installed.\nInstall (Debian/Ubuntu): sudo apt-get install -y ${missing.join(' ')}\nthen run npm test again.\n`);
     process.exit(2);
   }
-  say('MariaDB not found: installing mariadb-server with apt-get (about a minute)');
+  say(`installing ${missing.join(' and ')} with apt-get (about a minute)`);
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-  execFileSync('apt-get', ['install', '-y', '-qq', 'mariadb-server'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  execFileSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
 }
 
 function runVitest(env, reportFile) {
@@ -53,7 +62,7 @@ function runVitest(env, reportFile) {
   });
 }
 
-ensureMariaDb();
+ensurePackages();
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'own-mcp-test-'));
 say('starting a private MariaDB');
 const db = await startMariaDb({ baseDir: scratch });
