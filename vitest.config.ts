@@ -26,6 +26,7 @@ export default defineConfig({
                 SQL_ROW_LIMIT: '50',
                 OAUTH_SIGNING_KEY: signingKey,
                 ID_SECRET: generateIdSecret() as string,
+                ADMIN_SECRET: generateIdSecret() as string,
                 ...(idp ? { UPSTREAM_ISSUER: idp, UPSTREAM_CLIENT_ID: 'own-mcp-test', UPSTREAM_CLIENT_SECRET: process.env.TEST_IDP_CLIENT_SECRET ?? '' } : {}),
               },
               hyperdrives: mysqlUrl

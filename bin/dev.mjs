@@ -47,7 +47,10 @@ function readDevVars() {
 async function ensureDevVars() {
   if (existsSync(DEV_VARS)) {
     // Settings added by later versions are appended to an existing file.
-    if (!/^ID_SECRET=/m.test(readFileSync(DEV_VARS, 'utf8'))) writeFileSync(DEV_VARS, `${readFileSync(DEV_VARS, 'utf8').replace(/\n?$/, '\n')}ID_SECRET=${generateIdSecret()}\n`);
+    for (const name of ['ID_SECRET', 'ADMIN_SECRET']) {
+      const text = readFileSync(DEV_VARS, 'utf8');
+      if (!new RegExp(`^${name}=`, 'm').test(text)) writeFileSync(DEV_VARS, `${text.replace(/\n?$/, '\n')}${name}=${generateIdSecret()}\n`);
+    }
     return;
   }
   const lines = [
@@ -55,6 +58,8 @@ async function ensureDevVars() {
     '# To sign in with Google instead, set UPSTREAM_ISSUER=https://accounts.google.com and your client id/secret.',
     `OAUTH_SIGNING_KEY='${await generateSigningKey()}'`,
     `ID_SECRET=${generateIdSecret()}`,
+    '# The admin API credential (npm run admin uses it): keep it secret.',
+    `ADMIN_SECRET=${generateIdSecret()}`,
     `UPSTREAM_ISSUER=http://127.0.0.1:${idpPort}`,
     'UPSTREAM_CLIENT_ID=local-mcp',
     `UPSTREAM_CLIENT_SECRET=${randomBytes(24).toString('base64url')}`,

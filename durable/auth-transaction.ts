@@ -246,6 +246,14 @@ export class AuthTransaction extends DurableObject<Env> {
     return 'revoked';
   }
 
+  /** Revokes the grant for an administrator; false when there is no live grant here. */
+  async revokeByAdmin(): Promise<boolean> {
+    const txn = this.#read();
+    if (!txn || txn.phase !== 'granted') return false;
+    await this.#revoke(txn, 'revoked by an administrator');
+    return true;
+  }
+
   /** A session using this grant registers itself, so revocation reaches it; false once revoked. */
   attachSession(sessionId: string, now: number): boolean {
     const txn = this.#read();

@@ -1,4 +1,4 @@
-/** The registry of OAuth clients (one instance, "default"): registered clients, remembered consent, registration rate limits. */
+/** The registry (one instance, "default"): OAuth clients, remembered consent, registration rate limits, and the index of API keys. */
 import { DurableObject } from 'cloudflare:workers';
 import { z } from 'zod';
 import { base64url, sha256Base64url, timingSafeEqual } from '../src/auth/encoding.ts';
@@ -19,6 +19,11 @@ const SCHEMA = [
     window_start INTEGER NOT NULL,
     count INTEGER NOT NULL,
     PRIMARY KEY (address, window_start)
+  )`,
+  `CREATE TABLE IF NOT EXISTS api_keys (
+    key_id TEXT PRIMARY KEY,
+    summary TEXT NOT NULL,
+    created_at INTEGER NOT NULL
   )`,
   `CREATE TABLE IF NOT EXISTS consents (
     user_id TEXT NOT NULL,
@@ -136,6 +141,32 @@ export class ClientRegistry extends DurableObject<Env> {
   /** The scope `userId` approved for `clientId`, or null. */
   consentedScope(userId: string, clientId: string): string | null {
     return this.ctx.storage.sql.exec<{ scope: string }>('SELECT scope FROM consents WHERE user_id = ? AND client_id = ?', userId, clientId).toArray()[0]?.scope ?? null;
+  }
+
+  /** Records (or updates) an API key's summary for listing; the key's own object stays the authority. */
+  indexKey(keyId: string, summary: Record<string, unknown>, createdAt: number): void {
+    this.ctx.storage.sql.exec(
+      'INSERT INTO api_keys (key_id, summary, created_at) VALUES (?, ?, ?) ON CONFLICT (key_id) DO UPDATE SET summary = excluded.summary',
+      keyId,
+      JSON.stringify(summary),
+      createdAt,
+    );
+  }
+
+  /** Every API key's summary, oldest first. */
+  listKeys(): Array<Record<string, unknown>> {
+    return this.ctx.storage.sql.exec<{ summary: string }>('SELECT summary FROM api_keys ORDER BY created_at').toArray().map((r) => JSON.parse(r.summary) as Record<string, unknown>);
+  }
+
+  /** Every registered client (no secrets), oldest first. */
+  listClients(): Array<{ client_id: string; client_name: string | null; source: string; created_at: number; token_endpoint_auth_method: string; grant_types: string[]; redirect_uris: string[] }> {
+    return this.ctx.storage.sql
+      .exec<{ client_id: string; metadata: string; source: string; created_at: number }>('SELECT client_id, metadata, source, created_at FROM clients ORDER BY created_at')
+      .toArray()
+      .map((r) => {
+        const m = StoredMetadata.parse(JSON.parse(r.metadata));
+        return { client_id: r.client_id, client_name: m.client_name ?? null, source: r.source, created_at: r.created_at, token_endpoint_auth_method: m.token_endpoint_auth_method, grant_types: m.grant_types, redirect_uris: m.redirect_uris };
+      });
   }
 
   /** Test and diagnostics view: how many clients exist. */

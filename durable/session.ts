@@ -90,12 +90,15 @@ export class McpSession extends DurableObject<Env> {
 
   /** Asks the grant whether it is active; the grant registers this session so revocation reaches it. */
   async #askGrant(call: SessionCall): Promise<boolean> {
+    // API keys are checked by their own Durable Object on every request, at the gate.
+    if (call.principal.kind !== 'user') return true;
     const stub = this.env.AUTH_TXN.get(this.env.AUTH_TXN.idFromName(call.principal.grantId));
     return stub.attachSession(call.sessionId, Date.now());
   }
 
   /** The grant's status, asked once per grant and then remembered (revocation writes `false` here). */
   async #grantActive(call: SessionCall): Promise<boolean> {
+    if (call.principal.kind !== 'user') return true;
     const gid = call.principal.grantId;
     const known = grantStatus(this.ctx.storage.sql, gid);
     if (known !== null) return known;
@@ -146,7 +149,7 @@ export class McpSession extends DurableObject<Env> {
       return response;
     }
     writeMeta(this.ctx.storage.sql, meta);
-    setGrantStatus(this.ctx.storage.sql, call.principal.grantId, true, now);
+    if (call.principal.kind === 'user') setGrantStatus(this.ctx.storage.sql, call.principal.grantId, true, now);
     this.#meta = meta;
     this.#live = live;
     await this.ctx.storage.setAlarm(now + this.#config.SESSION_IDLE_SECONDS * 1000);

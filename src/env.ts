@@ -3,6 +3,7 @@ import type { McpSession } from '../durable/session.ts';
 import type { EmbeddedDatabase } from '../durable/embedded-db.ts';
 import type { AuthTransaction } from '../durable/auth-transaction.ts';
 import type { ClientRegistry } from '../durable/client-registry.ts';
+import type { ApiKey } from '../durable/api-key.ts';
 
 /** Worker environment: Durable Object namespaces, the optional Hyperdrive binding and [vars]. */
 export interface Env {
@@ -10,6 +11,7 @@ export interface Env {
   EMBEDDED_DB: DurableObjectNamespace<EmbeddedDatabase>;
   AUTH_TXN: DurableObjectNamespace<AuthTransaction>;
   CLIENTS: DurableObjectNamespace<ClientRegistry>;
+  API_KEY: DurableObjectNamespace<ApiKey>;
   /** Present when MySQL is configured; the embedded database is used otherwise. */
   HYPERDRIVE?: Hyperdrive;
   ALLOWED_ORIGINS?: string;
@@ -37,6 +39,8 @@ export interface Env {
   OAUTH_SIGNING_KEY?: string;
   /** Secret: 32+ random bytes (base64url) that tag session and grant ids so forged ones are refused without I/O. */
   ID_SECRET?: string;
+  /** Secret: the bootstrap admin credential for /admin (Authorization: Bearer <ADMIN_SECRET>), 32+ characters. */
+  ADMIN_SECRET?: string;
   /** Optional: public JWKs of previous signing keys still accepted (JSON array). */
   OAUTH_PREVIOUS_PUBLIC_KEYS?: string;
 }

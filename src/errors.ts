@@ -123,3 +123,9 @@ export function bearerError(code: BearerErrorCode, params: { resourceMetadata: s
     headers: { 'content-type': 'application/json', 'www-authenticate': `Bearer ${parts.join(', ')}`, 'cache-control': 'no-store' },
   });
 }
+
+/** 429 for an API key over one of its limits: Retry-After, RateLimit headers, and which limit in the JSON-RPC error. */
+export function rateLimited(limit: string, retryAfterSeconds: number, headers: Record<string, string>): Response {
+  const body = { jsonrpc: '2.0', error: { code: -32029, message: `Too many requests: the ${limit} rate limit is exhausted`, data: { reason: 'rate_limited', limit, retry_after: retryAfterSeconds } }, id: null };
+  return new Response(JSON.stringify(body), { status: 429, headers: { ...headers, 'content-type': 'application/json', 'retry-after': String(retryAfterSeconds), 'cache-control': 'no-store' } });
+}

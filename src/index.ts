@@ -5,6 +5,7 @@ import { SigningKeyError } from './auth/signing-keys.ts';
 import { IdSecretError } from './auth/ids.ts';
 import type { Env } from './env.ts';
 import { gateError } from './errors.ts';
+import { handleAdmin } from './http/admin.ts';
 import { handleAuthorize, handleConsent } from './http/authorize.ts';
 import { handleCallback } from './http/callback.ts';
 import { discovery } from './http/discovery.ts';
@@ -17,6 +18,7 @@ export { McpSession } from '../durable/session.ts';
 export { EmbeddedDatabase } from '../durable/embedded-db.ts';
 export { AuthTransaction } from '../durable/auth-transaction.ts';
 export { ClientRegistry } from '../durable/client-registry.ts';
+export { ApiKey } from '../durable/api-key.ts';
 
 type Args = [Env, ExecutionContext];
 type Handler = (request: Request, env: Env) => Response | Promise<Response>;
@@ -58,6 +60,7 @@ router
   )
   .get('/health', () => Response.json({ ok: true }))
   .all('/mcp', (req, env: Env) => handleMcp(req, env))
+  .all('/admin/*', (req, env: Env) => handleAdmin(req, env))
   // Benchmark floor: a bare route returning a fixed JSON-RPC result, only when enabled.
   .post('/_bench/floor', (_req, env: Env) =>
     loadConfig(env).ENABLE_BENCH_FLOOR ? new Response(FLOOR_BODY, { headers: { 'content-type': 'application/json' } }) : notFound(),

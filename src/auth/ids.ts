@@ -1,8 +1,8 @@
-/** Unforgeable ids for transactions (grants) and sessions: 128 random bits and a 128-bit HMAC tag, 43 base64url characters. */
+/** Unforgeable ids for transactions (grants), sessions and API keys: 128 random bits and a 128-bit HMAC tag, 43 base64url characters. */
 import { base64url, fromBase64url, timingSafeEqual } from './encoding.ts';
 
 /** What an id names; the tag covers it, so an id of one kind is not valid as another. */
-export type IdKind = 'txn' | 'session';
+export type IdKind = 'txn' | 'session' | 'key';
 
 /** The id format: 32 bytes as unpadded base64url. */
 export const ID_PATTERN = /^[A-Za-z0-9_-]{43}$/;

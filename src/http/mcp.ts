@@ -2,67 +2,17 @@
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import { loadConfig, type Config } from '../config.ts';
 import type { Env } from '../env.ts';
-import { verifyAccessToken } from '../auth/access-token.ts';
 import { idKey, mintId, verifyId } from '../auth/ids.ts';
-import { formatScope, SCOPES } from '../auth/scopes.ts';
-import { signingKeys } from '../auth/signing-keys.ts';
-import { bearerError, gateError } from '../errors.ts';
-import type { Principal } from '../mcp/principal.ts';
-import { CATALOG } from '../mcp/server.ts';
+import { gateError } from '../errors.ts';
 import { readMessage } from './body.ts';
+import { authenticateKey, authenticateToken, readCredential, refuseUnusable, scopeRefusal } from './mcp-auth.ts';
 import { hostAllowed, originAllowed } from './origin.ts';
-import { serverUrls, type ServerUrls } from './urls.ts';
+import { serverUrls } from './urls.ts';
 
 const ALLOWED_METHODS = 'GET, POST, DELETE';
 const ALLOWED_HEADERS = 'authorization, content-type, accept, last-event-id, mcp-session-id, mcp-protocol-version';
 const EXPOSED_HEADERS = 'mcp-session-id, mcp-protocol-version, www-authenticate';
 
-
-const TOOL_SCOPES = new Map(CATALOG.map((t) => [t.name, t.scope]));
-
-/**
- * Who is calling: the verified access token in `Authorization: Bearer` (scheme name in any
- * case). Tokens anywhere else (an `access_token` query parameter, a body field) are ignored.
- * Verification needs no I/O: signature, `typ`, issuer, audience (this resource) and expiry.
- */
-export async function authenticate(request: Request, env: Env, urls: ServerUrls): Promise<{ ok: true; principal: Principal } | { ok: false; response: Response }> {
-  const header = request.headers.get('authorization');
-  const match = header ? /^bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(header.trim()) : null;
-  // The challenge names every scope the tools use, so a client can ask for them at once (MCP 2025-11-25).
-  const scope = formatScope(SCOPES);
-  if (!header) return { ok: false, response: bearerError('missing', { resourceMetadata: urls.resourceMetadata, scope }) };
-  if (!match?.[1]) return { ok: false, response: bearerError('invalid_token', { resourceMetadata: urls.resourceMetadata, scope, description: 'malformed Authorization header' }) };
-  const keys = await signingKeys(env.OAUTH_SIGNING_KEY, env.OAUTH_PREVIOUS_PUBLIC_KEYS);
-  const verified = await verifyAccessToken(keys, match[1], { issuer: urls.issuer, resource: urls.resource, now: Date.now() });
-  if (!verified.ok) {
-    console.log(JSON.stringify({ event: 'token_rejected', reason: verified.reason }));
-    return { ok: false, response: bearerError('invalid_token', { resourceMetadata: urls.resourceMetadata, scope, description: 'the access token is invalid or expired' }) };
-  }
-  const c = verified.claims;
-  return {
-    ok: true,
-    principal: {
-      kind: 'user',
-      id: c.sub,
-      clientId: c.client_id,
-      grantId: c.gid,
-      tokenId: c.jti,
-      scopes: c.scope.split(' ').filter((x) => x !== ''),
-      ...(c.idp_iss && c.idp_sub ? { upstream: { issuer: c.idp_iss, subject: c.idp_sub } } : {}),
-      ...(c.email ? { email: c.email } : {}),
-    },
-  };
-}
-
-/** 403 insufficient_scope when the message calls a tool whose scope the token lacks. */
-function scopeRefusal(message: unknown, principal: Principal, urls: ServerUrls): Response | null {
-  if (typeof message !== 'object' || message === null || !('method' in message) || message.method !== 'tools/call') return null;
-  const params = 'params' in message && typeof message.params === 'object' && message.params !== null ? message.params : {};
-  const name = 'name' in params && typeof params.name === 'string' ? params.name : '';
-  const needed = TOOL_SCOPES.get(name);
-  if (!needed || principal.scopes.includes(needed)) return null;
-  return bearerError('insufficient_scope', { resourceMetadata: urls.resourceMetadata, scope: needed, description: `the tool ${name} needs the scope ${needed}` });
-}
 
 /** Handles every request to /mcp. */
 export async function handleMcp(request: Request, env: Env): Promise<Response> {
@@ -80,9 +30,13 @@ async function route(request: Request, env: Env, config: Config): Promise<Respon
   const method = request.method;
   if (method !== 'GET' && method !== 'POST' && method !== 'DELETE') return gateError('method_not_allowed');
   const urls = serverUrls(request, config);
-  const auth = await authenticate(request, env, urls);
-  if (!auth.ok) return auth.response;
-  const principal = auth.principal;
+  const credential = readCredential(request);
+  const unusable = refuseUnusable(credential, urls);
+  if (unusable) return unusable;
+  // Access tokens are verified before the body is read; API keys after, since their Durable
+  // Object checks the scope of the tool called before it takes from the rate buckets.
+  let auth = credential.kind === 'token' ? await authenticateToken(credential.token, env, urls) : null;
+  if (auth && !auth.ok) return auth.response;
   const version = request.headers.get('mcp-protocol-version');
   if (version !== null && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
     return gateError('unsupported_protocol_version', `supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`);
@@ -94,9 +48,12 @@ async function route(request: Request, env: Env, config: Config): Promise<Respon
     const body = await readMessage(request);
     if (!body.ok) return gateError(body.code, body.detail);
     message = body.message;
-    const refused = scopeRefusal(message, principal, urls);
-    if (refused) return refused;
   }
+  if (credential.kind === 'key') auth = await authenticateKey(credential, message, env, urls);
+  if (!auth?.ok) return auth?.response ?? gateError('internal');
+  const principal = auth.principal;
+  const refused = scopeRefusal(message, principal, urls);
+  if (refused) return refused;
   const initializing = typeof message === 'object' && message !== null && 'method' in message && message.method === 'initialize';
   let sessionId: string;
   if (initializing) {
@@ -111,7 +68,8 @@ async function route(request: Request, env: Env, config: Config): Promise<Respon
   }
   const stub = env.MCP_SESSION.get(env.MCP_SESSION.idFromName(sessionId));
   const forwarded = new Request(request.url, { method, headers: request.headers, signal: request.signal });
-  return stub.handle(forwarded, { sessionId, principal, message, resourceMetadata: urls.resourceMetadata });
+  const response = await stub.handle(forwarded, { sessionId, principal, message, resourceMetadata: urls.resourceMetadata });
+  return withHeaders(response, new Headers(auth.headers));
 }
 
 function corsHeaders(origin: string | null): Headers {

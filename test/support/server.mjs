@@ -39,9 +39,12 @@ export async function startServer(options = {}) {
   const idp = await startIdp({
     clients: [{ client_id: 'own-mcp-e2e', client_secret: idpSecret, redirect_uris: [`http://127.0.0.1:${port}/oauth/callback`, `http://localhost:${port}/oauth/callback`] }],
   });
-  const authVars = { OAUTH_SIGNING_KEY: await generateSigningKey(), ID_SECRET: generateIdSecret(), UPSTREAM_ISSUER: idp.issuer, UPSTREAM_CLIENT_ID: 'own-mcp-e2e', UPSTREAM_CLIENT_SECRET: idpSecret };
+  const adminSecret = generateIdSecret();
+  const authVars = { OAUTH_SIGNING_KEY: await generateSigningKey(), ID_SECRET: generateIdSecret(), ADMIN_SECRET: adminSecret, UPSTREAM_ISSUER: idp.issuer, UPSTREAM_CLIENT_ID: 'own-mcp-e2e', UPSTREAM_CLIENT_SECRET: idpSecret };
   const handle = {
     idp,
+    /** The bootstrap admin credential of this server (for /admin and the command-line tool). */
+    adminSecret,
     port,
     url: `http://127.0.0.1:${port}`,
     mcpUrl: `http://127.0.0.1:${port}/mcp`,

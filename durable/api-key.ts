@@ -1,0 +1,157 @@
+/** One Durable Object per API key: hashed secrets (with rotation overlap), scopes, expiry, status, and exact rate buckets. */
+import { DurableObject } from 'cloudflare:workers';
+import { z } from 'zod';
+import { base64url, sha256Base64url, timingSafeEqual } from '../src/auth/encoding.ts';
+import { fullBucket, rateLimitHeaders, take, type BucketState, type RateLimit } from '../src/auth/rate-bucket.ts';
+import type { Env } from '../src/env.ts';
+
+const RateSchema = z.object({ requests: z.number().int().min(1).max(1_000_000), perSeconds: z.number().int().min(1).max(86_400) });
+
+/** What the admin API stores about a key. */
+export const KeyRecordSchema = z.object({
+  keyId: z.string(),
+  owner: z.string().min(1).max(200),
+  agentId: z.string().min(1).max(200),
+  agentName: z.string().min(1).max(200),
+  scopes: z.array(z.string()),
+  createdAt: z.number(),
+  expiresAt: z.number(),
+  lastUsedAt: z.number().nullable(),
+  status: z.enum(['active', 'revoked']),
+  revokedAt: z.number().nullable(),
+  rate: RateSchema,
+  toolRates: z.record(z.string(), RateSchema),
+});
+
+/** A stored key (never its secret). */
+export type KeyRecord = z.infer<typeof KeyRecordSchema>;
+
+/** Why a key was refused at /mcp. */
+export type KeyRefusal = 'invalid' | 'expired' | 'revoked' | 'rotated_out' | 'insufficient_scope' | 'rate_limited';
+
+/** The outcome of presenting a key for one request. */
+export type KeyCheck =
+  | { ok: true; record: KeyRecord; headers: Record<string, string> }
+  | { ok: false; reason: KeyRefusal; limit?: string | undefined; retryAfterSeconds?: number | undefined; headers: Record<string, string> };
+
+const SCHEMA = [
+  'CREATE TABLE IF NOT EXISTS key (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL)',
+  'CREATE TABLE IF NOT EXISTS secrets (hash TEXT PRIMARY KEY, created_at INTEGER NOT NULL, retires_at INTEGER)',
+  'CREATE TABLE IF NOT EXISTS buckets (name TEXT PRIMARY KEY, tokens REAL NOT NULL, updated_at INTEGER NOT NULL)',
+];
+
+function newSecret(): string {
+  return base64url(crypto.getRandomValues(new Uint8Array(32)));
+}
+
+/** The key, named by its key id. Storage exists only once the key is created. */
+export class ApiKey extends DurableObject<Env> {
+  #created = false;
+
+  /** Creates the key; returns its first secret (shown once). */
+  async create(record: KeyRecord): Promise<{ secret: string } | { error: string }> {
+    if (this.#read()) return { error: 'key exists' };
+    const secret = newSecret();
+    const hash = await sha256Base64url(secret);
+    for (const statement of SCHEMA) this.ctx.storage.sql.exec(statement);
+    this.#created = true;
+    this.#write(KeyRecordSchema.parse(record));
+    this.ctx.storage.sql.exec('INSERT INTO secrets (hash, created_at, retires_at) VALUES (?, ?, NULL)', hash, record.createdAt);
+    return { secret };
+  }
+
+  /**
+   * Checks the secret, status, expiry and (when `neededScope` is given) scope, then takes one
+   * token from the key's bucket and, for a tool with its own limit, from that tool's bucket.
+   * Nothing is taken when any check fails. There is no await between reading and writing the
+   * buckets, so N concurrent requests against a bucket of K admit exactly K.
+   */
+  async check(input: { secret: string; tool?: string | undefined; neededScope?: string | undefined; now: number }): Promise<KeyCheck> {
+    const hash = await sha256Base64url(input.secret);
+    const record = this.#read();
+    if (!record) return { ok: false, reason: 'invalid', headers: {} };
+    const secrets = this.ctx.storage.sql.exec<{ hash: string; retires_at: number | null }>('SELECT hash, retires_at FROM secrets').toArray();
+    const match = secrets.find((s) => timingSafeEqual(s.hash, hash));
+    if (!match) return { ok: false, reason: 'invalid', headers: {} };
+    if (record.status === 'revoked') return { ok: false, reason: 'revoked', headers: {} };
+    if (input.now >= record.expiresAt) return { ok: false, reason: 'expired', headers: {} };
+    if (match.retires_at !== null && input.now >= match.retires_at) return { ok: false, reason: 'rotated_out', headers: {} };
+    if (input.neededScope && !record.scopes.includes(input.neededScope)) return { ok: false, reason: 'insufficient_scope', headers: {} };
+
+    const keyTake = take(record.rate, this.#bucket('key', record.rate, input.now), input.now);
+    const headers = rateLimitHeaders('key', record.rate, keyTake.ok ? keyTake.remaining : 0, keyTake.resetSeconds);
+    if (!keyTake.ok) return { ok: false, reason: 'rate_limited', limit: 'key', retryAfterSeconds: keyTake.retryAfterSeconds, headers };
+    const toolRate = input.tool ? record.toolRates[input.tool] : undefined;
+    if (input.tool && toolRate) {
+      const toolTake = take(toolRate, this.#bucket(`tool:${input.tool}`, toolRate, input.now), input.now);
+      if (!toolTake.ok) {
+        return { ok: false, reason: 'rate_limited', limit: `tool:${input.tool}`, retryAfterSeconds: toolTake.retryAfterSeconds, headers: rateLimitHeaders(`tool:${input.tool}`, toolRate, 0, toolTake.resetSeconds) };
+      }
+      this.#saveBucket(`tool:${input.tool}`, toolTake.state);
+    }
+    this.#saveBucket('key', keyTake.state);
+    if (record.lastUsedAt === null || input.now - record.lastUsedAt > 1000) this.#write({ ...record, lastUsedAt: input.now });
+    return { ok: true, record, headers };
+  }
+
+  /** Issues a successor secret; the current ones keep working for `overlapSeconds`, then fail. */
+  async rotate(overlapSeconds: number, now: number): Promise<{ secret: string; previousRetiresAt: number } | { error: 'not_found' | 'revoked' }> {
+    const secret = newSecret();
+    const hash = await sha256Base64url(secret);
+    const record = this.#read();
+    if (!record) return { error: 'not_found' };
+    if (record.status === 'revoked') return { error: 'revoked' };
+    const retiresAt = now + overlapSeconds * 1000;
+    this.ctx.storage.sql.exec('UPDATE secrets SET retires_at = ? WHERE retires_at IS NULL OR retires_at > ?', retiresAt, retiresAt);
+    this.ctx.storage.sql.exec('DELETE FROM secrets WHERE retires_at IS NOT NULL AND retires_at <= ?', now);
+    this.ctx.storage.sql.exec('INSERT INTO secrets (hash, created_at, retires_at) VALUES (?, ?, NULL)', hash, now);
+    return { secret, previousRetiresAt: retiresAt };
+  }
+
+  /** Revokes the key: the next request with any of its secrets gets 401. */
+  revoke(now: number): KeyRecord | null {
+    const record = this.#read();
+    if (!record) return null;
+    const revoked: KeyRecord = { ...record, status: 'revoked', revokedAt: record.revokedAt ?? now };
+    this.#write(revoked);
+    return revoked;
+  }
+
+  /** The key's record and its secrets' lifetimes (no hashes). */
+  show(): { record: KeyRecord; secrets: Array<{ createdAt: number; retiresAt: number | null }> } | null {
+    const record = this.#read();
+    if (!record) return null;
+    const secrets = this.ctx.storage.sql
+      .exec<{ created_at: number; retires_at: number | null }>('SELECT created_at, retires_at FROM secrets ORDER BY created_at')
+      .toArray()
+      .map((s) => ({ createdAt: s.created_at, retiresAt: s.retires_at }));
+    return { record, secrets };
+  }
+
+  #bucket(name: string, limit: RateLimit, now: number): BucketState {
+    const row = this.ctx.storage.sql.exec<{ tokens: number; updated_at: number }>('SELECT tokens, updated_at FROM buckets WHERE name = ?', name).toArray()[0];
+    return row ? { tokens: row.tokens, updatedAt: row.updated_at } : fullBucket(limit, now);
+  }
+
+  #saveBucket(name: string, state: BucketState): void {
+    this.ctx.storage.sql.exec(
+      'INSERT INTO buckets (name, tokens, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at',
+      name,
+      state.tokens,
+      state.updatedAt,
+    );
+  }
+
+  #read(): KeyRecord | null {
+    if (!this.#created) {
+      this.#created = this.ctx.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'key'").toArray().length > 0;
+      if (!this.#created) return null;
+    }
+    const row = this.ctx.storage.sql.exec<{ state: string }>('SELECT state FROM key WHERE id = 1').toArray()[0];
+    return row ? KeyRecordSchema.parse(JSON.parse(row.state)) : null;
+  }
+
+  #write(record: KeyRecord): void {
+    this.ctx.storage.sql.exec('INSERT INTO key (id, state) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state', JSON.stringify(record));
+  }
+}

@@ -1,0 +1,169 @@
+/** The admin API (/admin/*): API keys (create, list, show, rotate, revoke), clients, grants. Bootstrap credential: ADMIN_SECRET. */
+import { z } from 'zod';
+import { formatApiKey } from '../auth/api-key-format.ts';
+import { timingSafeEqual } from '../auth/encoding.ts';
+import { idKey, mintId, verifyId } from '../auth/ids.ts';
+import { SCOPES } from '../auth/scopes.ts';
+import type { Env } from '../env.ts';
+import type { KeyRecord } from '../../durable/api-key.ts';
+import { mediaType, readLimitedText } from './body.ts';
+import { registry } from './clients.ts';
+
+const DAY = 86_400;
+const SLUG = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+const Rate = z.object({ requests: z.number().int().min(1).max(1_000_000), per_seconds: z.number().int().min(1).max(DAY) });
+
+/** POST /admin/keys body. */
+export const CreateKeySchema = z.strictObject({
+  agent_name: z.string().trim().min(1).max(100),
+  agent_id: z.string().regex(SLUG, 'letters, digits, . _ - (up to 100)').optional(),
+  owner: z.string().trim().min(1).max(200),
+  scopes: z.array(z.enum(SCOPES)).min(1).max(SCOPES.length),
+  expires_in: z.number().int().min(60).max(366 * DAY).default(90 * DAY),
+  rate_limit: Rate.default({ requests: 60, per_seconds: 60 }),
+  tool_limits: z.record(z.string().regex(/^[a-z0-9_]{1,64}$/), Rate).default({}),
+});
+
+const RotateSchema = z.strictObject({ overlap_seconds: z.number().int().min(0).max(7 * DAY).default(3600) });
+
+type AdminError = 'unauthorized' | 'invalid_request' | 'not_found' | 'conflict' | 'method_not_allowed';
+const STATUS: Record<AdminError, number> = { unauthorized: 401, invalid_request: 400, not_found: 404, conflict: 409, method_not_allowed: 405 };
+
+function json(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
+}
+
+function fail(code: AdminError, description: string): Response {
+  const response = json({ error: code, error_description: description }, STATUS[code]);
+  if (code === 'unauthorized') response.headers.set('www-authenticate', 'Bearer realm="admin"');
+  return response;
+}
+
+/** The wire form of a key (never its secret). */
+export function keySummary(r: KeyRecord): Record<string, unknown> {
+  const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+  return {
+    key_id: r.keyId,
+    agent_id: r.agentId,
+    agent_name: r.agentName,
+    owner: r.owner,
+    scopes: r.scopes,
+    status: r.status,
+    created_at: iso(r.createdAt),
+    expires_at: iso(r.expiresAt),
+    last_used_at: iso(r.lastUsedAt),
+    revoked_at: iso(r.revokedAt),
+    rate_limit: { requests: r.rate.requests, per_seconds: r.rate.perSeconds },
+    tool_limits: Object.fromEntries(Object.entries(r.toolRates).map(([k, v]) => [k, { requests: v.requests, per_seconds: v.perSeconds }])),
+  };
+}
+
+/** The bootstrap credential: `Authorization: Bearer <ADMIN_SECRET>`, compared in constant time. */
+function authorized(request: Request, env: Env): boolean {
+  const secret = env.ADMIN_SECRET;
+  if (!secret || secret.length < 32) return false;
+  const presented = /^bearer +(\S+)$/i.exec(request.headers.get('authorization')?.trim() ?? '')?.[1];
+  return presented !== undefined && timingSafeEqual(presented, secret);
+}
+
+async function readJson(request: Request): Promise<{ ok: true; body: unknown } | { ok: false; response: Response }> {
+  if (mediaType(request.headers.get('content-type')) !== 'application/json') return { ok: false, response: fail('invalid_request', 'the body must be application/json') };
+  const text = await readLimitedText(request.body, 16 * 1024);
+  if (text === null) return { ok: false, response: fail('invalid_request', 'the body is larger than 16 KiB') };
+  try {
+    return { ok: true, body: text.trim() === '' ? {} : JSON.parse(text) };
+  } catch {
+    return { ok: false, response: fail('invalid_request', 'the body is not JSON') };
+  }
+}
+
+function issues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+}
+
+/** Handles every /admin/* request. */
+export async function handleAdmin(request: Request, env: Env): Promise<Response> {
+  if (!env.ADMIN_SECRET || env.ADMIN_SECRET.length < 32) return fail('unauthorized', 'the admin API is disabled: set the ADMIN_SECRET secret (32+ characters)');
+  if (!authorized(request, env)) return fail('unauthorized', 'a valid admin credential is required');
+  const path = new URL(request.url).pathname.replace(/\/+$/, '');
+  const method = request.method;
+  const keyRoute = /^\/admin\/keys\/([A-Za-z0-9_-]{43})(?:\/(rotate|revoke))?$/.exec(path);
+  const grantRoute = /^\/admin\/grants\/([A-Za-z0-9_-]{43})\/revoke$/.exec(path);
+  if (path === '/admin/keys') {
+    if (method === 'POST') return createKey(request, env);
+    if (method === 'GET') return json({ keys: await registry(env).listKeys() });
+    return fail('method_not_allowed', 'use GET or POST');
+  }
+  if (keyRoute?.[1]) {
+    const keyId = keyRoute[1];
+    if (!(await verifyId(await idKey(env.ID_SECRET), 'key', keyId))) return fail('not_found', 'no such key');
+    const stub = env.API_KEY.get(env.API_KEY.idFromName(keyId));
+    const action = keyRoute[2];
+    if (!action && method === 'GET') {
+      const shown = await stub.show();
+      if (!shown) return fail('not_found', 'no such key');
+      return json({ ...keySummary(shown.record as KeyRecord), secrets: shown.secrets.map((s) => ({ created_at: new Date(s.createdAt).toISOString(), retires_at: s.retiresAt === null ? null : new Date(s.retiresAt).toISOString() })) });
+    }
+    if (action === 'rotate' && method === 'POST') return rotateKey(request, env, keyId);
+    if (action === 'revoke' && method === 'POST') {
+      const revoked = (await stub.revoke(Date.now())) as KeyRecord | null;
+      if (!revoked) return fail('not_found', 'no such key');
+      await registry(env).indexKey(keyId, keySummary(revoked), revoked.createdAt);
+      return json(keySummary(revoked));
+    }
+    return fail('method_not_allowed', 'GET /admin/keys/:id, POST /admin/keys/:id/rotate or /revoke');
+  }
+  if (path === '/admin/clients' && method === 'GET') return json({ clients: await registry(env).listClients() });
+  if (grantRoute?.[1] && method === 'POST') {
+    const gid = grantRoute[1];
+    if (!(await verifyId(await idKey(env.ID_SECRET), 'txn', gid))) return fail('not_found', 'no such grant');
+    const revoked = await env.AUTH_TXN.get(env.AUTH_TXN.idFromName(gid)).revokeByAdmin();
+    return revoked ? json({ grant_id: gid, revoked: true }) : fail('not_found', 'no live grant with that id');
+  }
+  return fail('not_found', 'unknown admin endpoint');
+}
+
+/** An agent id from its name: lower case, runs of other characters as '-'. */
+function slug(name: string): string {
+  const s = name.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 100);
+  return s === '' ? 'agent' : s;
+}
+
+async function createKey(request: Request, env: Env): Promise<Response> {
+  const read = await readJson(request);
+  if (!read.ok) return read.response;
+  const parsed = CreateKeySchema.safeParse(read.body);
+  if (!parsed.success) return fail('invalid_request', issues(parsed.error));
+  const p = parsed.data;
+  const now = Date.now();
+  const keyId = await mintId(await idKey(env.ID_SECRET), 'key', crypto.getRandomValues(new Uint8Array(16)));
+  const record: KeyRecord = {
+    keyId,
+    owner: p.owner,
+    agentId: p.agent_id ?? slug(p.agent_name),
+    agentName: p.agent_name,
+    scopes: [...new Set(p.scopes)],
+    createdAt: now,
+    expiresAt: now + p.expires_in * 1000,
+    lastUsedAt: null,
+    status: 'active',
+    revokedAt: null,
+    rate: { requests: p.rate_limit.requests, perSeconds: p.rate_limit.per_seconds },
+    toolRates: Object.fromEntries(Object.entries(p.tool_limits).map(([k, v]) => [k, { requests: v.requests, perSeconds: v.per_seconds }])),
+  };
+  const created = await env.API_KEY.get(env.API_KEY.idFromName(keyId)).create(record);
+  if ('error' in created) return fail('conflict', created.error);
+  const summary = keySummary(record);
+  await registry(env).indexKey(keyId, summary, now);
+  return json({ key: formatApiKey(keyId, created.secret), ...summary }, 201);
+}
+
+async function rotateKey(request: Request, env: Env, keyId: string): Promise<Response> {
+  const read = await readJson(request);
+  if (!read.ok) return read.response;
+  const parsed = RotateSchema.safeParse(read.body);
+  if (!parsed.success) return fail('invalid_request', issues(parsed.error));
+  const rotated = await env.API_KEY.get(env.API_KEY.idFromName(keyId)).rotate(parsed.data.overlap_seconds, Date.now());
+  if ('error' in rotated) return rotated.error === 'not_found' ? fail('not_found', 'no such key') : fail('conflict', 'the key is revoked');
+  return json({ key: formatApiKey(keyId, rotated.secret), key_id: keyId, previous_retires_at: new Date(rotated.previousRetiresAt).toISOString() });
+}
