@@ -34,6 +34,7 @@ const port = await freePort();
 const server = await startServer({ port, vars: { ENABLE_CONFORMANCE_PACK: 'true', PUBLIC_URL: `http://localhost:${port}` } });
 let code = 1;
 let proxy;
+let keyProxy;
 try {
   // The suite sends no Authorization header: sign in for real (local OpenID provider), then put
   // a loopback proxy in front that adds the token, so the real gate checks every request.
@@ -49,14 +50,33 @@ try {
   process.stdout.write(`\nconformance: pending scenarios (reported, not required)\n`);
   const pending = await runSuite(url, ['--suite', 'pending']);
   process.stdout.write(`\nconformance scenarios: ${passedScenarios} of ${scenarios} active passed; pending checks: ${pending.passed} passed, ${pending.failed} failed\n`);
+  // The same active scenarios again as an agent: an API key instead of an OAuth token.
+  const apiKey = await createApiKey(`http://127.0.0.1:${server.port}`, server.adminSecret);
+  keyProxy = await startAuthProxy({ target: `http://127.0.0.1:${server.port}`, token: () => apiKey });
+  const keyUrl = `http://localhost:${keyProxy.port}/mcp`;
+  process.stdout.write(`\nconformance: active 2025-11-25 server scenarios with an API key against ${keyUrl}\n`);
+  const withKey = await runSuite(keyUrl, ['--spec-version', '2025-11-25']);
   const auth = await authorizationSuite(`http://localhost:${port}`, fetchers);
-  code = active.code === 0 && active.failed === 0 && scenarios > 0 && auth.failed === 0 && auth.passed > 0 ? 0 : 1;
-  process.stdout.write(`conformance: ${active.passed + auth.passed} passed, ${active.failed + auth.failed} failed\n`);
+  const ok = (r) => r.code === 0 && r.failed === 0 && r.passed > 0;
+  code = ok(active) && ok(withKey) && scenarios > 0 && auth.failed === 0 && auth.passed > 0 ? 0 : 1;
+  process.stdout.write(`conformance: ${active.passed + withKey.passed + auth.passed} passed, ${active.failed + withKey.failed + auth.failed} failed\n`);
 } finally {
+  await keyProxy?.close();
   await proxy?.close();
   await server.close();
 }
 process.exit(code);
+
+/** Creates an API key with both scopes and a limit the suite cannot reach, through the admin API. */
+async function createApiKey(origin, adminSecret) {
+  const response = await fetch(`${origin}/admin/keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminSecret}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ agent_name: 'conformance suite', owner: 'conformance', scopes: ['support:read', 'sql:read'], expires_in: 3600, rate_limit: { requests: 100000, per_seconds: 60 } }),
+  });
+  if (response.status !== 201) throw new Error(`creating the API key failed: ${response.status} ${await response.text()}`);
+  return (await response.json()).key;
+}
 
 /**
  * The authorization-server scenarios of the 0.2.0 pre-release: metadata, and a full code grant
