@@ -81,7 +81,8 @@ export class ApiKey extends DurableObject<Env> {
     const keyTake = take(record.rate, this.#bucket('key', record.rate, input.now), input.now);
     const headers = rateLimitHeaders('key', record.rate, keyTake.ok ? keyTake.remaining : 0, keyTake.resetSeconds);
     if (!keyTake.ok) return { ok: false, reason: 'rate_limited', limit: 'key', retryAfterSeconds: keyTake.retryAfterSeconds, headers };
-    const toolRate = input.tool ? record.toolRates[input.tool] : undefined;
+    // Own properties only: a tool called `constructor` must not find Object.prototype's.
+    const toolRate = input.tool && Object.hasOwn(record.toolRates, input.tool) ? record.toolRates[input.tool] : undefined;
     if (input.tool && toolRate) {
       const toolTake = take(toolRate, this.#bucket(`tool:${input.tool}`, toolRate, input.now), input.now);
       if (!toolTake.ok) {

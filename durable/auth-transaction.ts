@@ -40,6 +40,10 @@ const TxnSchema = z.object({
   codeExpiresAt: z.number().optional(),
   refreshExpiresAt: z.number().optional(),
   revokedReason: z.string().optional(),
+  /** Absent for the authorization-code flow; 'client_credentials' for a machine client's grant. */
+  grantType: z.literal('client_credentials').optional(),
+  /** The user a machine client acts for (audit trail). */
+  owner: z.string().optional(),
 });
 type Txn = z.infer<typeof TxnSchema>;
 
@@ -70,6 +74,23 @@ export type Step =
 /** Tokens, or the RFC 6749 error to answer with. */
 export type TokenOutcome =
   | { ok: true; access_token: string; refresh_token: string; expires_in: number; scope: string; token_type: 'Bearer' }
+  | { ok: false; error: OAuthErrorCode; description: string };
+
+/** What /token hands a client_credentials grant. */
+export interface ClientCredentialsInput {
+  issuer: string;
+  resource: string;
+  clientId: string;
+  /** The user the client acts for. */
+  owner: string;
+  /** The scope of the token (already checked against the client's registered scope). */
+  scope: string;
+  now: number;
+}
+
+/** An access token without a refresh token, or why not. */
+export type ClientCredentialsOutcome =
+  | { ok: true; access_token: string; expires_in: number; scope: string; token_type: 'Bearer' }
   | { ok: false; error: OAuthErrorCode; description: string };
 
 const SCHEMA = [
@@ -130,6 +151,53 @@ export class AuthTransaction extends DurableObject<Env> {
     // Consent given here, by the person in this browser, holds for whoever signs in next.
     if (txn.phase === 'consent') return this.#goUpstream({ ...txn, consentGiven: true, consentUser: undefined });
     return this.#issueCode({ ...txn, consentGiven: true, consentUser: undefined });
+  }
+
+  /**
+   * Creates a machine client's grant, already 'granted', and mints its one access token (subject
+   * `client:<client id>`; no code, no refresh token). The grant lives as long as the token, so
+   * revoking it (admin or RFC 7009) reaches every session the token opened. Refuses to start twice.
+   */
+  async grantClientCredentials(id: string, input: ClientCredentialsInput): Promise<ClientCredentialsOutcome> {
+    if (this.#read()) return { ok: false, error: 'server_error', description: 'the grant already exists' };
+    for (const statement of SCHEMA) this.ctx.storage.sql.exec(statement);
+    this.#created = true;
+    const config = loadConfig(this.env);
+    const endsAt = input.now + config.ACCESS_TOKEN_TTL_SECONDS * 1000;
+    const txn: Txn = {
+      id,
+      phase: 'granted',
+      grantType: 'client_credentials',
+      issuer: input.issuer,
+      resource: input.resource,
+      clientId: input.clientId,
+      owner: input.owner,
+      redirectUri: '',
+      codeChallenge: '',
+      scope: input.scope,
+      createdAt: input.now,
+      expiresAt: endsAt,
+      bindingHash: '',
+      csrfHash: '',
+      consentGiven: false,
+      // The grant ends with its token (the alarm below revokes it then).
+      refreshExpiresAt: endsAt,
+    };
+    this.#write(txn);
+    await this.ctx.storage.setAlarm(endsAt);
+    const keys = await signingKeys(this.env.OAUTH_SIGNING_KEY, this.env.OAUTH_PREVIOUS_PUBLIC_KEYS);
+    const access = await mintAccessToken(keys, {
+      issuer: input.issuer,
+      resource: input.resource,
+      subject: `client:${input.clientId}`,
+      clientId: input.clientId,
+      scope: input.scope,
+      grantId: id,
+      tokenId: random(16),
+      now: input.now,
+      ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    });
+    return { ok: true, access_token: access, expires_in: config.ACCESS_TOKEN_TTL_SECONDS, scope: input.scope, token_type: 'Bearer' };
   }
 
   /** Consumes the upstream `state` once, from the browser that started; returns what the code exchange needs. */

@@ -1,8 +1,9 @@
-/** The registry (one instance, "default"): OAuth clients, remembered consent, registration rate limits, and the index of API keys. */
+/** The registry (one instance, "default"): OAuth clients, machine (private_key_jwt) clients and their used assertion ids, remembered consent, registration rate limits, and the index of API keys. */
 import { DurableObject } from 'cloudflare:workers';
 import { z } from 'zod';
 import { base64url, sha256Base64url, timingSafeEqual } from '../src/auth/encoding.ts';
 import type { ClientMetadata } from '../src/auth/client-metadata.ts';
+import { ClientJwkSchema, type ClientJwk } from '../src/auth/client-jwks.ts';
 import type { Env } from '../src/env.ts';
 
 const SCHEMA = [
@@ -32,6 +33,21 @@ const SCHEMA = [
     granted_at INTEGER NOT NULL,
     PRIMARY KEY (user_id, client_id)
   )`,
+  `CREATE TABLE IF NOT EXISTS machine_clients (
+    client_id TEXT PRIMARY KEY,
+    client_name TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    jwks TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  )`,
+  `CREATE TABLE IF NOT EXISTS assertion_ids (
+    client_id TEXT NOT NULL,
+    jti TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (client_id, jti)
+  )`,
+  'CREATE INDEX IF NOT EXISTS assertion_ids_expiry ON assertion_ids (expires_at)',
 ];
 
 const StoredMetadata = z.looseObject({
@@ -50,6 +66,19 @@ export interface ClientRecord {
   source: 'dcr' | 'cimd';
   createdAt: number;
   hasSecret: boolean;
+}
+
+/** A client registered by an administrator for the client_credentials grant with private_key_jwt (never through open registration). */
+export interface MachineClient {
+  clientId: string;
+  clientName: string;
+  /** The user the client acts for (kept in its grants for the audit trail). */
+  owner: string;
+  /** The registered scope: every token's scope is a subset of it. */
+  scope: string;
+  /** The public keys its assertions are signed with. */
+  jwks: ClientJwk[];
+  createdAt: number;
 }
 
 /** A registration's answer: the new client (with its secret, shown once), or how long to wait. */
@@ -153,20 +182,86 @@ export class ClientRegistry extends DurableObject<Env> {
     );
   }
 
-  /** Every API key's summary, oldest first. */
-  listKeys(): Array<Record<string, unknown>> {
-    return this.ctx.storage.sql.exec<{ summary: string }>('SELECT summary FROM api_keys ORDER BY created_at').toArray().map((r) => JSON.parse(r.summary) as Record<string, unknown>);
+  /** Every API key's id, oldest first. */
+  listKeys(): string[] {
+    return this.ctx.storage.sql.exec<{ key_id: string }>('SELECT key_id FROM api_keys ORDER BY created_at').toArray().map((r) => r.key_id);
   }
 
-  /** Every registered client (no secrets), oldest first. */
-  listClients(): Array<{ client_id: string; client_name: string | null; source: string; created_at: number; token_endpoint_auth_method: string; grant_types: string[]; redirect_uris: string[] }> {
-    return this.ctx.storage.sql
+  /** Every registered client (no secrets), oldest first; machine clients follow, with source 'admin', their owner and scope. */
+  listClients(): Array<{ client_id: string; client_name: string | null; source: string; created_at: string; token_endpoint_auth_method: string; grant_types: string[]; redirect_uris: string[]; owner?: string; scope?: string }> {
+    const registered = this.ctx.storage.sql
       .exec<{ client_id: string; metadata: string; source: string; created_at: number }>('SELECT client_id, metadata, source, created_at FROM clients ORDER BY created_at')
       .toArray()
       .map((r) => {
         const m = StoredMetadata.parse(JSON.parse(r.metadata));
-        return { client_id: r.client_id, client_name: m.client_name ?? null, source: r.source, created_at: r.created_at, token_endpoint_auth_method: m.token_endpoint_auth_method, grant_types: m.grant_types, redirect_uris: m.redirect_uris };
+        return { client_id: r.client_id, client_name: m.client_name ?? null, source: r.source, created_at: new Date(r.created_at).toISOString(), token_endpoint_auth_method: m.token_endpoint_auth_method, grant_types: m.grant_types, redirect_uris: m.redirect_uris };
       });
+    const machines = this.#machineRows().map((m) => ({
+      client_id: m.clientId,
+      client_name: m.clientName,
+      source: 'admin',
+      created_at: new Date(m.createdAt).toISOString(),
+      token_endpoint_auth_method: 'private_key_jwt',
+      grant_types: ['client_credentials'],
+      redirect_uris: [],
+      owner: m.owner,
+      scope: m.scope,
+    }));
+    return [...registered, ...machines];
+  }
+
+  /** Stores a machine client under a new random client id (never one an OAuth client has). */
+  registerMachineClient(input: { clientName: string; owner: string; scope: string; jwks: ClientJwk[] }, now: number): MachineClient {
+    let clientId = base64url(crypto.getRandomValues(new Uint8Array(24)));
+    while (this.ctx.storage.sql.exec('SELECT 1 FROM clients WHERE client_id = ? UNION ALL SELECT 1 FROM machine_clients WHERE client_id = ?', clientId, clientId).toArray().length > 0) {
+      clientId = base64url(crypto.getRandomValues(new Uint8Array(24)));
+    }
+    const jwks = ClientJwkSchema.array().parse(input.jwks);
+    this.ctx.storage.sql.exec(
+      'INSERT INTO machine_clients (client_id, client_name, owner, scope, jwks, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      clientId,
+      input.clientName,
+      input.owner,
+      input.scope,
+      JSON.stringify(jwks),
+      now,
+    );
+    return { clientId, clientName: input.clientName, owner: input.owner, scope: input.scope, jwks, createdAt: now };
+  }
+
+  /** The machine client, or null (OAuth clients are not machine clients). */
+  machineClient(clientId: string): MachineClient | null {
+    return this.#machineRows(clientId)[0] ?? null;
+  }
+
+  /**
+   * Records a client assertion's `jti` as used; false when it already was (a replay). The check
+   * and the insert run with no await between them, so of two concurrent uses exactly one wins.
+   * An id is remembered until `rememberUntil` (the assertion's exp plus the clock skew): after
+   * that the assertion itself is refused as expired, so forgetting it is safe.
+   */
+  useAssertionId(clientId: string, jti: string, rememberUntil: number, now: number): boolean {
+    this.ctx.storage.sql.exec('DELETE FROM assertion_ids WHERE expires_at <= ?', now);
+    if (this.ctx.storage.sql.exec('SELECT 1 FROM assertion_ids WHERE client_id = ? AND jti = ?', clientId, jti).toArray().length > 0) return false;
+    this.ctx.storage.sql.exec('INSERT INTO assertion_ids (client_id, jti, expires_at) VALUES (?, ?, ?)', clientId, jti, rememberUntil);
+    return true;
+  }
+
+  /** Test and diagnostics view: the assertion ids remembered now. */
+  assertionIds(): Array<{ client_id: string; jti: string; expires_at: number }> {
+    return this.ctx.storage.sql.exec<{ client_id: string; jti: string; expires_at: number }>('SELECT client_id, jti, expires_at FROM assertion_ids ORDER BY expires_at').toArray();
+  }
+
+  /** Test and diagnostics view: how many machine clients exist. */
+  machineClientCount(): number {
+    return this.ctx.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM machine_clients').one().n;
+  }
+
+  #machineRows(clientId?: string): MachineClient[] {
+    type Row = { client_id: string; client_name: string; owner: string; scope: string; jwks: string; created_at: number };
+    const columns = 'SELECT client_id, client_name, owner, scope, jwks, created_at FROM machine_clients';
+    const rows = clientId === undefined ? this.ctx.storage.sql.exec<Row>(`${columns} ORDER BY created_at`) : this.ctx.storage.sql.exec<Row>(`${columns} WHERE client_id = ?`, clientId);
+    return rows.toArray().map((r) => ({ clientId: r.client_id, clientName: r.client_name, owner: r.owner, scope: r.scope, jwks: ClientJwkSchema.array().parse(JSON.parse(r.jwks)), createdAt: r.created_at }));
   }
 
   /** Test and diagnostics view: how many clients exist. */

@@ -1,13 +1,16 @@
-/** The admin API (/admin/*): API keys (create, list, show, rotate, revoke), clients, grants. Bootstrap credential: ADMIN_SECRET. */
+/** The admin API (/admin/*): API keys (create, list, show, rotate, revoke), clients (list; register machine clients), grants. Bootstrap credential: ADMIN_SECRET. */
 import { z } from 'zod';
 import { formatApiKey } from '../auth/api-key-format.ts';
+import { isUsableKey } from '../auth/client-assertion.ts';
+import { parseClientJwks } from '../auth/client-jwks.ts';
 import { timingSafeEqual } from '../auth/encoding.ts';
 import { idKey, mintId, verifyId } from '../auth/ids.ts';
-import { SCOPES } from '../auth/scopes.ts';
+import { formatScope, parseScope, SCOPES } from '../auth/scopes.ts';
 import type { Env } from '../env.ts';
 import type { KeyRecord } from '../../durable/api-key.ts';
 import { mediaType, readLimitedText } from './body.ts';
 import { registry } from './clients.ts';
+import { CATALOG } from '../mcp/server.ts';
 
 const DAY = 86_400;
 const SLUG = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -21,7 +24,16 @@ export const CreateKeySchema = z.strictObject({
   scopes: z.array(z.enum(SCOPES)).min(1).max(SCOPES.length),
   expires_in: z.number().int().min(60).max(366 * DAY).default(90 * DAY),
   rate_limit: Rate.default({ requests: 60, per_seconds: 60 }),
-  tool_limits: z.record(z.string().regex(/^[a-z0-9_]{1,64}$/), Rate).default({}),
+  // Only tools that exist: a misspelt name would make a limit that never applies.
+  tool_limits: z.partialRecord(z.enum(CATALOG.map((t) => t.name) as [string, ...string[]]), Rate).default({}),
+});
+
+/** POST /admin/clients body: a machine client for client_credentials with private_key_jwt. */
+export const CreateClientSchema = z.strictObject({
+  client_name: z.string().trim().min(1).max(100),
+  owner: z.string().trim().min(1).max(200),
+  scope: z.string().max(200),
+  jwks: z.unknown(),
 });
 
 const RotateSchema = z.strictObject({ overlap_seconds: z.number().int().min(0).max(7 * DAY).default(3600) });
@@ -48,7 +60,7 @@ export function keySummary(r: KeyRecord): Record<string, unknown> {
     agent_name: r.agentName,
     owner: r.owner,
     scopes: r.scopes,
-    status: r.status,
+    status: r.status === 'revoked' ? 'revoked' : Date.now() >= r.expiresAt ? 'expired' : 'active',
     created_at: iso(r.createdAt),
     expires_at: iso(r.expiresAt),
     last_used_at: iso(r.lastUsedAt),
@@ -91,7 +103,7 @@ export async function handleAdmin(request: Request, env: Env): Promise<Response>
   const grantRoute = /^\/admin\/grants\/([A-Za-z0-9_-]{43})\/revoke$/.exec(path);
   if (path === '/admin/keys') {
     if (method === 'POST') return createKey(request, env);
-    if (method === 'GET') return json({ keys: await registry(env).listKeys() });
+    if (method === 'GET') return json({ keys: await listKeys(env) });
     return fail('method_not_allowed', 'use GET or POST');
   }
   if (keyRoute?.[1]) {
@@ -114,6 +126,7 @@ export async function handleAdmin(request: Request, env: Env): Promise<Response>
     return fail('method_not_allowed', 'GET /admin/keys/:id, POST /admin/keys/:id/rotate or /revoke');
   }
   if (path === '/admin/clients' && method === 'GET') return json({ clients: await registry(env).listClients() });
+  if (path === '/admin/clients' && method === 'POST') return createClient(request, env);
   if (grantRoute?.[1] && method === 'POST') {
     const gid = grantRoute[1];
     if (!(await verifyId(await idKey(env.ID_SECRET), 'txn', gid))) return fail('not_found', 'no such grant');
@@ -127,6 +140,20 @@ export async function handleAdmin(request: Request, env: Env): Promise<Response>
 function slug(name: string): string {
   const s = name.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 100);
   return s === '' ? 'agent' : s;
+}
+
+/**
+ * Every key, read live from its own object (last use, expiry and status are current); the
+ * registry's index only says which keys exist. One call per key, eight at a time.
+ */
+async function listKeys(env: Env): Promise<Array<Record<string, unknown>>> {
+  const ids = await registry(env).listKeys();
+  const out: Array<Record<string, unknown>> = [];
+  for (let i = 0; i < ids.length; i += 8) {
+    const shown = await Promise.all(ids.slice(i, i + 8).map((id) => env.API_KEY.get(env.API_KEY.idFromName(id)).show()));
+    for (const s of shown) if (s) out.push(keySummary(s.record as KeyRecord));
+  }
+  return out;
 }
 
 async function createKey(request: Request, env: Env): Promise<Response> {
@@ -149,13 +176,47 @@ async function createKey(request: Request, env: Env): Promise<Response> {
     status: 'active',
     revokedAt: null,
     rate: { requests: p.rate_limit.requests, perSeconds: p.rate_limit.per_seconds },
-    toolRates: Object.fromEntries(Object.entries(p.tool_limits).map(([k, v]) => [k, { requests: v.requests, perSeconds: v.per_seconds }])),
+    toolRates: Object.fromEntries(Object.entries(p.tool_limits).flatMap(([k, v]) => (v ? [[k, { requests: v.requests, perSeconds: v.per_seconds }]] : []))),
   };
   const created = await env.API_KEY.get(env.API_KEY.idFromName(keyId)).create(record);
   if ('error' in created) return fail('conflict', created.error);
   const summary = keySummary(record);
   await registry(env).indexKey(keyId, summary, now);
   return json({ key: formatApiKey(keyId, created.secret), ...summary }, 201);
+}
+
+/**
+ * Registers a machine client: it authenticates with private_key_jwt (signed by one of `jwks`)
+ * and may use only the client_credentials grant, for `owner`, within `scope`.
+ */
+async function createClient(request: Request, env: Env): Promise<Response> {
+  const read = await readJson(request);
+  if (!read.ok) return read.response;
+  const parsed = CreateClientSchema.safeParse(read.body);
+  if (!parsed.success) return fail('invalid_request', issues(parsed.error));
+  const p = parsed.data;
+  const scope = parseScope(p.scope);
+  if (!scope.ok) return fail('invalid_request', `scope: unknown scope ${scope.unknown.map((s) => JSON.stringify(s.slice(0, 50))).join(', ')} (known: ${SCOPES.join(' ')})`);
+  if (scope.scopes.length === 0) return fail('invalid_request', `scope: at least one of ${SCOPES.join(' ')}`);
+  if (p.jwks === undefined) return fail('invalid_request', 'jwks: Required');
+  const jwks = parseClientJwks(p.jwks);
+  if (!jwks.ok) return fail('invalid_request', `${jwks.field}: ${jwks.description}`);
+  for (const [index, key] of jwks.keys.entries()) {
+    if (!(await isUsableKey(key))) return fail('invalid_request', `jwks.keys.${index}: not a usable ${key.kty === 'EC' ? 'P-256' : 'RSA'} public key`);
+  }
+  const client = await registry(env).registerMachineClient({ clientName: p.client_name, owner: p.owner, scope: formatScope(scope.scopes), jwks: jwks.keys }, Date.now());
+  return json(
+    {
+      client_id: client.clientId,
+      client_name: client.clientName,
+      owner: client.owner,
+      scope: client.scope,
+      token_endpoint_auth_method: 'private_key_jwt',
+      grant_types: ['client_credentials'],
+      created_at: new Date(client.createdAt).toISOString(),
+    },
+    201,
+  );
 }
 
 async function rotateKey(request: Request, env: Env, keyId: string): Promise<Response> {
@@ -165,5 +226,6 @@ async function rotateKey(request: Request, env: Env, keyId: string): Promise<Res
   if (!parsed.success) return fail('invalid_request', issues(parsed.error));
   const rotated = await env.API_KEY.get(env.API_KEY.idFromName(keyId)).rotate(parsed.data.overlap_seconds, Date.now());
   if ('error' in rotated) return rotated.error === 'not_found' ? fail('not_found', 'no such key') : fail('conflict', 'the key is revoked');
-  return json({ key: formatApiKey(keyId, rotated.secret), key_id: keyId, previous_retires_at: new Date(rotated.previousRetiresAt).toISOString() });
+  const shown = await env.API_KEY.get(env.API_KEY.idFromName(keyId)).show();
+  return json({ key: formatApiKey(keyId, rotated.secret), ...(shown ? keySummary(shown.record as KeyRecord) : { key_id: keyId }), previous_retires_at: new Date(rotated.previousRetiresAt).toISOString() });
 }

@@ -1,11 +1,12 @@
 /** Discovery documents: RFC 8414 authorization server metadata, RFC 9728 protected resource metadata, and the JWKS. */
+import { ASSERTION_ALGS } from '../auth/client-jwks.ts';
 import { SCOPES } from '../auth/scopes.ts';
 import { signingKeys } from '../auth/signing-keys.ts';
 import { loadConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { serverUrls, type ServerUrls } from './urls.ts';
 
-const AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post'];
+const AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'];
 
 /** RFC 8414 metadata; also served at the OpenID discovery paths that MCP clients try. */
 export function authorizationServerMetadata(urls: ServerUrls): Record<string, unknown> {
@@ -19,10 +20,12 @@ export function authorizationServerMetadata(urls: ServerUrls): Record<string, un
     jwks_uri: `${i}/jwks.json`,
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
-    grant_types_supported: ['authorization_code', 'refresh_token'],
+    grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
     code_challenge_methods_supported: ['S256'],
     token_endpoint_auth_methods_supported: AUTH_METHODS,
+    token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGS],
     revocation_endpoint_auth_methods_supported: AUTH_METHODS,
+    revocation_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGS],
     scopes_supported: [...SCOPES],
     authorization_response_iss_parameter_supported: true,
     client_id_metadata_document_supported: true,

@@ -11,7 +11,7 @@ import { serverUrls } from './urls.ts';
 
 const ALLOWED_METHODS = 'GET, POST, DELETE';
 const ALLOWED_HEADERS = 'authorization, content-type, accept, last-event-id, mcp-session-id, mcp-protocol-version';
-const EXPOSED_HEADERS = 'mcp-session-id, mcp-protocol-version, www-authenticate';
+const EXPOSED_HEADERS = 'mcp-session-id, mcp-protocol-version, www-authenticate, retry-after, ratelimit, ratelimit-policy';
 
 
 /** Handles every request to /mcp. */

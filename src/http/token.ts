@@ -1,19 +1,26 @@
-/** POST /token (authorization_code, refresh_token) and POST /revoke (RFC 7009). */
+/** POST /token (authorization_code, refresh_token; client_credentials for machine clients) and POST /revoke (RFC 7009). */
 import { decodeJwt } from 'jose';
-import { idKey, verifyId } from '../auth/ids.ts';
+import { idKey, mintId, verifyId } from '../auth/ids.ts';
 import { readParams } from '../auth/params.ts';
+import { formatScope, isSubset, parseScope } from '../auth/scopes.ts';
 import { verifyAccessToken } from '../auth/access-token.ts';
 import { signingKeys } from '../auth/signing-keys.ts';
 import { loadConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { oauthError } from '../errors.ts';
 import type { TokenOutcome } from '../../durable/auth-transaction.ts';
+import type { MachineClient } from '../../durable/client-registry.ts';
 import { txnStub } from './authorize.ts';
 import { authenticateClient } from './client-auth.ts';
 import { serverUrls } from './urls.ts';
 
 const OPAQUE = /^([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})$/;
-const TOKEN_PARAMS = ['grant_type', 'code', 'redirect_uri', 'code_verifier', 'refresh_token', 'scope', 'resource', 'client_id', 'client_secret'] as const;
+const CLIENT_AUTH_PARAMS = ['client_id', 'client_secret', 'client_assertion', 'client_assertion_type'] as const;
+const TOKEN_PARAMS = ['grant_type', 'code', 'redirect_uri', 'code_verifier', 'refresh_token', 'scope', 'resource', ...CLIENT_AUTH_PARAMS] as const;
+const NO_STORE = { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache' };
+
+/** The parameters of a token request. */
+type TokenParams = Record<(typeof TOKEN_PARAMS)[number], string | undefined>;
 
 /** Splits a code or refresh token into [whole, grant id, secret] when the grant id is one we minted. */
 async function opaque(env: Env, token: string | undefined): Promise<[string, string, string] | null> {
@@ -41,10 +48,14 @@ export async function handleToken(request: Request, env: Env): Promise<Response>
   const p = read.params;
   const auth = await authenticateClient(request, body.form, env);
   if (!auth.ok) return auth.response;
+  if (auth.kind === 'machine') return machineGrant(request, env, auth.client, p);
   const client = auth.client;
   const now = Date.now();
   let outcome: TokenOutcome;
-  if (p.grant_type === 'authorization_code') {
+  if (p.grant_type === 'client_credentials') {
+    // Only administrator-registered private_key_jwt clients: an openly registered client never gets a token without a person.
+    return oauthError('unauthorized_client', 'the client_credentials grant is only for clients registered by an administrator (private_key_jwt)');
+  } else if (p.grant_type === 'authorization_code') {
     const parts = await opaque(env, p.code);
     if (!parts) return oauthError('invalid_grant', 'the code is invalid');
     outcome = await txnStub(env, parts[1]).exchangeCode({ code: parts[2], clientId: client.clientId, redirectUri: p.redirect_uri, verifier: p.code_verifier, resource: p.resource, now });
@@ -56,25 +67,54 @@ export async function handleToken(request: Request, env: Env): Promise<Response>
   } else if (!p.grant_type) {
     return oauthError('invalid_request', 'grant_type is missing');
   } else {
-    return oauthError('unsupported_grant_type', 'supported: authorization_code, refresh_token');
+    return oauthError('unsupported_grant_type', 'supported: authorization_code, refresh_token, client_credentials');
   }
   if (!outcome.ok) return oauthError(outcome.error, outcome.description);
   const { ok: _ok, ...tokens } = outcome;
   const issued = client.metadata.grant_types.includes('refresh_token') ? tokens : { ...tokens, refresh_token: undefined };
-  return new Response(JSON.stringify(issued), { status: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache' } });
+  return new Response(JSON.stringify(issued), { status: 200, headers: NO_STORE });
+}
+
+/**
+ * A machine client (authenticated with private_key_jwt) may use client_credentials only. The
+ * token's scope is the requested one (a subset of the registered scope) or all of it; the only
+ * resource is this server's /mcp. Each issuance is its own grant, so it can be revoked.
+ */
+async function machineGrant(request: Request, env: Env, client: MachineClient, p: TokenParams): Promise<Response> {
+  if (!p.grant_type) return oauthError('invalid_request', 'grant_type is missing');
+  if (p.grant_type === 'authorization_code' || p.grant_type === 'refresh_token') return oauthError('unauthorized_client', 'this client may use the client_credentials grant only');
+  if (p.grant_type !== 'client_credentials') return oauthError('unsupported_grant_type', 'supported: authorization_code, refresh_token, client_credentials');
+  const registered = parseScope(client.scope);
+  if (!registered.ok) return oauthError('server_error', 'the client has an unknown scope');
+  let scopes = registered.scopes;
+  if (p.scope !== undefined) {
+    const asked = parseScope(p.scope);
+    if (!asked.ok) return oauthError('invalid_scope', 'the requested scope is unknown');
+    if (!isSubset(asked.scopes, registered.scopes)) return oauthError('invalid_scope', 'the requested scope exceeds the scope registered for this client');
+    if (asked.scopes.length > 0) scopes = asked.scopes;
+  }
+  const urls = serverUrls(request, loadConfig(env));
+  if (p.resource !== undefined && p.resource !== urls.resource) return oauthError('invalid_target', 'resource must be this server\'s MCP endpoint');
+  const scope = formatScope(scopes);
+  const grantId = await mintId(await idKey(env.ID_SECRET), 'txn', crypto.getRandomValues(new Uint8Array(16)));
+  const outcome = await txnStub(env, grantId).grantClientCredentials(grantId, { issuer: urls.issuer, resource: urls.resource, clientId: client.clientId, owner: client.owner, scope, now: Date.now() });
+  if (!outcome.ok) return oauthError(outcome.error, outcome.description);
+  console.log(JSON.stringify({ event: 'client_credentials_issued', client_id: client.clientId, owner: client.owner, grant_id: grantId, scope }));
+  const { ok: _ok, ...token } = outcome;
+  return new Response(JSON.stringify(token), { status: 200, headers: NO_STORE });
 }
 
 /** POST /revoke: 200 for unknown or foreign tokens (RFC 7009 §2.2); the hint is only a hint. */
 export async function handleRevoke(request: Request, env: Env): Promise<Response> {
   const body = await readForm(request);
   if (!body.ok) return body.response;
-  const read = readParams(body.form, ['token', 'token_type_hint', 'client_id', 'client_secret'] as const);
+  const read = readParams(body.form, ['token', 'token_type_hint', ...CLIENT_AUTH_PARAMS] as const);
   if (!read.ok) return oauthError('invalid_request', read.description);
   const auth = await authenticateClient(request, body.form, env);
   if (!auth.ok) return auth.response;
   const token = read.params.token;
   if (!token) return oauthError('invalid_request', 'token is missing');
-  const clientId = auth.client.clientId;
+  const clientId = auth.clientId;
   const parts = await opaque(env, token);
   if (parts) {
     await txnStub(env, parts[1]).revokeByClient({ clientId, refreshToken: parts[2] });

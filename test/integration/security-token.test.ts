@@ -378,7 +378,8 @@ describe('Token endpoint (checklist 21–27)', SLOW, () => {
 
   it.each([
     ['password', { username: 'alice', password: 'x' }],
-    ['client_credentials', {}],
+    // client_credentials is supported for admin-registered machine clients; an open-registration
+    // client asking for it gets unauthorized_client (test/integration/client-credentials.test.ts).
     ['implicit', {}],
     ['urn:ietf:params:oauth:grant-type:device_code', { device_code: 'x' }],
   ])('25: grant_type=%s → 400 unsupported_grant_type, nothing issued', async (grantType, extra) => {
