@@ -80,6 +80,12 @@ if (useMysql) {
     process.exit(2);
   }
   env.CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE = url;
+  const audit = process.env.MYSQL_AUDIT_URL ?? process.env.CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_AUDIT_HYPERDRIVE;
+  if (!audit || !/^mysql:\/\//.test(audit)) {
+    process.stderr.write('npm start -- --mysql also needs MYSQL_AUDIT_URL=mysql://mcp_audit:password@host:port/mcp_audit (the audit writer; `npm run db:seed -- --audit-password …` creates it).\n');
+    process.exit(2);
+  }
+  env.CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_AUDIT_HYPERDRIVE = audit;
   args.push('--env', 'mysql');
 }
 args.push(...passthrough);

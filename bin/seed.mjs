@@ -1,6 +1,6 @@
 // `npm run db:seed`: creates the demo schema and rows in MySQL/MariaDB and a SELECT-only user for Hyperdrive.
 import { parseArgs } from 'node:util';
-import { UsageError, seedMysql } from './lib/seed-mysql.mjs';
+import { UsageError, seedAudit, seedMysql } from './lib/seed-mysql.mjs';
 
 const USAGE = `Usage: npm run db:seed -- [options]
        node bin/seed.mjs [options]
@@ -17,6 +17,7 @@ Options:
                            command lines are visible to other local users); required
                            when the user does not exist yet
   --reader-host <host>     host part of the reader account (default: %)
+  --audit-password <pw>    also create the audit database mcp_audit and its writer mcp_audit (or env MYSQL_AUDIT_PASSWORD)
   -h, --help               show this help
 
 Exit codes: 0 ok, 1 database error, 2 usage error.
@@ -57,6 +58,7 @@ async function main() {
         'reader-user': { type: 'string', default: 'mcp_reader' },
         'reader-password': { type: 'string' },
         'reader-host': { type: 'string', default: '%' },
+        'audit-password': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -72,6 +74,7 @@ async function main() {
   const adminUrl = values['admin-url'] || process.env.MYSQL_ADMIN_URL;
   if (!adminUrl) return usageError('no admin connection string: pass --admin-url mysql://user:pass@host:port/db or set MYSQL_ADMIN_URL', true);
   const readerPassword = values['reader-password'] || process.env.MYSQL_READER_PASSWORD || undefined;
+  const auditPassword = values['audit-password'] || process.env.MYSQL_AUDIT_PASSWORD || undefined;
 
   try {
     const result = await seedMysql({
@@ -86,13 +89,18 @@ async function main() {
       `\nDone. Connection string for the Hyperdrive binding (read-only user; put in the real password):\n  ${result.maskedReaderUrl}\n` +
         `e.g. npx wrangler hyperdrive create mcp-db --connection-string '${result.maskedReaderUrl}'\n`,
     );
+    if (auditPassword) {
+      const audit = await seedAudit({ adminUrl, writerPassword: auditPassword });
+      const masked = audit.writerUrl.replace(/:[^:@/]*@/, ':***@');
+      process.stdout.write(`\nAudit database mcp_audit, writer mcp_audit (INSERT and SELECT on audit_events only):\n  ${masked}\n(the AUDIT_HYPERDRIVE binding; locally MYSQL_AUDIT_URL for npm start -- --mysql)\n`);
+    }
   } catch (error) {
     if (error instanceof UsageError) return usageError(error.message);
     const e = /** @type {any} */ (error);
     const code = [e?.code, e?.errno].filter((part) => part !== undefined && part !== null).join(' / ');
     let message = e?.message || (Array.isArray(e?.errors) ? e.errors.map((/** @type {Error} */ inner) => inner.message).join('; ') : String(error));
     // A server message may quote SQL text; never echo a password.
-    for (const secret of [readerPassword, adminPassword(adminUrl)]) {
+    for (const secret of [readerPassword, auditPassword, adminPassword(adminUrl)]) {
       if (secret) message = message.split(secret).join('***');
     }
     process.stderr.write(`db:seed: database error: ${message}${code ? ` (code ${code})` : ''}\n`);

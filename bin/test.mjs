@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startIdp } from '../test/support/idp.mjs';
-import { findBinary, seedDemo, startMariaDb } from '../test/support/mariadb.mjs';
+import { findBinary, seedAuditDb, seedDemo, startMariaDb } from '../test/support/mariadb.mjs';
 
 const args = process.argv.slice(2);
 
@@ -70,13 +70,14 @@ let code = 1;
 let idp;
 try {
   const { readerUrl } = await seedDemo({ adminUrl: db.adminUrl, log: () => undefined });
+  const { writerUrl: auditUrl } = await seedAuditDb({ adminUrl: db.adminUrl });
   say(`MariaDB ready on 127.0.0.1:${db.port}, demo data seeded`);
   // The upstream OpenID provider for the Workers-runtime tests (whose requests use http://localhost:8787).
   const idpSecret = randomBytes(24).toString('base64url');
   idp = await startIdp({ clients: [{ client_id: 'own-mcp-test', client_secret: idpSecret, redirect_uris: ['http://localhost:8787/oauth/callback'] }] });
   say(`local OpenID provider on ${idp.issuer}`);
   const reportFile = path.join(scratch, 'vitest.json');
-  code = await runVitest({ ...process.env, TEST_MYSQL_URL: readerUrl, TEST_MYSQL_ADMIN_URL: db.adminUrl, TEST_IDP_ISSUER: idp.issuer, TEST_IDP_CLIENT_SECRET: idpSecret }, reportFile);
+  code = await runVitest({ ...process.env, TEST_MYSQL_URL: readerUrl, TEST_MYSQL_AUDIT_URL: auditUrl, TEST_MYSQL_ADMIN_URL: db.adminUrl, TEST_MYSQL_PORT: String(db.port), TEST_IDP_ISSUER: idp.issuer, TEST_IDP_CLIENT_SECRET: idpSecret }, reportFile);
   let passed = 0;
   let failed = 0;
   try {

@@ -4,6 +4,9 @@ import { z } from 'zod';
 import { base64url, sha256Base64url, timingSafeEqual } from '../src/auth/encoding.ts';
 import { fullBucket, rateLimitHeaders, take, type BucketState, type RateLimit } from '../src/auth/rate-bucket.ts';
 import type { Env } from '../src/env.ts';
+import { loadConfig } from '../src/config.ts';
+import { newEvent, type EventInput, type RequestMeta } from '../src/audit/emit.ts';
+import { AuditOutbox } from './audit-outbox.ts';
 
 const RateSchema = z.object({ requests: z.number().int().min(1).max(1_000_000), perSeconds: z.number().int().min(1).max(86_400) });
 
@@ -47,6 +50,22 @@ function newSecret(): string {
 /** The key, named by its key id. Storage exists only once the key is created. */
 export class ApiKey extends DurableObject<Env> {
   #created = false;
+  readonly #outbox: AuditOutbox;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#outbox = new AuditOutbox(ctx.storage, env, loadConfig(env).AUDIT_OUTBOX_MAX);
+  }
+
+  /** Delivers audit events. */
+  override async alarm(): Promise<void> {
+    await this.#outbox.flush();
+  }
+
+  /** Audit events waiting for delivery (tests and diagnostics). */
+  auditPending(): number {
+    return this.#outbox.count();
+  }
 
   /** Creates the key; returns its first secret (shown once). */
   async create(record: KeyRecord): Promise<{ secret: string } | { error: string }> {
@@ -57,6 +76,7 @@ export class ApiKey extends DurableObject<Env> {
     this.#created = true;
     this.#write(KeyRecordSchema.parse(record));
     this.ctx.storage.sql.exec('INSERT INTO secrets (hash, created_at, retires_at) VALUES (?, ?, NULL)', hash, record.createdAt);
+    await this.#audit(record, { type: 'key.created', outcome: 'success', reason: `scopes ${record.scopes.join(' ')}; expires ${new Date(record.expiresAt).toISOString()}` });
     return { secret };
   }
 
@@ -66,7 +86,23 @@ export class ApiKey extends DurableObject<Env> {
    * Nothing is taken when any check fails. There is no await between reading and writing the
    * buckets, so N concurrent requests against a bucket of K admit exactly K.
    */
-  async check(input: { secret: string; tool?: string | undefined; neededScope?: string | undefined; now: number }): Promise<KeyCheck> {
+  async check(input: { secret: string; tool?: string | undefined; neededScope?: string | undefined; now: number; meta?: RequestMeta | undefined }): Promise<KeyCheck> {
+    const result = await this.#check(input);
+    if (result.ok) return result;
+    const record = this.#read();
+    // A wrong secret is only logged: anyone who knows a key id could otherwise fill the outbox.
+    if (!record || result.reason === 'invalid') return result;
+    if (result.reason === 'insufficient_scope') {
+      await this.#audit(record, { type: 'tool.call', outcome: 'denied', tool: input.tool, error_code: 'insufficient_scope', reason: `needs ${input.neededScope ?? ''}`, meta: input.meta });
+    } else if (result.reason === 'rate_limited') {
+      await this.#audit(record, { type: 'key.rate_limited', outcome: 'denied', tool: input.tool, error_code: 'rate_limited', reason: `limit ${result.limit ?? 'key'}`, meta: input.meta });
+    } else {
+      await this.#audit(record, { type: 'auth.token_rejected', outcome: 'denied', error_code: result.reason, reason: `API key ${result.reason.replace('_', ' ')}`, meta: input.meta });
+    }
+    return result;
+  }
+
+  async #check(input: { secret: string; tool?: string | undefined; neededScope?: string | undefined; now: number }): Promise<KeyCheck> {
     const hash = await sha256Base64url(input.secret);
     const record = this.#read();
     if (!record) return { ok: false, reason: 'invalid', headers: {} };
@@ -106,16 +142,24 @@ export class ApiKey extends DurableObject<Env> {
     this.ctx.storage.sql.exec('UPDATE secrets SET retires_at = ? WHERE retires_at IS NULL OR retires_at > ?', retiresAt, retiresAt);
     this.ctx.storage.sql.exec('DELETE FROM secrets WHERE retires_at IS NOT NULL AND retires_at <= ?', now);
     this.ctx.storage.sql.exec('INSERT INTO secrets (hash, created_at, retires_at) VALUES (?, ?, NULL)', hash, now);
+    await this.#audit(record, { type: 'key.rotated', outcome: 'success', reason: `previous secret retires ${new Date(retiresAt).toISOString()}` });
     return { secret, previousRetiresAt: retiresAt };
   }
 
   /** Revokes the key: the next request with any of its secrets gets 401. */
-  revoke(now: number): KeyRecord | null {
+  async revoke(now: number): Promise<KeyRecord | null> {
     const record = this.#read();
     if (!record) return null;
     const revoked: KeyRecord = { ...record, status: 'revoked', revokedAt: record.revokedAt ?? now };
     this.#write(revoked);
+    if (record.status !== 'revoked') await this.#audit(revoked, { type: 'key.revoked', outcome: 'success' });
     return revoked;
+  }
+
+  /** Records an event about this key, attributed to its agent and owner. */
+  async #audit(record: KeyRecord, event: Omit<EventInput, 'actor'>): Promise<void> {
+    if (!loadConfig(this.env).AUDIT_ENABLED) return;
+    await this.#outbox.record(newEvent({ ...event, actor: { key_id: record.keyId, agent_id: record.agentId, agent_name: record.agentName, owner: record.owner, user_id: record.owner } }));
   }
 
   /** The key's record and its secrets' lifetimes (no hashes). */

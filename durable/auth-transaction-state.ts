@@ -73,6 +73,7 @@ export type TokenOutcome =
 
 /** What /token hands a client_credentials grant. */
 export interface ClientCredentialsInput {
+  meta?: import('../src/audit/emit.ts').RequestMeta | undefined;
   issuer: string;
   resource: string;
   clientId: string;

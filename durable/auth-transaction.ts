@@ -1,5 +1,10 @@
 /** One Durable Object per OAuth authorization transaction: consent, the upstream leg, the single-use code, then the grant. */
 import { DurableObject } from 'cloudflare:workers';
+import { decodeJwt } from 'jose';
+import { newEvent, type EventInput, type RequestMeta } from '../src/audit/emit.ts';
+import type { Actor } from '../src/audit/event.ts';
+import { AuditOutbox } from './audit-outbox.ts';
+import { scheduleAlarm } from './alarm.ts';
 import { mintAccessToken } from '../src/auth/access-token.ts';
 import { base64url, sha256Base64url, timingSafeEqual } from '../src/auth/encoding.ts';
 import { isPkceString, s256Challenge } from '../src/auth/pkce.ts';
@@ -22,6 +27,12 @@ export class AuthTransaction extends DurableObject<Env> {
   // Tables are created by begin() only: a made-up id (from a forged code or token) reads as
   // empty and leaves no stored object behind.
   #created = false;
+  readonly #outbox: AuditOutbox;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#outbox = new AuditOutbox(ctx.storage, env, loadConfig(env).AUDIT_OUTBOX_MAX);
+  }
 
   /** Starts the transaction; refuses to start twice. */
   async begin(id: string, input: BeginInput): Promise<Step> {
@@ -47,16 +58,17 @@ export class AuthTransaction extends DurableObject<Env> {
       consentUser: input.rememberedFor,
     };
     this.#write(txn);
-    await this.ctx.storage.setAlarm(txn.expiresAt);
+    await scheduleAlarm(this.ctx.storage, txn.expiresAt);
     return txn.consentGiven ? this.#goUpstream(txn) : { kind: 'consent', csrf: '' };
   }
 
   /** The consent form's answer (before or after login), checked against the browser binding and CSRF token. */
-  async decide(input: { approve: boolean; binding: string; csrf: string; now: number }): Promise<Step> {
+  async decide(input: { approve: boolean; binding: string; csrf: string; now: number; meta?: RequestMeta | undefined }): Promise<Step> {
     const [bindingHash, csrfHash] = await Promise.all([sha256Base64url(input.binding), sha256Base64url(input.csrf)]);
     const txn = this.#read();
     if (!txn || (txn.phase !== 'consent' && txn.phase !== 'login_consent') || input.now > txn.expiresAt) return { kind: 'error', reason: 'no consent is pending' };
     if (!timingSafeEqual(bindingHash, txn.bindingHash) || !timingSafeEqual(csrfHash, txn.csrfHash)) return { kind: 'error', reason: 'consent form is not from this browser' };
+    await this.#audit(txn, { type: 'auth.consent', outcome: input.approve ? 'success' : 'denied', reason: input.approve ? `approved ${txn.scope}` : 'the person denied consent', meta: input.meta });
     if (!input.approve) {
       this.#write({ ...txn, phase: 'ended' });
       return { kind: 'deny', redirectUri: txn.redirectUri, clientState: txn.clientState };
@@ -97,7 +109,7 @@ export class AuthTransaction extends DurableObject<Env> {
       refreshExpiresAt: endsAt,
     };
     this.#write(txn);
-    await this.ctx.storage.setAlarm(endsAt);
+    await scheduleAlarm(this.ctx.storage, endsAt);
     const keys = await signingKeys(this.env.OAUTH_SIGNING_KEY, this.env.OAUTH_PREVIOUS_PUBLIC_KEYS);
     const access = await mintAccessToken(keys, {
       issuer: input.issuer,
@@ -110,7 +122,9 @@ export class AuthTransaction extends DurableObject<Env> {
       now: input.now,
       ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     });
-    return { ok: true, access_token: access, expires_in: config.ACCESS_TOKEN_TTL_SECONDS, scope: input.scope, token_type: 'Bearer' };
+    const issued: ClientCredentialsOutcome = { ok: true, access_token: access, expires_in: config.ACCESS_TOKEN_TTL_SECONDS, scope: input.scope, token_type: 'Bearer' };
+    await this.#audit(txn, { ...tokenEvent(issued, 'auth.token_issued', input.clientId, input.meta), reason: 'client_credentials' });
+    return issued;
   }
 
   /** Consumes the upstream `state` once, from the browser that started; returns what the code exchange needs. */
@@ -126,19 +140,21 @@ export class AuthTransaction extends DurableObject<Env> {
   }
 
   /** The upstream said no (or failed): the client gets `access_denied` with its own state. */
-  upstreamFailed(): Step {
+  async upstreamFailed(reason = 'the sign-in provider refused or failed', meta?: RequestMeta): Promise<Step> {
     const txn = this.#read();
     if (!txn || txn.phase !== 'upstream_used') return { kind: 'error', reason: 'no sign-in is pending' };
+    await this.#audit(txn, { type: 'auth.sign_in', outcome: 'failure', reason, meta });
     this.#write({ ...txn, phase: 'ended' });
     return { kind: 'deny', redirectUri: txn.redirectUri, clientState: txn.clientState };
   }
 
   /** The upstream sign-in succeeded: issue the code, or ask consent first if this user has not given it. */
-  async completeLogin(input: { user: UpstreamUser; remembered: boolean; csrf: string; now: number }): Promise<Step> {
+  async completeLogin(input: { user: UpstreamUser; remembered: boolean; csrf: string; now: number; meta?: RequestMeta | undefined }): Promise<Step> {
     const csrfHash = await sha256Base64url(input.csrf);
     const txn = this.#read();
     if (!txn || txn.phase !== 'upstream_used') return { kind: 'error', reason: 'no sign-in is pending' };
     const withUser: Txn = { ...txn, user: UserSchema.parse(input.user) };
+    await this.#audit(withUser, { type: 'auth.sign_in', outcome: 'success', meta: input.meta });
     // Consent remembered for the browser's previous user does not cover a different user.
     const consentHolds = txn.consentGiven && (txn.consentUser === undefined || txn.consentUser === input.user.id);
     if (input.remembered || consentHolds) return this.#issueCode(withUser);
@@ -157,7 +173,18 @@ export class AuthTransaction extends DurableObject<Env> {
    * PKCE verifier does not burn the code. The digests are computed before the state is read
    * so that the check-and-set below has no await inside it.
    */
-  async exchangeCode(input: { code: string; clientId: string; redirectUri?: string | undefined; verifier?: string | undefined; resource?: string | undefined; now: number }): Promise<TokenOutcome> {
+  async exchangeCode(input: { code: string; clientId: string; redirectUri?: string | undefined; verifier?: string | undefined; resource?: string | undefined; now: number; meta?: RequestMeta | undefined }): Promise<TokenOutcome> {
+    const before = this.#read()?.phase;
+    const outcome = await this.#exchangeCode(input);
+    const after = this.#read();
+    if (after) {
+      const replay = before === 'granted' && after.phase === 'revoked';
+      await this.#audit(after, tokenEvent(outcome, replay ? 'auth.code_replay' : 'auth.token_issued', input.clientId, input.meta));
+    }
+    return outcome;
+  }
+
+  async #exchangeCode(input: { code: string; clientId: string; redirectUri?: string | undefined; verifier?: string | undefined; resource?: string | undefined; now: number }): Promise<TokenOutcome> {
     const config = loadConfig(this.env);
     const refresh = random();
     const [codeHash, refreshHash, challenge] = await Promise.all([
@@ -183,12 +210,23 @@ export class AuthTransaction extends DurableObject<Env> {
     if (!timingSafeEqual(challenge, txn.codeChallenge)) return fail('invalid_grant', 'code_verifier does not match the code_challenge');
     this.#write({ ...txn, phase: 'granted', refreshExpiresAt: input.now + config.REFRESH_TOKEN_TTL_SECONDS * 1000 });
     this.ctx.storage.sql.exec("INSERT INTO refresh_tokens (hash, status, created_at) VALUES (?, 'active', ?)", refreshHash, input.now);
-    await this.ctx.storage.setAlarm(input.now + config.REFRESH_TOKEN_TTL_SECONDS * 1000);
+    await scheduleAlarm(this.ctx.storage, input.now + config.REFRESH_TOKEN_TTL_SECONDS * 1000);
     return this.#tokens(txn, txn.scope, `${txn.id}.${refresh}`, input.now);
   }
 
   /** Rotates a refresh token; a rotated or revoked one presented again revokes the whole grant. */
-  async refresh(input: { token: string; clientId: string; scope?: string | undefined; resource?: string | undefined; now: number }): Promise<TokenOutcome> {
+  async refresh(input: { token: string; clientId: string; scope?: string | undefined; resource?: string | undefined; now: number; meta?: RequestMeta | undefined }): Promise<TokenOutcome> {
+    const before = this.#read()?.phase;
+    const outcome = await this.#refresh(input);
+    const after = this.#read();
+    if (after) {
+      const reuse = before === 'granted' && after.phase === 'revoked';
+      await this.#audit(after, tokenEvent(outcome, reuse ? 'auth.refresh_reuse' : 'auth.refresh', input.clientId, input.meta));
+    }
+    return outcome;
+  }
+
+  async #refresh(input: { token: string; clientId: string; scope?: string | undefined; resource?: string | undefined; now: number }): Promise<TokenOutcome> {
     const hash = await sha256Base64url(input.token);
     const next = random();
     const nextHash = await sha256Base64url(next);
@@ -245,19 +283,22 @@ export class AuthTransaction extends DurableObject<Env> {
 
   /** Expires abandoned transactions and grants past their refresh lifetime. */
   override async alarm(): Promise<void> {
+    const flushed = await this.#outbox.flush();
     const txn = this.#read();
     if (!txn) return;
     const now = Date.now();
     if (txn.phase === 'granted') {
       if (now >= (txn.refreshExpiresAt ?? 0)) await this.#revoke(txn, 'grant expired');
-      else await this.ctx.storage.setAlarm(txn.refreshExpiresAt ?? now);
+      else await scheduleAlarm(this.ctx.storage, txn.refreshExpiresAt ?? now);
       return;
     }
     if (txn.phase === 'revoked' || now >= txn.expiresAt) {
+      // Never delete audit events that are still waiting: the flush retry comes back here.
+      if (flushed.pending > 0) return;
       await this.ctx.storage.deleteAll();
       this.#created = false;
     } else {
-      await this.ctx.storage.setAlarm(txn.expiresAt);
+      await scheduleAlarm(this.ctx.storage, txn.expiresAt);
     }
   }
 
@@ -285,7 +326,9 @@ export class AuthTransaction extends DurableObject<Env> {
     const secret = random();
     const codeHash = await sha256Base64url(secret);
     const now = Date.now();
-    this.#write({ ...txn, phase: 'code', codeHash, codeExpiresAt: now + config.AUTH_CODE_TTL_SECONDS * 1000, verifier: undefined, nonce: undefined });
+    const issued: Txn = { ...txn, phase: 'code', codeHash, codeExpiresAt: now + config.AUTH_CODE_TTL_SECONDS * 1000, verifier: undefined, nonce: undefined };
+    this.#write(issued);
+    await this.#audit(issued, { type: 'auth.code_issued', outcome: 'success' });
     return { kind: 'code', code: `${txn.id}.${secret}`, redirectUri: txn.redirectUri, clientState: txn.clientState };
   }
 
@@ -312,6 +355,7 @@ export class AuthTransaction extends DurableObject<Env> {
   /** Revokes the grant: every refresh token, and every session that uses it is told at once. */
   async #revoke(txn: Txn, reason: string): Promise<void> {
     this.#write({ ...txn, phase: 'revoked', revokedReason: reason });
+    await this.#audit(txn, { type: 'auth.revoke', outcome: 'success', reason });
     this.ctx.storage.sql.exec("UPDATE refresh_tokens SET status = 'revoked' WHERE status = 'active'");
     const sessions = this.ctx.storage.sql.exec<{ session_id: string }>('SELECT session_id FROM sessions').toArray();
     await Promise.all(
@@ -320,7 +364,26 @@ export class AuthTransaction extends DurableObject<Env> {
         await stub.grantRevoked(txn.id).catch((error: unknown) => console.error(JSON.stringify({ event: 'revoke_notify_failed', error: String(error) })));
       }),
     );
-    await this.ctx.storage.setAlarm(Date.now() + 24 * 3600 * 1000);
+    await scheduleAlarm(this.ctx.storage, Date.now() + 24 * 3600 * 1000);
+  }
+
+  /** Audit events waiting for delivery (tests and diagnostics). */
+  auditPending(): number {
+    return this.#outbox.count();
+  }
+
+  /** Records an event about this transaction with its delegation chain (only once the transaction exists). */
+  async #audit(txn: Txn, event: Omit<EventInput, 'actor'> & { actor?: Actor }): Promise<void> {
+    if (!loadConfig(this.env).AUDIT_ENABLED) return;
+    const user = txn.user;
+    const actor: Actor = {
+      client_id: txn.clientId,
+      grant_id: txn.id,
+      ...(user ? { user_id: user.id, upstream_issuer: user.issuer, upstream_subject: user.subject, ...(user.email ? { email: user.email } : {}) } : {}),
+      ...(txn.owner ? { owner: txn.owner, user_id: txn.owner } : {}),
+      ...event.actor,
+    };
+    await this.#outbox.record(newEvent({ ...event, actor }));
   }
 
   #read(): Txn | null {
@@ -335,6 +398,18 @@ export class AuthTransaction extends DurableObject<Env> {
   #write(txn: Txn): void {
     this.ctx.storage.sql.exec('INSERT INTO txn (id, state) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state', JSON.stringify(txn));
   }
+}
+
+/** The audit event of a token request: issued (with the new token's id) or refused (with the code). */
+function tokenEvent(outcome: TokenOutcome | ClientCredentialsOutcome, type: 'auth.token_issued' | 'auth.refresh' | 'auth.code_replay' | 'auth.refresh_reuse', clientId: string, meta: RequestMeta | undefined): Omit<EventInput, 'actor'> & { actor: Actor } {
+  if (!outcome.ok) return { type, outcome: type === 'auth.token_issued' || type === 'auth.refresh' ? 'failure' : 'denied', actor: { client_id: clientId }, error_code: outcome.error, reason: outcome.description, meta };
+  let jti: unknown;
+  try {
+    jti = decodeJwt(outcome.access_token).jti;
+  } catch {
+    jti = undefined;
+  }
+  return { type, outcome: 'success', actor: { client_id: clientId, ...(typeof jti === 'string' ? { token_id: jti } : {}) }, meta };
 }
 
 function fail(error: OAuthErrorCode, description: string): TokenOutcome {

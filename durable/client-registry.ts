@@ -5,6 +5,9 @@ import { base64url, sha256Base64url, timingSafeEqual } from '../src/auth/encodin
 import type { ClientMetadata } from '../src/auth/client-metadata.ts';
 import { ClientJwkSchema, type ClientJwk } from '../src/auth/client-jwks.ts';
 import type { Env } from '../src/env.ts';
+import { loadConfig } from '../src/config.ts';
+import { newEvent, type EventInput, type RequestMeta } from '../src/audit/emit.ts';
+import { AuditOutbox } from './audit-outbox.ts';
 
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS clients (
@@ -90,13 +93,26 @@ const WINDOW_MS = 60 * 60 * 1000;
 
 /** Owns every client record; reached by name "default". */
 export class ClientRegistry extends DurableObject<Env> {
+  readonly #outbox: AuditOutbox;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     for (const statement of SCHEMA) ctx.storage.sql.exec(statement);
+    this.#outbox = new AuditOutbox(ctx.storage, env, loadConfig(env).AUDIT_OUTBOX_MAX);
+  }
+
+  /** Delivers audit events. */
+  override async alarm(): Promise<void> {
+    await this.#outbox.flush();
+  }
+
+  /** Records an event (client registrations, machine clients) if auditing is on. */
+  async #audit(event: EventInput): Promise<void> {
+    if (loadConfig(this.env).AUDIT_ENABLED) await this.#outbox.record(newEvent(event));
   }
 
   /** Registers a client unless `address` has registered `limit` clients in the last hour. */
-  async register(metadata: ClientMetadata, address: string, limit: number, now: number): Promise<Registration> {
+  async register(metadata: ClientMetadata, address: string, limit: number, now: number, meta?: RequestMeta): Promise<Registration> {
     const clientId = base64url(crypto.getRandomValues(new Uint8Array(24)));
     const secret = metadata.token_endpoint_auth_method === 'none' ? undefined : base64url(crypto.getRandomValues(new Uint8Array(32)));
     const secretHash = secret ? await sha256Base64url(secret) : null;
@@ -117,6 +133,7 @@ export class ClientRegistry extends DurableObject<Env> {
       JSON.stringify(metadata),
       now,
     );
+    await this.#audit({ type: 'client.registered', outcome: 'success', actor: { client_id: clientId }, reason: `dynamic registration: ${(metadata.client_name ?? 'unnamed').slice(0, 100)}; redirect ${metadata.redirect_uris.map((u) => u.slice(0, 100)).join(' ')}`, meta });
     return { ok: true, clientId, clientSecret: secret, issuedAt: Math.floor(now / 1000) };
   }
 
@@ -211,7 +228,7 @@ export class ClientRegistry extends DurableObject<Env> {
   }
 
   /** Stores a machine client under a new random client id (never one an OAuth client has). */
-  registerMachineClient(input: { clientName: string; owner: string; scope: string; jwks: ClientJwk[] }, now: number): MachineClient {
+  async registerMachineClient(input: { clientName: string; owner: string; scope: string; jwks: ClientJwk[] }, now: number): Promise<MachineClient> {
     let clientId = base64url(crypto.getRandomValues(new Uint8Array(24)));
     while (this.ctx.storage.sql.exec('SELECT 1 FROM clients WHERE client_id = ? UNION ALL SELECT 1 FROM machine_clients WHERE client_id = ?', clientId, clientId).toArray().length > 0) {
       clientId = base64url(crypto.getRandomValues(new Uint8Array(24)));
@@ -226,6 +243,7 @@ export class ClientRegistry extends DurableObject<Env> {
       JSON.stringify(jwks),
       now,
     );
+    await this.#audit({ type: 'admin.action', outcome: 'success', actor: { client_id: clientId, owner: input.owner, user_id: input.owner }, reason: `machine client created: ${input.clientName.slice(0, 100)}; scope ${input.scope}` });
     return { clientId, clientName: input.clientName, owner: input.owner, scope: input.scope, jwks, createdAt: now };
   }
 

@@ -9,7 +9,11 @@ import { dataPort } from '../src/db/index.ts';
 import type { Env } from '../src/env.ts';
 import { bearerError, gateError } from '../src/errors.ts';
 import { PrincipalSchema } from '../src/mcp/principal.ts';
-import { createMcpServer } from '../src/mcp/server.ts';
+import { createMcpServer, type ToolAudit } from '../src/mcp/server.ts';
+import { actorOf, newEvent, RequestMetaSchema, type RequestMeta } from '../src/audit/emit.ts';
+import { policyFrom, sanitizeParams } from '../src/audit/redact.ts';
+import { AuditOutbox } from './audit-outbox.ts';
+import { scheduleAlarm } from './alarm.ts';
 import { grantStatus, InitializeParamsSchema, migrate, parseLevel, readMeta, setGrantStatus, SqlEventStore, writeMeta, type SessionMeta } from './session-store.ts';
 
 /** What the router tells the session about a request, besides the request itself. */
@@ -20,6 +24,8 @@ export const SessionCallSchema = z.object({
   message: z.unknown().optional(),
   /** The RFC 9728 metadata URL, for a 401 when the grant turns out to be revoked. */
   resourceMetadata: z.string(),
+  /** Request id, client address and user agent, for the audit trail. */
+  meta: RequestMetaSchema.optional(),
 });
 
 /** A parsed session call. */
@@ -36,6 +42,9 @@ const SSE_RETRY_MS = 1000;
 export class McpSession extends DurableObject<Env> {
   readonly #config: Config;
   readonly #events: SqlEventStore;
+  readonly #outbox: AuditOutbox;
+  /** Request facts of the tools/call requests in flight, by JSON-RPC id (for their audit events). */
+  readonly #inFlight = new Map<string | number, RequestMeta | undefined>();
   #live: Live | undefined;
   #meta: SessionMeta | null = null;
 
@@ -43,6 +52,7 @@ export class McpSession extends DurableObject<Env> {
     super(ctx, env);
     this.#config = loadConfig(env);
     this.#events = new SqlEventStore(ctx.storage.sql, this.#config.SESSION_EVENT_LOG_MAX, Date.now);
+    this.#outbox = new AuditOutbox(ctx.storage, env, this.#config.AUDIT_OUTBOX_MAX);
     // Nothing is written until an initialize succeeds: a refused request leaves no stored object.
     void ctx.blockConcurrencyWhile(async () => {
       this.#meta = readMeta(ctx.storage.sql);
@@ -77,6 +87,8 @@ export class McpSession extends DurableObject<Env> {
       this.ctx.storage.sql.exec('UPDATE session SET log_level = ? WHERE id = 1', level);
     }
     const live = await this.#ensureLive(meta);
+    const rpcId = idOf(message);
+    if (rpcId !== undefined && methodOf(message) === 'tools/call') this.#inFlight.set(rpcId, call.meta);
     const response = await live.transport.handleRequest(request, message === undefined ? undefined : { parsedBody: message });
     if (request.method === 'DELETE' && response.ok) await this.#end(now);
     return response;
@@ -108,8 +120,9 @@ export class McpSession extends DurableObject<Env> {
     return grantStatus(this.ctx.storage.sql, gid) === true;
   }
 
-  /** Trims the event log and ends the session once it has been idle too long. */
+  /** Delivers audit events, trims the event log, and ends the session once it has been idle too long. */
   override async alarm(): Promise<void> {
+    await this.#outbox.flush();
     this.#events.trim();
     const meta = this.#meta;
     if (!meta || meta.endedAt !== null) return;
@@ -117,8 +130,33 @@ export class McpSession extends DurableObject<Env> {
     if (Date.now() >= idleUntil) {
       await this.#end(Date.now());
     } else {
-      await this.ctx.storage.setAlarm(idleUntil);
+      await scheduleAlarm(this.ctx.storage, idleUntil);
     }
+  }
+
+  /** Audit events waiting for delivery (tests and diagnostics). */
+  auditPending(): number {
+    return this.#outbox.count();
+  }
+
+  /** Records a tool call in the outbox before its result is sent. */
+  async #auditTool(entry: ToolAudit, principal: SessionMeta['principal']): Promise<void> {
+    const meta = this.#inFlight.get(entry.requestId);
+    this.#inFlight.delete(entry.requestId);
+    await this.#outbox.record(
+      newEvent({
+        type: 'tool.call',
+        outcome: entry.outcome,
+        actor: actorOf(principal),
+        session_id: this.#meta?.sessionId,
+        tool: entry.tool,
+        params: sanitizeParams(entry.args, policyFrom(this.#config.AUDIT_SENSITIVE_FIELDS)),
+        result: { ...(entry.rows !== undefined ? { rows: entry.rows } : {}), bytes: entry.bytes },
+        latency_ms: entry.latencyMs,
+        ...(entry.errorCode ? { error_code: entry.errorCode } : {}),
+        meta,
+      }),
+    );
   }
 
   /** Test and diagnostics view of the stored state. */
@@ -152,7 +190,7 @@ export class McpSession extends DurableObject<Env> {
     if (call.principal.kind === 'user') setGrantStatus(this.ctx.storage.sql, call.principal.grantId, true, now);
     this.#meta = meta;
     this.#live = live;
-    await this.ctx.storage.setAlarm(now + this.#config.SESSION_IDLE_SECONDS * 1000);
+    await scheduleAlarm(this.ctx.storage, now + this.#config.SESSION_IDLE_SECONDS * 1000);
     return response;
   }
 
@@ -188,6 +226,7 @@ export class McpSession extends DurableObject<Env> {
       db: () => dataPort(this.env, this.#config),
       principal: meta.principal,
       logLevel: () => this.#meta?.logLevel ?? 'info',
+      audit: this.#config.AUDIT_ENABLED ? (entry) => this.#auditTool(entry, meta.principal) : undefined,
     });
     await server.connect(transport);
     return { server, transport };
@@ -201,7 +240,8 @@ export class McpSession extends DurableObject<Env> {
     this.ctx.storage.sql.exec('UPDATE session SET ended_at = ? WHERE id = 1', now);
     this.ctx.storage.sql.exec('DELETE FROM events');
     if (this.#meta) this.#meta.endedAt = now;
-    await this.ctx.storage.deleteAlarm();
+    // The alarm stays only while audit events wait for delivery.
+    if (this.#outbox.count() === 0) await this.ctx.storage.deleteAlarm();
   }
 }
 
@@ -209,6 +249,11 @@ type InitializeMessage = { method: 'initialize'; params?: unknown };
 
 function isInitialize(message: unknown): message is InitializeMessage {
   return methodOf(message) === 'initialize';
+}
+
+function idOf(message: unknown): string | number | undefined {
+  if (typeof message !== 'object' || message === null || !('id' in message)) return undefined;
+  return typeof message.id === 'string' || typeof message.id === 'number' ? message.id : undefined;
 }
 
 function methodOf(message: unknown): string | undefined {

@@ -34,6 +34,12 @@ const ConfigSchema = z.object({
   AUTH_CODE_TTL_SECONDS: int(10, 600).default(60),
   AUTH_TRANSACTION_TTL_SECONDS: int(60, 3600).default(600),
   REGISTRATIONS_PER_HOUR: int(1, 100_000).default(20),
+  /** Audit every tool call and security event (turn off only to measure the cost). */
+  AUDIT_ENABLED: flag.default(true),
+  /** Events an emitting Durable Object keeps while its sink is down; a loud log line warns at 80%. */
+  AUDIT_OUTBOX_MAX: int(10, 1_000_000).default(10_000),
+  /** Parameter names redacted in audit events, besides the fixed policy (comma separated). */
+  AUDIT_SENSITIVE_FIELDS: list.default([]),
 });
 
 /** The server's validated settings. */

@@ -4,6 +4,7 @@ import type { EmbeddedDatabase } from '../durable/embedded-db.ts';
 import type { AuthTransaction } from '../durable/auth-transaction.ts';
 import type { ClientRegistry } from '../durable/client-registry.ts';
 import type { ApiKey } from '../durable/api-key.ts';
+import type { AuditStore } from '../durable/audit-store.ts';
 
 /** Worker environment: Durable Object namespaces, the optional Hyperdrive binding and [vars]. */
 export interface Env {
@@ -12,6 +13,12 @@ export interface Env {
   AUTH_TXN: DurableObjectNamespace<AuthTransaction>;
   CLIENTS: DurableObjectNamespace<ClientRegistry>;
   API_KEY: DurableObjectNamespace<ApiKey>;
+  AUDIT_STORE: DurableObjectNamespace<AuditStore>;
+  /** MySQL for the audit trail (a user with INSERT and SELECT on audit_events only); the embedded AuditStore otherwise. */
+  AUDIT_HYPERDRIVE?: Hyperdrive;
+  AUDIT_ENABLED?: string;
+  AUDIT_OUTBOX_MAX?: string;
+  AUDIT_SENSITIVE_FIELDS?: string;
   /** Present when MySQL is configured; the embedded database is used otherwise. */
   HYPERDRIVE?: Hyperdrive;
   ALLOWED_ORIGINS?: string;

@@ -19,6 +19,7 @@ export { EmbeddedDatabase } from '../durable/embedded-db.ts';
 export { AuthTransaction } from '../durable/auth-transaction.ts';
 export { ClientRegistry } from '../durable/client-registry.ts';
 export { ApiKey } from '../durable/api-key.ts';
+export { AuditStore } from '../durable/audit-store.ts';
 
 type Args = [Env, ExecutionContext];
 type Handler = (request: Request, env: Env) => Response | Promise<Response>;

@@ -206,3 +206,26 @@ async function extraGrants(conn, user, host, db) {
     .filter((grant) => !/^GRANT USAGE ON \*\.\* TO/i.test(grant) && !grant.startsWith(selectOnDb))
     .map((grant) => grant.replace(/ IDENTIFIED BY .*$/i, ''));
 }
+
+/**
+ * Creates the audit database and table (src/db/schema.ts MYSQL_AUDIT_DDL) and a writer user with
+ * INSERT and SELECT on that table only; idempotent. Returns the writer's connection string.
+ * @param {{ adminUrl: string, database?: string, writerUser?: string, writerPassword: string, writerHost?: string }} options
+ */
+export async function seedAudit({ adminUrl, database = 'mcp_audit', writerUser = 'mcp_audit', writerPassword, writerHost = '%' }) {
+  const { MYSQL_AUDIT_DDL } = await import('../../src/db/schema.ts');
+  const admin = parseMysqlUrl(adminUrl);
+  if (!writerPassword) throw new UsageError('the audit writer needs a password');
+  const conn = await mysql.createConnection({ host: admin.host, port: admin.port, user: admin.user, password: admin.password, multipleStatements: false, connectTimeout: 10_000 });
+  try {
+    await conn.query(`CREATE DATABASE IF NOT EXISTS ${mysql.escapeId(database)} CHARACTER SET utf8mb4`);
+    await conn.query(`USE ${mysql.escapeId(database)}`);
+    for (const ddl of MYSQL_AUDIT_DDL) await conn.query(ddl);
+    await conn.query('CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', [writerUser, writerHost, writerPassword]);
+    await conn.query('ALTER USER ?@? IDENTIFIED BY ?', [writerUser, writerHost, writerPassword]);
+    await conn.query('GRANT INSERT, SELECT ON ??.audit_events TO ?@?', [database, writerUser, writerHost]);
+  } finally {
+    await conn.end();
+  }
+  return { writerUrl: formatMysqlUrl({ user: writerUser, password: writerPassword, host: admin.host, port: admin.port, database }) };
+}

@@ -63,49 +63,7 @@ export class MysqlPort implements DataPort {
 
   /** Opens a connection for one operation and always closes it; the whole operation has a deadline. */
   async #withConnection<T>(limits: QueryLimits, work: (conn: Connection, flavor: Flavor) => Promise<T>): Promise<T> {
-    const t = this.#target;
-    const conn = mysql.createConnection({
-      host: t.host,
-      port: t.port,
-      user: t.user,
-      password: t.password,
-      database: t.database,
-      connectTimeout: this.#connectTimeoutMs,
-      disableEval: true,
-      dateStrings: true,
-      supportBigNumbers: true,
-      bigNumberStrings: true,
-      multipleStatements: false,
-    });
-    // A socket error after the query settled must not become an unhandled error event.
-    conn.on('error', () => undefined);
-    let connected = false;
-    conn.once('connect', () => {
-      connected = true;
-    });
-    const timers: Array<ReturnType<typeof setTimeout>> = [];
-    const stopped = new Promise<never>((_, reject) => {
-      const stop = (error: ToolError) => {
-        conn.destroy();
-        reject(error);
-      };
-      // Hyperdrive (or a proxy) may accept the socket while nothing answers behind it.
-      timers.push(setTimeout(() => {
-        if (!connected) stop(new ToolError('db_unavailable', `the database is unavailable (no connection within ${this.#connectTimeoutMs} ms)`));
-      }, this.#connectTimeoutMs));
-      timers.push(setTimeout(() => stop(new ToolError('db_timeout', 'the query ran past its time limit and was stopped')), this.#connectTimeoutMs + limits.timeoutMs));
-    });
-    try {
-      return await Promise.race([
-        (async () => work(conn, await this.#flavor(conn, limits)))(),
-        stopped,
-      ]);
-    } catch (error) {
-      throw toToolError(error);
-    } finally {
-      for (const timer of timers) clearTimeout(timer);
-      conn.destroy();
-    }
+    return withConnection(this.#target, this.#connectTimeoutMs, limits.timeoutMs, async (conn) => work(conn, await this.#flavor(conn, limits)));
   }
 
   async #flavor(conn: Connection, limits: QueryLimits): Promise<Flavor> {
@@ -117,6 +75,76 @@ export class MysqlPort implements DataPort {
     flavors.set(key, flavor);
     return flavor;
   }
+}
+
+/**
+ * Runs `work` on a fresh connection to `target` and always closes it. No connection within
+ * `connectTimeoutMs` is db_unavailable; the whole operation past connect + `timeoutMs` is db_timeout.
+ */
+async function withConnection<T>(target: MysqlTarget, connectTimeoutMs: number, timeoutMs: number, work: (conn: Connection) => Promise<T>): Promise<T> {
+  const conn = mysql.createConnection({
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    password: target.password,
+    database: target.database,
+    connectTimeout: connectTimeoutMs,
+    disableEval: true,
+    dateStrings: true,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    multipleStatements: false,
+  });
+  // A socket error after the query settled must not become an unhandled error event.
+  conn.on('error', () => undefined);
+  let connected = false;
+  conn.once('connect', () => {
+    connected = true;
+  });
+  const timers: Array<ReturnType<typeof setTimeout>> = [];
+  const stopped = new Promise<never>((_, reject) => {
+    const stop = (error: ToolError) => {
+      conn.destroy();
+      reject(error);
+    };
+    // Hyperdrive (or a proxy) may accept the socket while nothing answers behind it.
+    timers.push(setTimeout(() => {
+      if (!connected) stop(new ToolError('db_unavailable', `the database is unavailable (no connection within ${connectTimeoutMs} ms)`));
+    }, connectTimeoutMs));
+    timers.push(setTimeout(() => stop(new ToolError('db_timeout', 'the query ran past its time limit and was stopped')), connectTimeoutMs + timeoutMs));
+  });
+  try {
+    return await Promise.race([work(conn), stopped]);
+  } catch (error) {
+    throw toToolError(error);
+  } finally {
+    for (const timer of timers) clearTimeout(timer);
+    conn.destroy();
+  }
+}
+
+/** A row of the audit table: the indexed columns and the whole event as JSON. */
+export type AuditRow = [id: string, time: string, type: string, outcome: string, userId: string | null, agentId: string | null, keyId: string | null, clientId: string | null, grantId: string | null, sessionId: string | null, tool: string | null, event: string];
+
+/** Inserts audit rows idempotently (INSERT IGNORE by event id), in one statement with client-side escaping. */
+export async function insertAuditRows(target: MysqlTarget, rows: readonly AuditRow[], timeoutMs: number): Promise<void> {
+  if (rows.length === 0) return;
+  await withConnection(target, timeoutMs, timeoutMs, (conn) =>
+    new Promise<void>((resolve, reject) => {
+      conn.query(
+        { sql: 'INSERT IGNORE INTO audit_events (id, time, type, outcome, user_id, agent_id, key_id, client_id, grant_id, session_id, tool, event) VALUES ?', values: [rows.map((r) => [...r])], timeout: timeoutMs },
+        (error) => (error ? reject(error) : resolve()),
+      );
+    }),
+  );
+}
+
+/** Reads audit events (their JSON) with a parameterised WHERE built by the caller from fixed column names. */
+export async function selectAuditEvents(target: MysqlTarget, where: string, params: readonly SqlValue[], limit: number, timeoutMs: number): Promise<string[]> {
+  const result = await withConnection(target, timeoutMs, timeoutMs, (conn) =>
+    run(conn, `SELECT event FROM audit_events ${where} ORDER BY id LIMIT ${Math.max(1, Math.min(10_000, Math.floor(limit)))}`, params, { maxRows: limit, timeoutMs }),
+  );
+  return result.rows.map((r) => String(r.event));
 }
 
 /** Adds the server-side execution limit each server understands. */

@@ -75,3 +75,28 @@ export const SQLITE_DDL: readonly string[] = [
   `CREATE INDEX IF NOT EXISTS tickets_customer ON tickets (customer_id)`,
   `CREATE INDEX IF NOT EXISTS tickets_status ON tickets (status, priority)`,
 ];
+
+/**
+ * The audit table, in its own database (default `mcp_audit`) so the read-only tool user, which
+ * can read the whole demo database, never sees it. Written only by the audit writer user.
+ */
+export const MYSQL_AUDIT_DDL: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS audit_events (
+    id CHAR(26) NOT NULL PRIMARY KEY,
+    time DATETIME(3) NOT NULL,
+    type VARCHAR(40) NOT NULL,
+    outcome VARCHAR(10) NOT NULL,
+    user_id VARCHAR(200) NULL,
+    agent_id VARCHAR(200) NULL,
+    key_id VARCHAR(64) NULL,
+    client_id VARCHAR(300) NULL,
+    grant_id VARCHAR(64) NULL,
+    session_id VARCHAR(64) NULL,
+    tool VARCHAR(100) NULL,
+    event TEXT NOT NULL,
+    INDEX audit_time (time),
+    INDEX audit_user (user_id, time),
+    INDEX audit_agent (agent_id, time),
+    INDEX audit_tool (tool, time)
+  )`,
+];

@@ -1,4 +1,5 @@
 /** GET /authorize and POST /authorize/consent: validate the request, ask consent, send the browser upstream. */
+import { requestMeta } from '../audit/emit.ts';
 import { base64url, sha256Base64url } from '../auth/encoding.ts';
 import { idKey, mintId, verifyId } from '../auth/ids.ts';
 import { quoteValue } from '../auth/error-text.ts';
@@ -106,7 +107,7 @@ export async function handleConsent(request: Request, env: Env): Promise<Respons
   const binding = readCookie(request, bindingCookieName(txn));
   if (!binding) return errorPage(400, 'Session expired', 'this sign-in was started in another browser or has expired; start again from the application');
   const stub = txnStub(env, txn);
-  const step = await stub.decide({ approve: decision === 'approve', binding, csrf, now: Date.now() });
+  const step = await stub.decide({ approve: decision === 'approve', binding, csrf, now: Date.now(), meta: requestMeta(request) });
   if (step.kind === 'code') {
     const summary = await stub.summary();
     if (summary?.user) await registry(env).rememberConsent(summary.user.id, summary.clientId, summary.scope, Date.now());

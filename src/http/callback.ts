@@ -1,4 +1,5 @@
 /** GET /oauth/callback: the upstream provider's answer. Checks state and browser, signs the person in, issues the code. */
+import { requestMeta } from '../audit/emit.ts';
 import { base64url } from '../auth/encoding.ts';
 import { idKey, verifyId } from '../auth/ids.ts';
 import { readParams } from '../auth/params.ts';
@@ -32,7 +33,7 @@ export async function handleCallback(request: Request, env: Env): Promise<Respon
 
   if (error || !code) {
     // The person declined (or the provider failed) upstream: the client hears access_denied.
-    return followStep(await stub.upstreamFailed(), env, config, urls, {}, 302);
+    return followStep(await stub.upstreamFailed(`the sign-in provider answered ${error ?? 'without a code'}`, requestMeta(request)), env, config, urls, {}, 302);
   }
   if (!config.UPSTREAM_CLIENT_ID || !env.UPSTREAM_CLIENT_SECRET) return errorPage(500, 'Sign-in is not configured', 'the server has no upstream OpenID client');
   let identity;
@@ -40,7 +41,7 @@ export async function handleCallback(request: Request, env: Env): Promise<Respon
     const metadata = await discover(config.UPSTREAM_ISSUER, now);
     identity = await signIn(metadata, { clientId: config.UPSTREAM_CLIENT_ID, clientSecret: env.UPSTREAM_CLIENT_SECRET, code, redirectUri: urls.callback, verifier: taken.verifier, nonce: taken.nonce, now });
   } catch (e) {
-    await stub.upstreamFailed();
+    await stub.upstreamFailed(e instanceof UpstreamError ? e.message : 'the sign-in provider failed', requestMeta(request));
     console.log(JSON.stringify({ event: 'upstream_sign_in_failed', reason: e instanceof UpstreamError ? e.message : String(e) }));
     return errorPage(400, 'Sign-in failed', e instanceof UpstreamError ? e.message : 'the sign-in provider failed');
   }
@@ -50,7 +51,7 @@ export async function handleCallback(request: Request, env: Env): Promise<Respon
   const consented = await registry(env).consentedScope(user.id, summary.clientId);
   const remembered = consented !== null && summary.scope.split(' ').every((s) => consented.split(' ').includes(s));
   const csrf = base64url(crypto.getRandomValues(new Uint8Array(32)));
-  const step = await stub.completeLogin({ user, remembered, csrf, now });
+  const step = await stub.completeLogin({ user, remembered, csrf, now, meta: requestMeta(request) });
   const keys = await signingKeys(env.OAUTH_SIGNING_KEY, env.OAUTH_PREVIOUS_PUBLIC_KEYS);
   const headers = { 'set-cookie': await userCookie(keys, urls.issuer, user.id, now, urls.issuer.startsWith('https:')) };
   if (step.kind === 'consent') {

@@ -5,6 +5,7 @@ import { idKey, verifyId } from '../auth/ids.ts';
 import { formatScope, SCOPES } from '../auth/scopes.ts';
 import { signingKeys } from '../auth/signing-keys.ts';
 import type { Env } from '../env.ts';
+import type { RequestMeta } from '../audit/emit.ts';
 import { bearerError, rateLimited } from '../errors.ts';
 import type { Principal } from '../mcp/principal.ts';
 import { CATALOG } from '../mcp/server.ts';
@@ -78,11 +79,11 @@ export async function authenticateToken(token: string, env: Env, urls: ServerUrl
  * Checks an API key in its Durable Object: secret, status, expiry, rotation window, the scope
  * of the tool called, then the rate buckets (the key's, and the tool's if it has one).
  */
-export async function authenticateKey(credential: { keyId: string; secret: string }, message: unknown, env: Env, urls: ServerUrls): Promise<Authenticated> {
+export async function authenticateKey(credential: { keyId: string; secret: string }, message: unknown, env: Env, urls: ServerUrls, meta?: RequestMeta): Promise<Authenticated> {
   if (!(await verifyId(await idKey(env.ID_SECRET), 'key', credential.keyId))) return { ok: false, response: challenge(urls, 'invalid_token', 'the API key is not valid') };
   const call = toolOf(message);
   const stub = env.API_KEY.get(env.API_KEY.idFromName(credential.keyId));
-  const result = await stub.check({ secret: credential.secret, tool: call?.tool, neededScope: call?.scope, now: Date.now() });
+  const result = await stub.check({ secret: credential.secret, tool: call?.tool, neededScope: call?.scope, now: Date.now(), meta });
   if (result.ok) {
     const r = result.record;
     return { ok: true, headers: result.headers, principal: { kind: 'agent', id: `key:${r.keyId}`, keyId: r.keyId, agentId: r.agentId, agentName: r.agentName, owner: r.owner, scopes: r.scopes } };

@@ -3,9 +3,11 @@ import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js'
 import { loadConfig, type Config } from '../config.ts';
 import type { Env } from '../env.ts';
 import { idKey, mintId, verifyId } from '../auth/ids.ts';
+import { actorOf, newEvent, requestMeta, type RequestMeta } from '../audit/emit.ts';
+import type { Principal } from '../mcp/principal.ts';
 import { gateError } from '../errors.ts';
 import { readMessage } from './body.ts';
-import { authenticateKey, authenticateToken, readCredential, refuseUnusable, scopeRefusal } from './mcp-auth.ts';
+import { authenticateKey, authenticateToken, readCredential, refuseUnusable, scopeRefusal, toolOf } from './mcp-auth.ts';
 import { hostAllowed, originAllowed } from './origin.ts';
 import { serverUrls } from './urls.ts';
 
@@ -49,11 +51,15 @@ async function route(request: Request, env: Env, config: Config): Promise<Respon
     if (!body.ok) return gateError(body.code, body.detail);
     message = body.message;
   }
-  if (credential.kind === 'key') auth = await authenticateKey(credential, message, env, urls);
+  const meta = requestMeta(request);
+  if (credential.kind === 'key') auth = await authenticateKey(credential, message, env, urls, meta);
   if (!auth?.ok) return auth?.response ?? gateError('internal');
   const principal = auth.principal;
   const refused = scopeRefusal(message, principal, urls);
-  if (refused) return refused;
+  if (refused) {
+    await recordDenied(env, config, principal, message, meta);
+    return refused;
+  }
   const initializing = typeof message === 'object' && message !== null && 'method' in message && message.method === 'initialize';
   let sessionId: string;
   if (initializing) {
@@ -68,8 +74,16 @@ async function route(request: Request, env: Env, config: Config): Promise<Respon
   }
   const stub = env.MCP_SESSION.get(env.MCP_SESSION.idFromName(sessionId));
   const forwarded = new Request(request.url, { method, headers: request.headers, signal: request.signal });
-  const response = await stub.handle(forwarded, { sessionId, principal, message, resourceMetadata: urls.resourceMetadata });
+  const response = await stub.handle(forwarded, { sessionId, principal, message, resourceMetadata: urls.resourceMetadata, meta });
   return withHeaders(response, new Headers(auth.headers));
+}
+
+/** A tools/call refused for scope is recorded (durably, before the 403) in the audit store. */
+async function recordDenied(env: Env, config: Config, principal: Principal, message: unknown, meta: RequestMeta): Promise<void> {
+  if (!config.AUDIT_ENABLED) return;
+  const call = toolOf(message);
+  const event = newEvent({ type: 'tool.call', outcome: 'denied', actor: actorOf(principal), tool: call?.tool, error_code: 'insufficient_scope', reason: `needs ${call?.scope ?? ''}`, meta });
+  await env.AUDIT_STORE.get(env.AUDIT_STORE.idFromName('default')).record(event);
 }
 
 function corsHeaders(origin: string | null): Headers {

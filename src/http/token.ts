@@ -1,4 +1,5 @@
 /** POST /token (authorization_code, refresh_token; client_credentials for machine clients) and POST /revoke (RFC 7009). */
+import { requestMeta } from '../audit/emit.ts';
 import { decodeJwt } from 'jose';
 import { idKey, mintId, verifyId } from '../auth/ids.ts';
 import { readParams } from '../auth/params.ts';
@@ -58,12 +59,12 @@ export async function handleToken(request: Request, env: Env): Promise<Response>
   } else if (p.grant_type === 'authorization_code') {
     const parts = await opaque(env, p.code);
     if (!parts) return oauthError('invalid_grant', 'the code is invalid');
-    outcome = await txnStub(env, parts[1]).exchangeCode({ code: parts[2], clientId: client.clientId, redirectUri: p.redirect_uri, verifier: p.code_verifier, resource: p.resource, now });
+    outcome = await txnStub(env, parts[1]).exchangeCode({ code: parts[2], clientId: client.clientId, redirectUri: p.redirect_uri, verifier: p.code_verifier, resource: p.resource, now, meta: requestMeta(request) });
   } else if (p.grant_type === 'refresh_token') {
     if (!client.metadata.grant_types.includes('refresh_token')) return oauthError('unauthorized_client', 'the client did not register the refresh_token grant');
     const parts = await opaque(env, p.refresh_token);
     if (!parts) return oauthError('invalid_grant', 'the refresh token is invalid');
-    outcome = await txnStub(env, parts[1]).refresh({ token: parts[2], clientId: client.clientId, scope: p.scope, resource: p.resource, now });
+    outcome = await txnStub(env, parts[1]).refresh({ token: parts[2], clientId: client.clientId, scope: p.scope, resource: p.resource, now, meta: requestMeta(request) });
   } else if (!p.grant_type) {
     return oauthError('invalid_request', 'grant_type is missing');
   } else {
@@ -97,7 +98,7 @@ async function machineGrant(request: Request, env: Env, client: MachineClient, p
   if (p.resource !== undefined && p.resource !== urls.resource) return oauthError('invalid_target', 'resource must be this server\'s MCP endpoint');
   const scope = formatScope(scopes);
   const grantId = await mintId(await idKey(env.ID_SECRET), 'txn', crypto.getRandomValues(new Uint8Array(16)));
-  const outcome = await txnStub(env, grantId).grantClientCredentials(grantId, { issuer: urls.issuer, resource: urls.resource, clientId: client.clientId, owner: client.owner, scope, now: Date.now() });
+  const outcome = await txnStub(env, grantId).grantClientCredentials(grantId, { issuer: urls.issuer, resource: urls.resource, clientId: client.clientId, owner: client.owner, scope, now: Date.now(), meta: requestMeta(request) });
   if (!outcome.ok) return oauthError(outcome.error, outcome.description);
   console.log(JSON.stringify({ event: 'client_credentials_issued', client_id: client.clientId, owner: client.owner, grant_id: grantId, scope }));
   const { ok: _ok, ...token } = outcome;

@@ -25,6 +25,21 @@ export interface ServerDeps {
   db: () => DataPort;
   principal: Principal;
   logLevel: () => LoggingLevel;
+  /** Records the tool call in the audit trail before the result goes back (absent when auditing is off). */
+  audit?: ((entry: ToolAudit) => Promise<void>) | undefined;
+}
+
+/** What the audit trail learns from one tool call. */
+export interface ToolAudit {
+  /** The JSON-RPC id of the tools/call request. */
+  requestId: string | number;
+  tool: string;
+  args: unknown;
+  outcome: 'success' | 'failure';
+  errorCode?: string | undefined;
+  rows?: number | undefined;
+  bytes: number;
+  latencyMs: number;
 }
 
 /** A new McpServer with the catalog registered; one per live session. */
@@ -71,15 +86,37 @@ function register(server: McpServer, tool: CatalogTool, deps: ServerDeps): void 
           await extra.sendNotification({ method: 'notifications/message', params: { level, logger: tool.name, data } });
         },
       };
-      try {
-        return await tool.call(args, ctx);
-      } catch (error) {
-        if (error instanceof ToolError) {
-          return { isError: true, content: [{ type: 'text', text: `${error.code}: ${error.message}` }] };
-        }
-        console.error(JSON.stringify({ event: 'tool_failed', tool: tool.name, error: String(error) }));
-        return { isError: true, content: [{ type: 'text', text: 'internal_error: the tool failed unexpectedly' }] };
+      const started = Date.now();
+      const result = await runTool(tool, args, ctx);
+      if (deps.audit) {
+        const first = result.content[0];
+        const errorCode = result.isError && first?.type === 'text' ? first.text.split(':', 1)[0] : undefined;
+        const rows = (result.structuredContent as { rowCount?: unknown } | undefined)?.rowCount;
+        await deps.audit({
+          requestId: extra.requestId,
+          tool: tool.name,
+          args,
+          outcome: result.isError ? 'failure' : 'success',
+          errorCode,
+          rows: typeof rows === 'number' ? rows : undefined,
+          bytes: JSON.stringify(result.content).length,
+          latencyMs: Date.now() - started,
+        });
       }
+      return result;
     },
   );
+}
+
+/** Runs a tool; every failure becomes an `isError` result whose text starts with its code. */
+async function runTool(tool: CatalogTool, args: unknown, ctx: ToolContext): Promise<CallToolResult> {
+  try {
+    return await tool.call(args, ctx);
+  } catch (error) {
+    if (error instanceof ToolError) {
+      return { isError: true, content: [{ type: 'text', text: `${error.code}: ${error.message}` }] };
+    }
+    console.error(JSON.stringify({ event: 'tool_failed', tool: tool.name, error: String(error) }));
+    return { isError: true, content: [{ type: 'text', text: 'internal_error: the tool failed unexpectedly' }] };
+  }
 }

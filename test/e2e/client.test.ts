@@ -34,7 +34,7 @@ describe.each([
 
   beforeAll(async () => {
     if (database === 'mysql' && !url) throw new Error('TEST_MYSQL_URL is not set: run the tests with `npm test`, which starts MariaDB');
-    server = await startServer({ mysqlUrl: url });
+    server = await startServer({ mysqlUrl: url, auditUrl: process.env.TEST_MYSQL_AUDIT_URL });
     accessToken = (await signIn(server.url, FETCHERS)).accessToken;
   });
   afterAll(async () => {

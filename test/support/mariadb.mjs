@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import mysql from 'mysql2/promise';
-import { formatMysqlUrl, parseMysqlUrl, randomPassword, seedMysql } from '../../bin/lib/seed-mysql.mjs';
+import { formatMysqlUrl, parseMysqlUrl, randomPassword, seedAudit, seedMysql } from '../../bin/lib/seed-mysql.mjs';
 
 const HOST = '127.0.0.1';
 const ADMIN_USER = 'mcp_admin';
@@ -444,6 +444,14 @@ export async function restart(handle) {
 export async function seedDemo({ adminUrl, database = 'support', readerUser = 'mcp_reader', readerPassword = randomPassword(), log }) {
   const result = await seedMysql({ adminUrl, database, readerUser, readerPassword, log });
   return { readerUrl: /** @type {string} */ (result.readerUrl), database: result.database, counts: result.counts };
+}
+
+/**
+ * Creates the audit database, table and writer user; returns the writer's URL (for AUDIT_HYPERDRIVE).
+ * @param {{ adminUrl: string }} options
+ */
+export async function seedAuditDb({ adminUrl }) {
+  return seedAudit({ adminUrl, writerPassword: randomPassword() });
 }
 
 /** `node test/support/mariadb.mjs --selftest`: start, seed, check the reader, stop, restart, check, clean up. */

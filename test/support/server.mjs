@@ -27,8 +27,9 @@ export function freePort() {
 
 /**
  * Starts `wrangler dev` with its own state folder. `mysqlUrl` switches to the `mysql`
+ * environment (tools on MySQL; `auditUrl` is the audit writer's URL, required there)
  * environment with that Hyperdrive connection string; `vars` are passed as --var.
- * @param {{ mysqlUrl?: string, vars?: Record<string, string>, port?: number }} [options]
+ * @param {{ mysqlUrl?: string, auditUrl?: string, vars?: Record<string, string>, port?: number }} [options]
  */
 export async function startServer(options = {}) {
   const port = options.port ?? (await freePort());
@@ -57,7 +58,11 @@ export async function startServer(options = {}) {
       if (options.mysqlUrl) args.push('--env', 'mysql');
       for (const [key, value] of Object.entries({ ...authVars, ...(options.vars ?? {}) })) args.push('--var', `${key}:${value}`);
       const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' };
-      if (options.mysqlUrl) env.CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE = options.mysqlUrl;
+      if (options.mysqlUrl) {
+        env.CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE = options.mysqlUrl;
+        // Without a writer the audit flush fails (and retries): events wait in the outboxes.
+        env.CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_AUDIT_HYPERDRIVE = options.auditUrl ?? options.mysqlUrl;
+      }
       const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
       handle.child = child;
       const keep = (chunk) => {

@@ -1,0 +1,102 @@
+/** The audit outbox inside an emitting Durable Object: events are written here before the response, then delivered in batches by the alarm. */
+import { AuditEventSchema, type AuditEvent } from '../src/audit/event.ts';
+import { deliver } from '../src/audit/sink.ts';
+import type { Env } from '../src/env.ts';
+import { scheduleAlarm } from './alarm.ts';
+
+const SCHEMA = [
+  'CREATE TABLE IF NOT EXISTS audit_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, event TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0)',
+];
+const BATCH = 200;
+const FLUSH_DELAY_MS = 1000;
+const MAX_BACKOFF_MS = 60_000;
+
+/** Result of one delivery attempt. */
+export interface FlushResult {
+  delivered: number;
+  pending: number;
+  error?: string;
+}
+
+/** The outbox of one Durable Object. Nothing is stored until the first event. */
+export class AuditOutbox {
+  readonly #storage: DurableObjectStorage;
+  readonly #env: Env;
+  readonly #max: number;
+  #ready = false;
+  #failures = 0;
+
+  constructor(storage: DurableObjectStorage, env: Env, max: number) {
+    this.#storage = storage;
+    this.#env = env;
+    this.#max = max;
+  }
+
+  /**
+   * Records an event durably (a synchronous SQLite write, committed before the response) and
+   * makes sure the alarm will deliver it. When the outbox is full the oldest events are kept
+   * and the new one is refused with a loud log line: nothing already recorded is dropped.
+   */
+  async record(event: AuditEvent): Promise<boolean> {
+    const sql = this.#storage.sql;
+    this.#ensure();
+    const pending = this.count();
+    if (pending >= this.#max) {
+      console.error(JSON.stringify({ event: 'audit_outbox_full', pending, max: this.#max, dropped: event.id, type: event.type }));
+      return false;
+    }
+    if (pending + 1 >= this.#max * 0.8 && pending % 100 === 0) {
+      console.error(JSON.stringify({ event: 'audit_outbox_near_full', pending: pending + 1, max: this.#max }));
+    }
+    sql.exec('INSERT OR IGNORE INTO audit_outbox (id, event) VALUES (?, ?)', event.id, JSON.stringify(event));
+    await scheduleAlarm(this.#storage, Date.now() + FLUSH_DELAY_MS);
+    return true;
+  }
+
+  /** Events waiting for delivery. */
+  count(): number {
+    if (!this.#exists()) return 0;
+    return this.#storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM audit_outbox').one().n;
+  }
+
+  /**
+   * Delivers pending events in batches (idempotent by event id at the sink), deleting each
+   * batch only after the sink confirmed it. On failure the events stay and the alarm is set
+   * again with exponential backoff.
+   */
+  async flush(): Promise<FlushResult> {
+    if (!this.#exists()) return { delivered: 0, pending: 0 };
+    let delivered = 0;
+    for (;;) {
+      const rows = this.#storage.sql.exec<{ seq: number; event: string }>('SELECT seq, event FROM audit_outbox ORDER BY seq LIMIT ?', BATCH).toArray();
+      if (rows.length === 0) break;
+      const events = rows.map((r) => AuditEventSchema.parse(JSON.parse(r.event)));
+      try {
+        await deliver(this.#env, events);
+      } catch (error) {
+        this.#failures++;
+        const wait = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(this.#failures, 6));
+        const pending = this.count();
+        console.error(JSON.stringify({ event: 'audit_delivery_failed', pending, retry_in_ms: wait, error: error instanceof Error ? error.message : String(error) }));
+        await scheduleAlarm(this.#storage, Date.now() + wait);
+        return { delivered, pending, error: error instanceof Error ? error.message : String(error) };
+      }
+      const last = rows.at(-1)?.seq ?? 0;
+      this.#storage.sql.exec('DELETE FROM audit_outbox WHERE seq <= ?', last);
+      delivered += rows.length;
+      this.#failures = 0;
+    }
+    return { delivered, pending: 0 };
+  }
+
+  #exists(): boolean {
+    if (!this.#ready) this.#ready = this.#storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_outbox'").toArray().length > 0;
+    return this.#ready;
+  }
+
+  #ensure(): void {
+    if (this.#exists()) return;
+    for (const statement of SCHEMA) this.#storage.sql.exec(statement);
+    this.#ready = true;
+  }
+}

@@ -1,0 +1,80 @@
+/** Where audit events end up: MySQL (the AUDIT_HYPERDRIVE binding) or, with no MySQL, the embedded AuditStore; plus one JSON log line each (Logpush). */
+import { insertAuditRows, selectAuditEvents, type AuditRow } from '../db/mysql.ts';
+import type { Env } from '../env.ts';
+import type { SqlValue } from '../db/port.ts';
+import { AuditEventSchema, type AuditEvent } from './event.ts';
+
+const TIMEOUT_MS = 5000;
+
+/** Filters of an audit search or export; `after` is an event id (a cursor: events sort by id). */
+export interface AuditQuery {
+  after?: string | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
+  user?: string | undefined;
+  agent?: string | undefined;
+  tool?: string | undefined;
+  type?: string | undefined;
+  outcome?: string | undefined;
+  limit: number;
+}
+
+/** The indexed columns and the JSON of an event, as both stores keep them. */
+export function auditRow(e: AuditEvent): AuditRow {
+  return [
+    e.id,
+    e.time.replace('T', ' ').replace('Z', ''),
+    e.type,
+    e.outcome,
+    e.actor.user_id ?? e.actor.owner ?? null,
+    e.actor.agent_id ?? null,
+    e.actor.key_id ?? null,
+    e.actor.client_id ?? null,
+    e.actor.grant_id ?? null,
+    e.session_id ?? null,
+    e.tool ?? null,
+    JSON.stringify(e),
+  ];
+}
+
+function mysqlTarget(h: Hyperdrive) {
+  return { host: h.host, port: h.port, user: h.user, password: h.password, database: h.database };
+}
+
+/** Delivers a batch; idempotent by event id, so a retried batch never duplicates. Throws when the store is unreachable. */
+export async function deliver(env: Env, events: readonly AuditEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  if (env.AUDIT_HYPERDRIVE) {
+    await insertAuditRows(mysqlTarget(env.AUDIT_HYPERDRIVE), events.map(auditRow), TIMEOUT_MS);
+  } else {
+    await env.AUDIT_STORE.get(env.AUDIT_STORE.idFromName('default')).append([...events]);
+  }
+  for (const e of events) console.log(JSON.stringify({ audit: e }));
+}
+
+/** Reads events in id order from wherever they are delivered. */
+export async function readAudit(env: Env, q: AuditQuery): Promise<AuditEvent[]> {
+  if (!env.AUDIT_HYPERDRIVE) {
+    const raw = await env.AUDIT_STORE.get(env.AUDIT_STORE.idFromName('default')).search(q);
+    return raw.map((text) => AuditEventSchema.parse(JSON.parse(text)));
+  }
+  const { where, params } = whereClause(q, 'mysql');
+  const raw = await selectAuditEvents(mysqlTarget(env.AUDIT_HYPERDRIVE), where, params, q.limit, TIMEOUT_MS);
+  return raw.map((text) => AuditEventSchema.parse(JSON.parse(text)));
+}
+
+/** A WHERE clause over the fixed audit columns with `?` placeholders (never user text in the SQL). */
+export function whereClause(q: AuditQuery, dialect: 'mysql' | 'sqlite'): { where: string; params: SqlValue[] } {
+  const parts: string[] = [];
+  const params: SqlValue[] = [];
+  const time = (iso: string) => (dialect === 'mysql' ? iso.replace('T', ' ').replace('Z', '') : iso.replace('T', ' ').replace('Z', ''));
+  if (q.after) (parts.push('id > ?'), params.push(q.after));
+  if (q.since) (parts.push('time >= ?'), params.push(time(q.since)));
+  if (q.until) (parts.push('time < ?'), params.push(time(q.until)));
+  if (q.user) (parts.push('user_id = ?'), params.push(q.user));
+  if (q.agent) (parts.push('agent_id = ?'), params.push(q.agent));
+  if (q.tool) (parts.push('tool = ?'), params.push(q.tool));
+  if (q.type) (parts.push('type = ?'), params.push(q.type));
+  if (q.outcome) (parts.push('outcome = ?'), params.push(q.outcome));
+  return { where: parts.length > 0 ? `WHERE ${parts.join(' AND ')}` : '', params };
+}
