@@ -107,7 +107,10 @@ function redactAndCut(text: string, max: number, keep: number, mark: (dropped: n
   const redacted = redactText(scanned);
   const unscanned = text.length - scanned.length;
   if (redacted.length <= max && unscanned === 0) return redacted;
-  const kept = head(redacted, keep);
+  let kept = head(redacted, keep);
+  // Never leave half a marker (`[REDAC`): cut before it instead.
+  const open = kept.lastIndexOf('[');
+  if (open >= 0 && kept.length - open < REDACTED.length && redacted.startsWith(REDACTED, open)) kept = kept.slice(0, open);
   return `${redactText(kept)}${mark(redacted.length - kept.length + unscanned)}`;
 }
 

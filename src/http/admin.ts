@@ -10,6 +10,7 @@ import type { Env } from '../env.ts';
 import type { KeyRecord } from '../../durable/api-key.ts';
 import { mediaType, readLimitedText } from './body.ts';
 import { registry } from './clients.ts';
+import { handleAuditExport } from './admin-audit.ts';
 import { CATALOG } from '../mcp/server.ts';
 
 const DAY = 86_400;
@@ -125,6 +126,7 @@ export async function handleAdmin(request: Request, env: Env): Promise<Response>
     }
     return fail('method_not_allowed', 'GET /admin/keys/:id, POST /admin/keys/:id/rotate or /revoke');
   }
+  if (path === '/admin/audit/events') return method === 'GET' ? handleAuditExport(request, env) : fail('method_not_allowed', 'use GET');
   if (path === '/admin/clients' && method === 'GET') return json({ clients: await registry(env).listClients() });
   if (path === '/admin/clients' && method === 'POST') return createClient(request, env);
   if (grantRoute?.[1] && method === 'POST') {
