@@ -1,11 +1,13 @@
-// `npm run bench`: bounded loopback load on the real Worker via wrangler dev and directly on workerd (Miniflare); prints ratios to a bare-route floor.
+// `npm run bench`: bounded loopback load on the real Worker via wrangler dev and directly on workerd (Miniflare); prints ratios to a bare-route floor and the cost of auditing (on ÷ off).
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { findBinary, seedDemo, startMariaDb } from '../test/support/mariadb.mjs';
+import { findBinary, seedAuditDb, seedDemo, startMariaDb } from '../test/support/mariadb.mjs';
 import { freePort, startServer } from '../test/support/server.mjs';
+import { awaitDelivery, deliveredAny } from './lib/audit.mjs';
 import { bearerHeader, startUpstream } from './lib/auth.mjs';
 import { callTool, closeSession, expectResult, openSession, runLoad } from './lib/load.mjs';
 import { buildWorker, loadTooling, startWorkerd } from './lib/workerd.mjs';
@@ -20,7 +22,20 @@ const BENCH_VARS = { ENABLE_BENCH_FLOOR: 'true', ENABLE_CONFORMANCE_PACK: 'true'
 const CUSTOMERS = 600;
 const CLEANUP_TIMEOUT_MS = 30_000;
 /** Scenarios per runtime times runtimes: the most measured phases one run can have. */
-const SCENARIOS_PER_RUN = 6 * 2;
+const SCENARIOS_PER_RUN = 7 * 2;
+/** How long the bench waits, after an audited scenario, for its events to be delivered (they go out about 1 s after each call). */
+const AUDIT_WAIT_MS = 20_000;
+/** Audited scenarios whose delivery is awaited, per runtime (the embedded and the MySQL get_customer). */
+const AUDIT_WAITS_PER_RUNTIME = 2;
+/**
+ * The servers each runtime starts. `audit: false` starts that server with AUDIT_ENABLED=false: the same Worker,
+ * used only by the audit-off scenario, so auditing on and off are compared on one runtime in one run.
+ */
+const SERVER_SPECS = /** @type {const} */ ([
+  { key: 'embedded', db: 'embedded', audit: true, label: 'embedded database' },
+  { key: 'embedded-audit-off', db: 'embedded', audit: false, label: 'embedded database, AUDIT_ENABLED=false' },
+  { key: 'mysql', db: 'mysql', audit: true, label: 'MySQL, audit writer' },
+]);
 /** Every measured row of this run, both runtimes. */
 const ROWS = [];
 
@@ -56,7 +71,7 @@ if (opts.only && !['wrangler', 'workerd'].includes(opts.only)) {
 }
 
 /** The whole run is aborted (and everything stopped) after this long, whatever happens: set-up allowance plus 1.5× the planned load. */
-const WATCHDOG_MS = 180_000 + Math.round(1.5 * SCENARIOS_PER_RUN * (warmupMs + durationMs));
+const WATCHDOG_MS = 180_000 + Math.round(1.5 * SCENARIOS_PER_RUN * (warmupMs + durationMs)) + 2 * AUDIT_WAITS_PER_RUNTIME * AUDIT_WAIT_MS;
 const started = performance.now();
 const controller = new AbortController();
 const signal = controller.signal;
@@ -129,16 +144,21 @@ async function floorIteration(client) {
   expectResult(await client.request('POST', '/_bench/floor', { headers: { 'content-type': 'application/json' }, body: FLOOR_REQUEST, signal }), 1);
 }
 
+/** One get_customer call in the connection's session (customer ids cycle through the demo rows). */
+const getCustomer = (client, headers, n) => callTool(client, headers, n + 1, 'get_customer', { customer_id: (n % CUSTOMERS) + 1 }, signal);
+
 /**
- * The scenarios. `db` says which server they run on; `unit` is what one iteration is.
- * @type {Array<{ key: string, label: string, db: 'embedded' | 'mysql', unit: string, setup?: Function, iteration: Function, teardown?: Function }>}
+ * The scenarios. `server` says which server of the runtime they run on (SERVER_SPECS); `unit` is what one
+ * iteration is. `audit: 'delivered'` checks afterwards that the server delivered the scenario's tool.call events
+ * (and waits for them, so no backlog spills into the next measurement); `audit: 'none'` checks it delivered none.
+ * @type {Array<{ key: string, label: string, server: string, unit: string, audit?: 'delivered' | 'none', tool?: string, setup?: Function, iteration: Function, teardown?: Function }>}
  */
 const SCENARIOS = [
-  { key: 'floor', label: 'floor: POST /_bench/floor', db: 'embedded', unit: 'req', iteration: floorIteration },
+  { key: 'floor', label: 'floor: POST /_bench/floor', server: 'embedded', unit: 'req', iteration: floorIteration },
   {
     key: 'cheap',
     label: 'tools/call cheap (test_simple_text)',
-    db: 'embedded',
+    server: 'embedded',
     unit: 'req',
     setup: (client) => openSession(client, signal),
     iteration: (client, headers, n) => callTool(client, headers, n + 1, 'test_simple_text', {}, signal),
@@ -147,16 +167,28 @@ const SCENARIOS = [
   {
     key: 'get_customer_embedded',
     label: 'tools/call get_customer (embedded)',
-    db: 'embedded',
+    server: 'embedded',
     unit: 'req',
+    audit: 'delivered',
+    tool: 'get_customer',
     setup: (client) => openSession(client, signal),
-    iteration: (client, headers, n) => callTool(client, headers, n + 1, 'get_customer', { customer_id: (n % CUSTOMERS) + 1 }, signal),
+    iteration: getCustomer,
+    teardown: (client, headers) => closeSession(client, headers),
+  },
+  {
+    key: 'get_customer_embedded_audit_off',
+    label: 'tools/call get_customer (embedded), audit off',
+    server: 'embedded-audit-off',
+    unit: 'req',
+    audit: 'none',
+    setup: (client) => openSession(client, signal),
+    iteration: getCustomer,
     teardown: (client, headers) => closeSession(client, headers),
   },
   {
     key: 'session_create',
     label: 'session create (init+initialized+DELETE)',
-    db: 'embedded',
+    server: 'embedded',
     unit: 'session',
     iteration: async (client) => {
       const headers = await openSession(client, signal);
@@ -166,14 +198,16 @@ const SCENARIOS = [
   {
     key: 'get_customer_mysql',
     label: 'tools/call get_customer (mysql)',
-    db: 'mysql',
+    server: 'mysql',
     unit: 'req',
+    audit: 'delivered',
+    tool: 'get_customer',
     setup: (client) => openSession(client, signal),
-    iteration: (client, headers, n) => callTool(client, headers, n + 1, 'get_customer', { customer_id: (n % CUSTOMERS) + 1 }, signal),
+    iteration: getCustomer,
     teardown: (client, headers) => closeSession(client, headers),
   },
   // The floor once more at the end: its ratio to the first floor shows how much the machine drifted meanwhile.
-  { key: 'floor_again', label: 'floor again (drift check)', db: 'embedded', unit: 'req', iteration: floorIteration },
+  { key: 'floor_again', label: 'floor again (drift check)', server: 'embedded', unit: 'req', iteration: floorIteration },
 ];
 
 /** Log noise that is not the server's: wrangler cannot fetch `Request.cf` data without internet access. */
@@ -188,9 +222,13 @@ function troubleLines(text, max = 20) {
     .slice(-max);
 }
 
-/** Runs one scenario on one started server and returns its row. */
+/**
+ * Runs one scenario on one started server and returns its row. An audited scenario is followed by the delivery
+ * check (row.auditDelivery; a server that delivered nothing fails the row), the audit-off one by a check that
+ * nothing was delivered (anything delivered fails the row: the comparison would be meaningless).
+ */
 async function runScenario(server, scenario) {
-  const row = { runtime: server.runtime, scenario: scenario.key, label: scenario.label, unit: scenario.unit, db: server.db };
+  const row = { runtime: server.runtime, scenario: scenario.key, label: scenario.label, unit: scenario.unit, db: server.db, server: server.key, audit: server.audit };
   try {
     Object.assign(row, await runLoad({ baseUrl: server.url, connections, mcpHeaders: server.auth, warmupMs, durationMs, signal, ...scenario }));
     if (row.ok === 0) throw new Error(`every iteration failed (${row.errors}), e.g. ${row.errorSamples[0] ?? 'no sample'}`);
@@ -199,26 +237,55 @@ async function runScenario(server, scenario) {
   } catch (error) {
     row.failed = String(error?.message ?? error);
     say(`${server.runtime} · ${scenario.label}: FAILED — ${row.failed}`);
+    return row;
+  }
+  try {
+    if (scenario.audit === 'delivered') {
+      const calls = row.iterations + row.warmup.ok + row.warmup.errors;
+      const d = await awaitDelivery({ baseUrl: server.url, adminSecret: server.adminSecret, tool: scenario.tool, calls, waitMs: AUDIT_WAIT_MS, signal });
+      row.auditDelivery = d;
+      if (d.firstEventAfterSeconds === null) throw new Error(`no tool.call event in GET /admin/audit/events?type=tool.call&limit=1 within ${AUDIT_WAIT_MS / 1000} s: the audited server delivered nothing`);
+      say(`    audit: ${deliveryText(d)}`);
+      if (!d.complete) say(`    audit: WARNING — delivered ${d.delivered} (${d.distinctIds} distinct ids) for ${d.calls} calls${d.truncated ? ', count truncated' : ''}`);
+    } else if (scenario.audit === 'none') {
+      const any = await deliveredAny(server.url, server.adminSecret, signal);
+      row.auditDelivery = { deliveredAny: any };
+      if (any) throw new Error('the AUDIT_ENABLED=false server delivered tool.call events: auditing was not off');
+      say('    audit: none delivered (AUDIT_ENABLED=false), as expected');
+    }
+  } catch (error) {
+    row.failed = `audit check: ${String(error?.message ?? error)}`;
+    say(`${server.runtime} · ${scenario.label}: FAILED — ${row.failed}`);
   }
   return row;
+}
+
+/** One line about an audited scenario's delivery. */
+function deliveryText(d) {
+  return `${d.delivered} tool.call events (${d.tool}) delivered for ${d.calls} calls (warm-up included; counted over ${d.pagesRead} export page${d.pagesRead === 1 ? '' : 's'}); first visible after ${d.firstEventAfterSeconds} s, count read after ${d.waitedSeconds} s`;
 }
 
 /**
  * Starts one server with `start`, registers its stop for cleanup, and records its start-up time.
  * @param {string} runtime label
- * @param {'embedded' | 'mysql'} db
- * @param {() => Promise<{ url: string, stop: () => Promise<void>, sync?: () => void, log: () => string }>} start
+ * @param {(typeof SERVER_SPECS)[number]} spec
+ * @param {() => Promise<{ url: string, adminSecret: string, stop: () => Promise<void>, sync?: () => void, log: () => string }>} start
  * @param {{ startupSeconds: Record<string, number> }} runtimeReport
  */
-async function startTracked(runtime, db, start, runtimeReport) {
+async function startTracked(runtime, spec, start, runtimeReport) {
   const t0 = performance.now();
   const server = await start();
-  cleanups.push({ name: `${runtime} (${db})`, fn: server.stop, sync: server.sync });
-  runtimeReport.startupSeconds[db] = Math.round(performance.now() - t0) / 1000;
+  cleanups.push({ name: `${runtime} (${spec.key})`, fn: server.stop, sync: server.sync });
+  runtimeReport.startupSeconds[spec.key] = Math.round(performance.now() - t0) / 1000;
   // /mcp wants a bearer token: sign in once through the real flow; every connection then presents it.
   const { headers, scope } = await bearerHeader(server.url);
-  say(`${runtime} (${db} database) listening on ${server.url} after ${runtimeReport.startupSeconds[db]} s; signed in (scope "${scope}")`);
-  return { runtime, db, auth: headers, ...server };
+  say(`${runtime} (${spec.label}) listening on ${server.url} after ${runtimeReport.startupSeconds[spec.key]} s; signed in (scope "${scope}")`);
+  return { runtime, key: spec.key, db: spec.db, audit: spec.audit, auth: headers, ...server };
+}
+
+/** The vars of a server: the bench's, plus AUDIT_ENABLED=false for the audit-off one. */
+function serverVars(spec) {
+  return spec.audit ? BENCH_VARS : { ...BENCH_VARS, AUDIT_ENABLED: 'false' };
 }
 
 /** Adds "× floor" ratios to every row of one runtime (floor of the same runtime). */
@@ -277,6 +344,54 @@ function comparison(rows) {
   return out;
 }
 
+/**
+ * The cost of auditing per runtime: tools/call get_customer (embedded) with auditing on ÷ the same with
+ * AUDIT_ENABLED=false, same runtime, same run. Latency ratios above 1 and a throughput ratio below 1 are the cost.
+ */
+function auditCost(rows) {
+  const out = [];
+  for (const runtime of [DIRECT, WRANGLER]) {
+    const on = rows.find((r) => r.runtime === runtime && r.scenario === 'get_customer_embedded');
+    const off = rows.find((r) => r.runtime === runtime && r.scenario === 'get_customer_embedded_audit_off');
+    if (!on || !off || on.failed || off.failed || !off.latencyMs.p50 || !off.latencyMs.p99 || !off.perSecond) continue;
+    const ratio = (a, b) => Math.round((a / b) * 100) / 100;
+    const figures = (r) => ({ perSecond: r.perSecond, p50: r.latencyMs.p50, p99: r.latencyMs.p99 });
+    out.push({
+      runtime,
+      on: figures(on),
+      off: figures(off),
+      ratio: { p50: ratio(on.latencyMs.p50, off.latencyMs.p50), p99: ratio(on.latencyMs.p99, off.latencyMs.p99), throughput: ratio(on.perSecond, off.perSecond) },
+      delivered: on.auditDelivery ? { events: on.auditDelivery.delivered, calls: on.auditDelivery.calls, complete: on.auditDelivery.complete } : null,
+    });
+  }
+  return out;
+}
+
+/** The audit on ÷ off table. */
+function auditTable(costs) {
+  const header = ['runtime', 'p50 ms on / off', 'p50 on/off', 'p99 ms on / off', 'p99 on/off', 'rate/s on / off', 'thr on/off', 'events delivered (audit on)'];
+  const lines = costs.map((c) => [
+    c.runtime,
+    `${num(c.on.p50, 2)} / ${num(c.off.p50, 2)}`,
+    `${c.ratio.p50.toFixed(2)}×`,
+    `${num(c.on.p99, 2)} / ${num(c.off.p99, 2)}`,
+    `${c.ratio.p99.toFixed(2)}×`,
+    `${num(c.on.perSecond, 1)} / ${num(c.off.perSecond, 1)}`,
+    `${c.ratio.throughput.toFixed(2)}×`,
+    c.delivered ? `${c.delivered.events} of ${c.delivered.calls} calls${c.delivered.complete ? '' : ' (INCOMPLETE)'}` : '—',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const fmt = (cells) => cells.map((c, i) => (i === 0 || i === 7 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.map(fmt)].join('\n');
+}
+
+/** The one-line summary of the audit cost. */
+function auditSummary(costs) {
+  if (costs.length === 0) return 'Audit cost: not measured (a scenario failed or was not run).';
+  const parts = costs.map((c) => `${c.runtime}: p50 ${c.ratio.p50.toFixed(2)}×, p99 ${c.ratio.p99.toFixed(2)}×, throughput ${c.ratio.throughput.toFixed(2)}×`);
+  return `Audit on ÷ off (tools/call get_customer, embedded): ${parts.join('; ')}`;
+}
+
 /** Versions of the moving parts, for the record. */
 function versions() {
   const read = (p) => {
@@ -310,10 +425,13 @@ async function main() {
     runtimes: /** @type {Record<string, any>} */ ({}),
     rows: ROWS,
     comparison: /** @type {any[]} */ ([]),
+    /** Auditing on ÷ off per runtime, and what each audited scenario delivered. */
+    audit: { cost: /** @type {any[]} */ ([]), summary: '', delivery: /** @type {any[]} */ ([]) },
     notes: [
       'rate/s counts successful iterations per second of the measured phase (warm-up excluded).',
       'session create: one iteration = initialize + notifications/initialized + DELETE (3 HTTP requests); its latency is the whole iteration.',
       'vs floor: ratio to POST /_bench/floor on the same runtime in the same run. The load generator shares the machine with the server.',
+      'audit.cost: tools/call get_customer (embedded) on the default server (auditing on) ÷ the same on a second server of the same runtime started with AUDIT_ENABLED=false; the audited server must deliver its events (audit.delivery).',
     ],
   };
   let setupFailed = false;
@@ -321,6 +439,7 @@ async function main() {
 
   // 1. MariaDB (optional: without it only the embedded database is measured).
   let readerUrl;
+  let writerUrl;
   if (opts['no-mysql']) {
     report.mysql.note = 'skipped (--no-mysql)';
   } else {
@@ -337,7 +456,8 @@ async function main() {
         const db = await startMariaDb();
         cleanups.push({ name: 'MariaDB', fn: () => db.stop() });
         ({ readerUrl } = await seedDemo({ adminUrl: db.adminUrl }));
-        report.mysql = { used: true, note: `private MariaDB on 127.0.0.1:${db.port}, demo data seeded, read-only user` };
+        ({ writerUrl } = await seedAuditDb({ adminUrl: db.adminUrl }));
+        report.mysql = { used: true, note: `private MariaDB on 127.0.0.1:${db.port}, demo data seeded, read-only user for HYPERDRIVE, audit writer for AUDIT_HYPERDRIVE` };
         say(`MariaDB ready on 127.0.0.1:${db.port} (seeded)`);
       } catch (error) {
         setupFailed = true;
@@ -349,25 +469,25 @@ async function main() {
   if (signal.aborted) return 130;
 
   // 2. Start every server first, so both runtimes are measured scenario by scenario, close together in time.
-  /** @type {Array<{ runtime: string, db: 'embedded' | 'mysql', url: string, stop: () => Promise<void>, log: () => string }>} */
+  /** @type {Array<{ runtime: string, key: string, db: 'embedded' | 'mysql', audit: boolean, url: string, adminSecret: string, stop: () => Promise<void>, log: () => string }>} */
   const servers = [];
-  const dbs = /** @type {const} */ (readerUrl ? ['embedded', 'mysql'] : ['embedded']);
+  const specs = SERVER_SPECS.filter((spec) => spec.db !== 'mysql' || readerUrl);
   if (opts.only !== 'workerd') {
     const runtime = { name: WRANGLER, status: 'ok', startupSeconds: {}, serverLog: {} };
     report.runtimes[WRANGLER] = runtime;
     say('starting the Worker via wrangler dev (test/support/server.mjs)');
-    /** Starts wrangler dev for one database. */
-    const start = (mysqlUrl) => async () => {
-      const handle = await startServer({ vars: BENCH_VARS, ...(mysqlUrl ? { mysqlUrl } : {}) });
+    /** Starts wrangler dev for one server spec. */
+    const start = (spec) => async () => {
+      const handle = await startServer({ vars: serverVars(spec), ...(spec.db === 'mysql' ? { mysqlUrl: readerUrl, auditUrl: writerUrl } : {}) });
       /** On an abrupt exit: SIGTERM wrangler (it stops its workerd processes) and remove its state folder. */
       const sync = () => {
         handle.child?.kill('SIGTERM');
         rmSync(handle.state, { recursive: true, force: true });
       };
-      return { url: handle.url, stop: () => handle.close(), sync, log: () => handle.output };
+      return { url: handle.url, adminSecret: handle.adminSecret, stop: () => handle.close(), sync, log: () => handle.output };
     };
     try {
-      for (const db of dbs) if (!signal.aborted) servers.push(await startTracked(WRANGLER, db, start(db === 'mysql' ? readerUrl : undefined), runtime));
+      for (const spec of specs) if (!signal.aborted) servers.push(await startTracked(WRANGLER, spec, start(spec), runtime));
     } catch (error) {
       setupFailed = true;
       runtime.status = 'failed';
@@ -385,16 +505,19 @@ async function main() {
       const build = await buildWorker(ROOT);
       cleanups.push({ name: 'build folder', fn: build.remove, sync: build.remove });
       say(`bundled the Worker (${path.basename(build.scriptPath)}) with wrangler deploy --dry-run`);
-      /** Starts workerd for one database, collecting its warnings and errors. */
-      const start = (mysqlUrl) => async () => {
+      /** Starts workerd for one server spec, collecting its warnings and errors. */
+      const start = (spec) => async () => {
         const log = [];
         const port = await freePort();
         const upstream = await startUpstream(port);
         cleanups.push({ name: 'OpenID provider', fn: upstream.stop });
-        const handle = await startWorkerd({ root: ROOT, scriptPath: build.scriptPath, port, tooling, vars: { ...upstream.vars, ...BENCH_VARS }, mysqlUrl, onLog: (line) => log.push(line) });
-        return { url: handle.url, stop: handle.dispose, log: () => log.slice(-200).join('\n') };
+        const adminSecret = randomBytes(32).toString('base64url');
+        const vars = { ...upstream.vars, ...serverVars(spec), ADMIN_SECRET: adminSecret };
+        const urls = spec.db === 'mysql' ? { mysqlUrl: readerUrl, auditUrl: writerUrl } : {};
+        const handle = await startWorkerd({ root: ROOT, scriptPath: build.scriptPath, port, tooling, vars, ...urls, onLog: (line) => log.push(line) });
+        return { url: handle.url, adminSecret, stop: handle.dispose, log: () => log.slice(-200).join('\n') };
       };
-      for (const db of dbs) if (!signal.aborted) servers.push(await startTracked(DIRECT, db, start(db === 'mysql' ? readerUrl : undefined), runtime));
+      for (const spec of specs) if (!signal.aborted) servers.push(await startTracked(DIRECT, spec, start(spec), runtime));
     } catch (error) {
       setupFailed = true;
       runtime.status = 'failed';
@@ -406,19 +529,22 @@ async function main() {
 
   // 3. Each scenario on each runtime in turn (wrangler dev, then workerd direct).
   for (const scenario of SCENARIOS) {
-    for (const server of servers.filter((s) => s.db === scenario.db)) {
+    for (const server of servers.filter((s) => s.key === scenario.server)) {
       if (signal.aborted) return 130;
       ROWS.push(await runScenario(server, scenario));
     }
   }
   for (const server of servers) {
     const trouble = troubleLines(server.log());
-    if (trouble.length > 0) report.runtimes[server.runtime].serverLog[server.db] = trouble;
+    if (trouble.length > 0) report.runtimes[server.runtime].serverLog[server.key] = trouble;
   }
 
   // 4. Ratios, table, JSON (servers are stopped by cleanup()).
   for (const name of [WRANGLER, DIRECT]) addRatios(report.rows.filter((r) => r.runtime === name));
   report.comparison = comparison(report.rows);
+  report.audit.cost = auditCost(report.rows);
+  report.audit.summary = auditSummary(report.audit.cost);
+  report.audit.delivery = report.rows.filter((r) => r.auditDelivery).map((r) => ({ runtime: r.runtime, scenario: r.scenario, ...r.auditDelivery }));
   report.machine.loadavgAtEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);
   report.totalSeconds = Math.round(performance.now() - started) / 1000;
   const order = [WRANGLER, DIRECT];
@@ -431,10 +557,15 @@ async function main() {
   out.push(`"wrangler dev" = via wrangler dev; "workerd direct (Miniflare)" = the same bundle on workerd via Miniflare's API. rate/s = successful iterations per second.`);
   out.push('');
   out.push(table(report.rows));
+  out.push('');
+  out.push('Cost of auditing: tools/call get_customer (embedded), auditing on ÷ a second server with AUDIT_ENABLED=false, same runtime, same run');
+  if (report.audit.cost.length > 0) out.push(auditTable(report.audit.cost));
+  out.push(report.audit.summary);
+  for (const d of report.audit.delivery.filter((x) => 'delivered' in x)) out.push(`  delivered, ${d.runtime} · ${d.scenario}: ${deliveryText(d)}${d.complete ? '' : ' — INCOMPLETE'}`);
   if (report.comparison.length > 0) {
     out.push('');
     out.push('wrangler dev relative to workerd direct (same scenario): throughput ratio, p50 ratio');
-    for (const c of report.comparison) out.push(`  ${c.label.padEnd(42)} ${c.throughput.toFixed(2)}× throughput, ${c.p50.toFixed(2)}× p50`);
+    for (const c of report.comparison) out.push(`  ${c.label.padEnd(46)} ${c.throughput.toFixed(2)}× throughput, ${c.p50.toFixed(2)}× p50`);
   }
   const failures = report.rows.filter((r) => r.failed);
   if (failures.length > 0) {

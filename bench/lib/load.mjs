@@ -194,7 +194,7 @@ export async function runLoad({ baseUrl, connections, mcpHeaders, warmupMs, dura
       );
       return { latencies, errors, elapsedMs: performance.now() - started };
     };
-    await phase(warmupMs);
+    const warm = await phase(warmupMs);
     const measured = await phase(durationMs);
     if (signal.aborted) throw new Error('interrupted');
     const done = measured.latencies.length;
@@ -207,6 +207,8 @@ export async function runLoad({ baseUrl, connections, mcpHeaders, warmupMs, dura
       seconds: Math.round(measured.elapsedMs) / 1000,
       perSecond: Math.round((done / measured.elapsedMs) * 1000 * 10) / 10,
       latencyMs: summarize(measured.latencies),
+      /** The discarded warm-up phase: its successful and failed iterations (they happened all the same, e.g. were audited). */
+      warmup: { ok: warm.latencies.length, errors: warm.errors.length },
     };
   } finally {
     if (teardown && !signal.aborted) await Promise.all(states.map((s) => (s === undefined ? undefined : teardown(client, s).catch(() => {}))));

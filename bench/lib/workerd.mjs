@@ -55,7 +55,7 @@ export async function loadTooling(root) {
 
 /**
  * Starts the bundled Worker on workerd via Miniflare on 127.0.0.1:`port`, with the bindings wrangler.toml
- * declares for `env` plus `vars`; `mysqlUrl` adds the Hyperdrive binding. Returns its URL and a disposer.
+ * declares for `env` plus `vars`; `mysqlUrl` and `auditUrl` fill the Hyperdrive bindings. Returns its URL and a disposer.
  * @param {object} options
  * @param {string} options.root project root
  * @param {string} options.scriptPath bundled entry (from buildWorker)
@@ -63,16 +63,17 @@ export async function loadTooling(root) {
  * @param {Awaited<ReturnType<typeof loadTooling>>} options.tooling
  * @param {Record<string, string>} options.vars extra vars (override wrangler.toml)
  * @param {string} [options.mysqlUrl] the read-only mysql:// URL: uses the `mysql` environment and binds HYPERDRIVE to it
+ * @param {string} [options.auditUrl] the audit writer's mysql:// URL (INSERT and SELECT on the audit table): AUDIT_HYPERDRIVE
  * @param {(line: string) => void} [options.onLog] receives workerd's warnings and errors
  */
-export async function startWorkerd({ root, scriptPath, port, tooling, vars, mysqlUrl, onLog }) {
+export async function startWorkerd({ root, scriptPath, port, tooling, vars, mysqlUrl, auditUrl, onLog }) {
   const env = mysqlUrl ? 'mysql' : undefined;
   const config = tooling.readConfig({ config: path.join(root, 'wrangler.toml'), env });
   const sqliteClasses = new Set((config.migrations ?? []).flatMap((m) => m.new_sqlite_classes ?? []));
   const durableObjects = Object.fromEntries(
     (config.durable_objects?.bindings ?? []).map((b) => [b.name, { className: b.class_name, useSQLite: sqliteClasses.has(b.class_name) }]),
   );
-  const hyperdrives = mysqlUrl ? Object.fromEntries((config.hyperdrive ?? []).map((h) => [h.binding, mysqlUrl])) : undefined;
+  const hyperdrives = mysqlUrl ? hyperdriveUrls(config.hyperdrive ?? [], { HYPERDRIVE: mysqlUrl, AUDIT_HYPERDRIVE: auditUrl }) : undefined;
   if (mysqlUrl && !hyperdrives?.HYPERDRIVE) throw new Error('wrangler.toml [env.mysql] declares no HYPERDRIVE binding');
   const { Miniflare, convertV4MiniflareOptions } = tooling.miniflare;
   // Miniflare 5 takes the v5 shape; the v4 flat options are converted by its own adapter.
@@ -109,4 +110,23 @@ export async function startWorkerd({ root, scriptPath, port, tooling, vars, mysq
     throw new Error(`Miniflare listens on ${url.host}, not 127.0.0.1`);
   }
   return { url: url.origin, dispose: () => mf.dispose() };
+}
+
+/**
+ * The connection string of each Hyperdrive binding wrangler.toml declares: each binding gets its own user
+ * (the reader cannot insert into the audit table, the audit writer cannot read the data). A declared binding
+ * without a URL, or one this bench does not know, is an error rather than a silent substitute.
+ * @param {Array<{ binding: string }>} declared `config.hyperdrive` of the environment
+ * @param {Record<string, string | undefined>} urls URL per binding name
+ */
+function hyperdriveUrls(declared, urls) {
+  /** @type {Record<string, string>} */
+  const out = {};
+  for (const { binding } of declared) {
+    if (!Object.hasOwn(urls, binding)) throw new Error(`wrangler.toml declares a Hyperdrive binding the bench does not know: ${binding}`);
+    const url = urls[binding];
+    if (!url) throw new Error(`no connection string for the Hyperdrive binding ${binding} (pass ${binding === 'AUDIT_HYPERDRIVE' ? 'auditUrl' : 'mysqlUrl'})`);
+    out[binding] = url;
+  }
+  return out;
 }

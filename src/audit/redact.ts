@@ -27,14 +27,15 @@ export function policyFrom(sensitiveFields: readonly string[]): RedactionPolicy 
 /** The fixed rules with no configured sensitive fields. */
 export const DEFAULT_POLICY: RedactionPolicy = policyFrom([]);
 
-// Every pattern is linear: bounded name lengths, no nested unbounded quantifiers.
+// Names are bounded (40 characters around the word) and texts are cut to SCAN_CHARS first, so the work stays small.
 const PEM = /-----BEGIN [A-Z0-9 ]{1,60}-----[\s\S]*?(?:-----END [A-Z0-9 ]{1,60}-----|$)/g;
 const BEARER = /\bBearer\s+[A-Za-z0-9\-._~+/]+=*/gi;
 const API_KEY = /mcpk_[A-Za-z0-9._-]*/g;
 const JWT = /eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)?/g;
 const URL_PASSWORD = /(\b[A-Za-z][A-Za-z0-9+.-]{0,30}:\/\/[^\s:/@]{0,200}:)[^\s/@]+@/g;
 const HEADER = /\b(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key)([ \t]*:)(?![ \t]*\[REDACTED\])[ \t]*[^\s][^\r\n]*/gi;
-const VALUE = String.raw`(?:\\?"(?:[^"\\\r\n]|\\.){0,2000}?\\?"|'[^'\r\n]{0,2000}'|(?:(?:Basic|Bearer|Digest|Token)\s+)?[^\s"'&,;)}\]]+)`;
+// A value: "JSON string" | \"escaped JSON string\" | 'quoted' | [scheme] bare | an unclosed quote to the end of the line.
+const VALUE = String.raw`(?:"(?:[^"\\\r\n]|\\.)*"|\\"(?:(?!\\")[^\r\n])*\\"|'[^'\r\n]*'|(?:(?:Basic|Bearer|Digest|Token)\s+)?[^\s"'&,;)}\]]+|\\?["'][^\r\n]*)`;
 const NAME = String.raw`[A-Za-z0-9_.-]{0,40}?(?:${SENSITIVE_WORDS})[A-Za-z0-9_.-]{0,40}`;
 const ASSIGNED = new RegExp(String.raw`(\b${NAME}[ \t]*=[ \t]*)(?!\[REDACTED\]|["']\[REDACTED\]["'])(${VALUE})`, 'gi');
 const QUOTED = new RegExp(String.raw`(\\?["']${NAME}\\?["'][ \t]*:[ \t]*)(?!\[REDACTED\]|\\?["']\[REDACTED\]\\?["'])(${VALUE})`, 'gi');
