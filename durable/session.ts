@@ -88,7 +88,11 @@ export class McpSession extends DurableObject<Env> {
     }
     const live = await this.#ensureLive(meta);
     const rpcId = idOf(message);
-    if (rpcId !== undefined && methodOf(message) === 'tools/call') this.#inFlight.set(rpcId, call.meta);
+    if (rpcId !== undefined && methodOf(message) === 'tools/call') {
+      // Calls refused by the SDK's schema check never reach the audit hook: keep the map bounded.
+      if (this.#inFlight.size >= 256) this.#inFlight.delete(this.#inFlight.keys().next().value as string | number);
+      this.#inFlight.set(rpcId, call.meta);
+    }
     const response = await live.transport.handleRequest(request, message === undefined ? undefined : { parsedBody: message });
     if (request.method === 'DELETE' && response.ok) await this.#end(now);
     return response;
