@@ -38,12 +38,33 @@ export function actorOf(p: Principal): Actor {
 /** What an emitter supplies; id, version and time are added. */
 export type EventInput = Omit<AuditEvent, 'v' | 'id' | 'time' | 'request_id' | 'client_ip' | 'user_agent'> & { meta?: RequestMeta | undefined };
 
-/** A complete event with a fresh sortable id. */
+// Monotonic within an isolate: events made in the same millisecond keep their order.
+let lastTime = 0;
+let lastRandom = new Uint8Array(10);
+
+function nextId(now: number): string {
+  if (now <= lastTime) {
+    const next = lastRandom.slice();
+    for (let i = next.length - 1; i >= 0; i--) {
+      next[i] = ((next[i] ?? 0) + 1) & 0xff;
+      if (next[i] !== 0) break;
+    }
+    lastRandom = next;
+    return eventId(lastTime, next);
+  }
+  lastTime = now;
+  lastRandom = crypto.getRandomValues(new Uint8Array(10));
+  // Leave room to count up within this millisecond.
+  lastRandom[0] = (lastRandom[0] ?? 0) & 0x7f;
+  return eventId(now, lastRandom);
+}
+
+/** A complete event with a fresh sortable id (ids from one isolate increase strictly). */
 export function newEvent(input: EventInput, now = Date.now()): AuditEvent {
   const { meta, ...rest } = input;
   return {
     v: 1,
-    id: eventId(now, crypto.getRandomValues(new Uint8Array(10))),
+    id: nextId(now),
     time: new Date(now).toISOString(),
     ...rest,
     ...(rest.reason !== undefined ? { reason: sanitizeReason(rest.reason) } : {}),

@@ -1,0 +1,149 @@
+// The audit outbox in the Workers runtime: events are stored before the response, delivered by the alarm exactly once, exported with a cursor.
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import type { AuditStore } from '../../durable/audit-store.ts';
+import type { AuthTransaction } from '../../durable/auth-transaction.ts';
+import type { McpSession } from '../../durable/session.ts';
+import { AuditEventSchema, type AuditEvent } from '../../src/audit/event.ts';
+import { call, callTool, FETCHERS, INITIALIZE, ORIGIN, post } from '../support/mcp-http.ts';
+import { signIn } from '../support/oauth-flow.ts';
+
+const store = () => env.AUDIT_STORE.get(env.AUDIT_STORE.idFromName('default'));
+const admin = { authorization: `Bearer ${env.ADMIN_SECRET}` };
+
+async function stored(query: string): Promise<AuditEvent[]> {
+  const response = await call(`/admin/audit/events?${query}`, { headers: admin });
+  expect(response.status).toBe(200);
+  const text = await response.text();
+  return text === '' ? [] : text.trim().split('\n').map((line) => AuditEventSchema.parse(JSON.parse(line)));
+}
+
+async function session(token: string): Promise<{ sessionId: string; headers: Record<string, string> }> {
+  const response = await post(INITIALIZE, { authorization: `Bearer ${token}` });
+  const sessionId = response.headers.get('mcp-session-id') ?? '';
+  await response.text();
+  const headers = { authorization: `Bearer ${token}`, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' };
+  await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, headers);
+  return { sessionId, headers };
+}
+
+describe('tool calls', () => {
+  it('are in the session outbox before the response, then delivered once by the alarm', async () => {
+    const user = await signIn(ORIGIN, FETCHERS, { login: 'audit-tool' });
+    const { sessionId, headers } = await session(user.accessToken);
+    const stub = env.MCP_SESSION.get(env.MCP_SESSION.idFromName(sessionId));
+    const reply = await callTool(headers, 'sql_select', { sql: "SELECT name FROM customers WHERE id = 1 OR name = 'password=hunter2'" });
+    expect(reply).toMatchObject({ result: { structuredContent: { rowCount: 1 } } });
+    expect(await runInDurableObject(stub, (i: McpSession) => i.auditPending())).toBe(1);
+    const before = await store().count();
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await runInDurableObject(stub, (i: McpSession) => i.auditPending())).toBe(0);
+    expect(await store().count()).toBe(before + 1);
+    const [event] = await stored(`type=tool.call&user=${encodeURIComponent(decodeSub(user.accessToken))}`);
+    expect(event).toMatchObject({
+      type: 'tool.call',
+      outcome: 'success',
+      tool: 'sql_select',
+      session_id: sessionId,
+      actor: { user_id: decodeSub(user.accessToken), client_id: user.clientId, grant_id: user.refreshToken.split('.')[0] },
+      result: { rows: 1 },
+    });
+    expect(event?.actor.token_id).toMatch(/.{16,}/);
+    expect(event?.latency_ms).toBeGreaterThanOrEqual(0);
+    expect(JSON.stringify(event?.params)).not.toContain('hunter2');
+    expect(JSON.stringify(event)).not.toContain(user.accessToken);
+  });
+
+  it('a failing tool call is recorded as a failure with its error code', async () => {
+    const user = await signIn(ORIGIN, FETCHERS, { login: 'audit-fail' });
+    const { sessionId, headers } = await session(user.accessToken);
+    await callTool(headers, 'sql_select', { sql: 'DELETE FROM customers' });
+    await runDurableObjectAlarm(env.MCP_SESSION.get(env.MCP_SESSION.idFromName(sessionId)));
+    const events = await stored(`type=tool.call&outcome=failure&user=${encodeURIComponent(decodeSub(user.accessToken))}`);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ tool: 'sql_select', error_code: 'sql_rejected', session_id: sessionId });
+  });
+
+  it('a call refused for scope is recorded (denied) before the 403', async () => {
+    const user = await signIn(ORIGIN, FETCHERS, { login: 'audit-scope', scope: 'support:read' });
+    const { headers } = await session(user.accessToken);
+    const response = await post({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'sql_select', arguments: { sql: 'SELECT 1' } } }, headers);
+    expect(response.status).toBe(403);
+    const events = await stored(`type=tool.call&outcome=denied&user=${encodeURIComponent(decodeSub(user.accessToken))}`);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ tool: 'sql_select', error_code: 'insufficient_scope', actor: { client_id: user.clientId } });
+  });
+});
+
+describe('sign-in', () => {
+  it('consent, sign-in, code and token events carry the chain and reach the store', async () => {
+    const user = await signIn(ORIGIN, FETCHERS, { login: 'audit-signin' });
+    const gid = user.refreshToken.split('.')[0] as string;
+    const txn = env.AUTH_TXN.get(env.AUTH_TXN.idFromName(gid));
+    expect(await runInDurableObject(txn, (i: AuthTransaction) => i.auditPending())).toBeGreaterThanOrEqual(4);
+    await runDurableObjectAlarm(txn);
+    expect(await runInDurableObject(txn, (i: AuthTransaction) => i.auditPending())).toBe(0);
+    const all = (await stored('limit=10000')).filter((e) => e.actor.grant_id === gid);
+    expect(all.map((e) => e.type)).toEqual(['auth.consent', 'auth.sign_in', 'auth.code_issued', 'auth.token_issued']);
+    expect(all.every((e) => e.actor.client_id === user.clientId)).toBe(true);
+    expect(all.slice(1).every((e) => e.actor.user_id === decodeSub(user.accessToken) && e.actor.upstream_subject === 'user-audit-signin')).toBe(true);
+  });
+});
+
+describe('delivery', () => {
+  it('is idempotent: the same batch stored twice is kept once', async () => {
+    const events = await stored('limit=3');
+    expect(events.length).toBeGreaterThan(0);
+    const before = await store().count();
+    expect(await runInDurableObject(store(), (i: AuditStore) => i.append(events))).toBe(0);
+    expect(await store().count()).toBe(before);
+  });
+});
+
+describe('export', () => {
+  it('needs the admin credential', async () => {
+    const response = await call('/admin/audit/events', { headers: { authorization: 'Bearer nope' } });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toBe('Bearer realm="admin"');
+  });
+
+  it('refuses bad filters with a message naming them', async () => {
+    const response = await call('/admin/audit/events?after=not-an-id&format=xml', { headers: admin });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { error: string; error_description: string };
+    expect(body.error).toBe('invalid_request');
+    expect(body.error_description).toContain('after');
+    expect(body.error_description).toContain('format');
+  });
+
+  it('pages with the cursor in id order, without gaps or repeats', async () => {
+    const everything = await stored('limit=10000');
+    const paged: AuditEvent[] = [];
+    let cursor = '';
+    for (let i = 0; i < everything.length + 1; i++) {
+      const response = await call(`/admin/audit/events?limit=2${cursor ? `&after=${cursor}` : ''}`, { headers: admin });
+      const text = await response.text();
+      if (text === '') break;
+      paged.push(...text.trim().split('\n').map((line) => AuditEventSchema.parse(JSON.parse(line))));
+      cursor = response.headers.get('x-next-cursor') ?? '';
+    }
+    expect(paged.map((e) => e.id)).toEqual(everything.map((e) => e.id));
+    expect([...paged.map((e) => e.id)].sort()).toEqual(paged.map((e) => e.id));
+  });
+
+  it('OCSF and ECS formats carry the same events', async () => {
+    const raw = await stored('limit=5');
+    const ocsf = (await (await call('/admin/audit/events?limit=5&format=ocsf', { headers: admin })).text()).trim().split('\n').map((l) => JSON.parse(l) as { metadata: { uid: string }; class_uid: number });
+    const ecs = (await (await call('/admin/audit/events?limit=5&format=ecs', { headers: admin })).text()).trim().split('\n').map((l) => JSON.parse(l) as { event: { id: string } });
+    expect(ocsf.map((o) => o.metadata.uid)).toEqual(raw.map((e) => e.id));
+    expect(ecs.map((e) => e.event.id)).toEqual(raw.map((e) => e.id));
+  });
+});
+
+
+/** The `sub` claim of an access token. */
+function decodeSub(token: string): string {
+  const payload = JSON.parse(atob((token.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/'))) as { sub: string };
+  return payload.sub;
+}
