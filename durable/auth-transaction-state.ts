@@ -1,6 +1,7 @@
 /** The authorization transaction's stored state and the shapes it exchanges with the HTTP layer. */
 import { z } from 'zod';
 import type { OAuthErrorCode } from '../src/errors.ts';
+import { base64url } from '../src/auth/encoding.ts';
 
 /** The signed-in person as stored (from the upstream ID token). */
 export const UserSchema = z.object({ id: z.string(), issuer: z.string(), subject: z.string(), email: z.string().optional(), name: z.string().optional() });
@@ -95,3 +96,13 @@ export const SCHEMA = [
   'CREATE TABLE IF NOT EXISTS refresh_tokens (hash TEXT PRIMARY KEY, status TEXT NOT NULL, created_at INTEGER NOT NULL)',
   'CREATE TABLE IF NOT EXISTS sessions (session_id TEXT PRIMARY KEY, attached_at INTEGER NOT NULL)',
 ];
+
+/** Random bytes as base64url (256 bits unless said otherwise). */
+export function random(bytes = 32): string {
+  return base64url(crypto.getRandomValues(new Uint8Array(bytes)));
+}
+
+/** A refused token request. */
+export function fail(error: OAuthErrorCode, description: string): TokenOutcome {
+  return { ok: false, error, description };
+}

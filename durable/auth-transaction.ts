@@ -1,26 +1,20 @@
 /** One Durable Object per OAuth authorization transaction: consent, the upstream leg, the single-use code, then the grant. */
 import { DurableObject } from 'cloudflare:workers';
-import { decodeJwt } from 'jose';
 import { newEvent, type EventInput, type RequestMeta } from '../src/audit/emit.ts';
 import type { Actor } from '../src/audit/event.ts';
 import { AuditOutbox } from './audit-outbox.ts';
+import { tokenEvent } from './auth-transaction-events.ts';
 import { scheduleAlarm } from './alarm.ts';
 import { mintAccessToken } from '../src/auth/access-token.ts';
-import { base64url, sha256Base64url, timingSafeEqual } from '../src/auth/encoding.ts';
+import { sha256Base64url, timingSafeEqual } from '../src/auth/encoding.ts';
 import { isPkceString, s256Challenge } from '../src/auth/pkce.ts';
 import { isSubset, parseScope, formatScope } from '../src/auth/scopes.ts';
 import { signingKeys } from '../src/auth/signing-keys.ts';
 import { loadConfig } from '../src/config.ts';
 import type { Env } from '../src/env.ts';
-import type { OAuthErrorCode } from '../src/errors.ts';
-import { SCHEMA, TxnSchema, UserSchema, type BeginInput, type ClientCredentialsInput, type ClientCredentialsOutcome, type Step, type TokenOutcome, type Txn, type UpstreamUser } from './auth-transaction-state.ts';
+import { fail, random, SCHEMA, TxnSchema, UserSchema, type BeginInput, type ClientCredentialsInput, type ClientCredentialsOutcome, type Step, type TokenOutcome, type Txn, type UpstreamUser } from './auth-transaction-state.ts';
 
 export type { BeginInput, ClientCredentialsInput, ClientCredentialsOutcome, Step, TokenOutcome, UpstreamUser } from './auth-transaction-state.ts';
-
-/** Random bytes as base64url (256 bits unless said otherwise). */
-function random(bytes = 32): string {
-  return base64url(crypto.getRandomValues(new Uint8Array(bytes)));
-}
 
 /** The transaction, named by its id; the id is also the grant id and the prefix of its codes and refresh tokens. */
 export class AuthTransaction extends DurableObject<Env> {
@@ -398,20 +392,4 @@ export class AuthTransaction extends DurableObject<Env> {
   #write(txn: Txn): void {
     this.ctx.storage.sql.exec('INSERT INTO txn (id, state) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state', JSON.stringify(txn));
   }
-}
-
-/** The audit event of a token request: issued (with the new token's id) or refused (with the code). */
-function tokenEvent(outcome: TokenOutcome | ClientCredentialsOutcome, type: 'auth.token_issued' | 'auth.refresh' | 'auth.code_replay' | 'auth.refresh_reuse', clientId: string, meta: RequestMeta | undefined): Omit<EventInput, 'actor'> & { actor: Actor } {
-  if (!outcome.ok) return { type, outcome: type === 'auth.token_issued' || type === 'auth.refresh' ? 'failure' : 'denied', actor: { client_id: clientId }, error_code: outcome.error, reason: outcome.description, meta };
-  let jti: unknown;
-  try {
-    jti = decodeJwt(outcome.access_token).jti;
-  } catch {
-    jti = undefined;
-  }
-  return { type, outcome: 'success', actor: { client_id: clientId, ...(typeof jti === 'string' ? { token_id: jti } : {}) }, meta };
-}
-
-function fail(error: OAuthErrorCode, description: string): TokenOutcome {
-  return { ok: false, error, description };
 }
