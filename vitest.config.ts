@@ -22,7 +22,7 @@ export default defineConfig({
               bindings: {
                 SESSION_IDLE_SECONDS: '60',
                 SESSION_EVENT_LOG_MAX: '20',
-                SQL_TIMEOUT_MS: '1500',
+                SQL_TIMEOUT_MS: '4000',
                 SQL_ROW_LIMIT: '50',
                 OAUTH_SIGNING_KEY: signingKey,
                 ID_SECRET: generateIdSecret() as string,
@@ -35,7 +35,7 @@ export default defineConfig({
             },
           }),
         ],
-        test: { name: 'workers', include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'] },
+        test: { name: 'workers', include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'], testTimeout: 30_000 },
       },
       {
         test: {

@@ -17,7 +17,7 @@ export function embeddedPort(): DataPort {
 
 function fromHyperdrive(h: Hyperdrive | undefined, what: string): DataPort {
   if (!h) throw new Error(`${what} is not configured: run the tests with \`npm test\`, which starts MariaDB`);
-  return new MysqlPort({ host: h.host, port: h.port, user: h.user, password: h.password, database: h.database }, 2000);
+  return new MysqlPort({ host: h.host, port: h.port, user: h.user, password: h.password, database: h.database }, 5000);
 }
 
 /** The MySQL adapter over Hyperdrive to the MariaDB the test run started, as the read-only user. */
