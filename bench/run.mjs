@@ -9,7 +9,7 @@ import { findBinary, seedAuditDb, seedDemo, startMariaDb } from '../test/support
 import { freePort, startServer } from '../test/support/server.mjs';
 import { awaitDelivery, deliveredAny } from './lib/audit.mjs';
 import { bearerHeader, startUpstream } from './lib/auth.mjs';
-import { callTool, closeSession, expectResult, openSession, runLoad } from './lib/load.mjs';
+import { callTool, closeSession, expectResult, openLoad, openSession, phaseResult, runLoad } from './lib/load.mjs';
 import { buildWorker, loadTooling, startWorkerd } from './lib/workerd.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -25,8 +25,13 @@ const CLEANUP_TIMEOUT_MS = 30_000;
 const SCENARIOS_PER_RUN = 7 * 2;
 /** How long the bench waits, after an audited scenario, for its events to be delivered (they go out about 1 s after each call). */
 const AUDIT_WAIT_MS = 20_000;
-/** Audited scenarios whose delivery is awaited, per runtime (the embedded and the MySQL get_customer). */
-const AUDIT_WAITS_PER_RUNTIME = 2;
+/**
+ * The audit on/off pair is measured in this many slices per side, interleaved on, off, off, on, on, off, off, on
+ * (the same server twice in a row is one phase), so both sides see the same background load of the shared machine.
+ */
+const AUDIT_SLICES = 4;
+/** Delivery waits per runtime: before each off phase that follows an on phase, after the pair, after the MySQL scenario. */
+const AUDIT_WAITS_PER_RUNTIME = AUDIT_SLICES / 2 + 2;
 /**
  * The servers each runtime starts. `audit: false` starts that server with AUDIT_ENABLED=false: the same Worker,
  * used only by the audit-off scenario, so auditing on and off are compared on one runtime in one run.
@@ -151,7 +156,8 @@ const getCustomer = (client, headers, n) => callTool(client, headers, n + 1, 'ge
  * The scenarios. `server` says which server of the runtime they run on (SERVER_SPECS); `unit` is what one
  * iteration is. `audit: 'delivered'` checks afterwards that the server delivered the scenario's tool.call events
  * (and waits for them, so no backlog spills into the next measurement); `audit: 'none'` checks it delivered none.
- * @type {Array<{ key: string, label: string, server: string, unit: string, audit?: 'delivered' | 'none', tool?: string, setup?: Function, iteration: Function, teardown?: Function }>}
+ * `pairWith` names the scenario measured interleaved with this one (runAuditPair); that one is not run on its own.
+ * @type {Array<{ key: string, label: string, server: string, unit: string, audit?: 'delivered' | 'none', tool?: string, pairWith?: string, setup?: Function, iteration: Function, teardown?: Function }>}
  */
 const SCENARIOS = [
   { key: 'floor', label: 'floor: POST /_bench/floor', server: 'embedded', unit: 'req', iteration: floorIteration },
@@ -171,6 +177,7 @@ const SCENARIOS = [
     unit: 'req',
     audit: 'delivered',
     tool: 'get_customer',
+    pairWith: 'get_customer_embedded_audit_off',
     setup: (client) => openSession(client, signal),
     iteration: getCustomer,
     teardown: (client, headers) => closeSession(client, headers),
@@ -229,6 +236,7 @@ function troubleLines(text, max = 20) {
  */
 async function runScenario(server, scenario) {
   const row = { runtime: server.runtime, scenario: scenario.key, label: scenario.label, unit: scenario.unit, db: server.db, server: server.key, audit: server.audit };
+  const since = new Date().toISOString();
   try {
     Object.assign(row, await runLoad({ baseUrl: server.url, connections, mcpHeaders: server.auth, warmupMs, durationMs, signal, ...scenario }));
     if (row.ok === 0) throw new Error(`every iteration failed (${row.errors}), e.g. ${row.errorSamples[0] ?? 'no sample'}`);
@@ -242,22 +250,106 @@ async function runScenario(server, scenario) {
   try {
     if (scenario.audit === 'delivered') {
       const calls = row.iterations + row.warmup.ok + row.warmup.errors;
-      const d = await awaitDelivery({ baseUrl: server.url, adminSecret: server.adminSecret, tool: scenario.tool, calls, waitMs: AUDIT_WAIT_MS, signal });
-      row.auditDelivery = d;
-      if (d.firstEventAfterSeconds === null) throw new Error(`no tool.call event in GET /admin/audit/events?type=tool.call&limit=1 within ${AUDIT_WAIT_MS / 1000} s: the audited server delivered nothing`);
-      say(`    audit: ${deliveryText(d)}`);
-      if (!d.complete) say(`    audit: WARNING — delivered ${d.delivered} (${d.distinctIds} distinct ids) for ${d.calls} calls${d.truncated ? ', count truncated' : ''}`);
+      row.auditDelivery = await checkDelivered(server, scenario.tool, calls, since);
     } else if (scenario.audit === 'none') {
-      const any = await deliveredAny(server.url, server.adminSecret, signal);
-      row.auditDelivery = { deliveredAny: any };
-      if (any) throw new Error('the AUDIT_ENABLED=false server delivered tool.call events: auditing was not off');
-      say('    audit: none delivered (AUDIT_ENABLED=false), as expected');
+      row.auditDelivery = await checkNoneDelivered(server);
     }
   } catch (error) {
     row.failed = `audit check: ${String(error?.message ?? error)}`;
     say(`${server.runtime} · ${scenario.label}: FAILED — ${row.failed}`);
   }
   return row;
+}
+
+/**
+ * Waits for an audited server to deliver `calls` tool.call events of `tool` recorded since `since`; throws when
+ * `GET /admin/audit/events?type=tool.call&limit=1` (with `since`) shows nothing within AUDIT_WAIT_MS.
+ */
+async function checkDelivered(server, tool, calls, since) {
+  const d = await awaitDelivery({ baseUrl: server.url, adminSecret: server.adminSecret, tool, calls, since, waitMs: AUDIT_WAIT_MS, signal });
+  if (d.firstEventAfterSeconds === null) throw new Error(`no event in GET /admin/audit/events?type=tool.call&limit=1&since=${since} within ${AUDIT_WAIT_MS / 1000} s: the audited server delivered nothing`);
+  say(`    audit: ${deliveryText(d)}`);
+  if (!d.complete) say(`    audit: WARNING — delivered ${d.delivered} (${d.distinctIds} distinct ids) for ${d.calls} calls${d.truncated ? ', count truncated' : ''}`);
+  return d;
+}
+
+/** The AUDIT_ENABLED=false server must have delivered no tool.call event at all; throws otherwise. */
+async function checkNoneDelivered(server) {
+  const any = await deliveredAny(server.url, server.adminSecret, signal);
+  if (any) throw new Error('the AUDIT_ENABLED=false server delivered tool.call events: auditing was not off');
+  say('    audit: none delivered by the AUDIT_ENABLED=false server, as expected');
+  return { deliveredAny: false };
+}
+
+/**
+ * The audit on/off pair on one runtime: the same scenario on the audited server (`on`) and on the
+ * AUDIT_ENABLED=false server (`off`), sessions opened on both, both warmed up, then AUDIT_SLICES measured slices
+ * per side interleaved on, off, off, on, … Before every off phase that follows an on phase, the bench waits until
+ * the on server has delivered every event so far, so its delivery work is not charged to the off phase; the wait
+ * after the last on phase is the delivery check. Returns the two rows (latencies pooled over each side's slices).
+ */
+async function runAuditPair(on, off, onScenario, offScenario) {
+  const base = (server, scenario) => ({ runtime: server.runtime, scenario: scenario.key, label: scenario.label, unit: scenario.unit, db: server.db, server: server.key, audit: server.audit });
+  const rowOn = base(on, onScenario);
+  const rowOff = base(off, offScenario);
+  const since = new Date().toISOString();
+  const sliceMs = durationMs / AUDIT_SLICES;
+  /** on, off, off, on, on, off, … merged into phases of consecutive slices of one side. */
+  const order = Array.from({ length: AUDIT_SLICES }, (_, i) => (i % 2 === 0 ? ['on', 'off'] : ['off', 'on'])).flat();
+  const blocks = [];
+  for (const side of order) {
+    if (blocks.at(-1)?.side === side) blocks.at(-1).slices++;
+    else blocks.push({ side, slices: 1 });
+  }
+  const loads = {};
+  try {
+    loads.on = await openLoad({ baseUrl: on.url, connections, mcpHeaders: on.auth, signal, setup: onScenario.setup });
+    loads.off = await openLoad({ baseUrl: off.url, connections, mcpHeaders: off.auth, signal, setup: offScenario.setup });
+    const warm = { on: await loads.on.phase(warmupMs, onScenario.iteration), off: await loads.off.phase(warmupMs, offScenario.iteration) };
+    const phases = { on: [], off: [] };
+    const tried = (p) => p.latencies.length + p.errors.length;
+    let callsOn = tried(warm.on);
+    const waits = [];
+    let previous = 'off';
+    for (const block of blocks) {
+      if (block.side === 'off' && previous === 'on') {
+        const d = await awaitDelivery({ baseUrl: on.url, adminSecret: on.adminSecret, tool: onScenario.tool, calls: callsOn, since, waitMs: AUDIT_WAIT_MS, signal });
+        waits.push({ calls: callsOn, delivered: d.delivered, seconds: d.waitedSeconds });
+      }
+      const phase = await loads[block.side].phase(sliceMs * block.slices, block.side === 'on' ? onScenario.iteration : offScenario.iteration);
+      phases[block.side].push(phase);
+      if (block.side === 'on') callsOn += tried(phase);
+      previous = block.side;
+    }
+    const interleaving = { slicesPerSide: AUDIT_SLICES, sliceSeconds: sliceMs / 1000, order: blocks.map((b) => `${b.side}×${b.slices}`).join(' '), deliveryWaits: waits };
+    for (const [row, side] of [[rowOn, 'on'], [rowOff, 'off']]) {
+      Object.assign(row, phaseResult(phases[side]), { warmup: { ok: warm[side].latencies.length, errors: warm[side].errors.length }, interleaving });
+      if (row.ok === 0) row.failed = `every iteration failed (${row.errors}), e.g. ${row.errorSamples[0] ?? 'no sample'}`;
+    }
+    for (const [row, server] of [[rowOn, on], [rowOff, off]]) {
+      if (row.failed) say(`${server.runtime} · ${row.label}: FAILED — ${row.failed}`);
+      else say(`${server.runtime} · ${row.label}: ${row.perSecond} ${row.unit}/s, p50 ${row.latencyMs.p50} ms, p99 ${row.latencyMs.p99} ms, ${row.errors} errors (${interleaving.order}, ${interleaving.sliceSeconds} s slices)`);
+      for (const sample of row.errorSamples) say(`    error sample: ${sample}`);
+    }
+    try {
+      rowOn.auditDelivery = await checkDelivered(on, onScenario.tool, callsOn, since);
+    } catch (error) {
+      rowOn.failed ??= `audit check: ${String(error?.message ?? error)}`;
+      say(`${on.runtime} · ${rowOn.label}: FAILED — ${rowOn.failed}`);
+    }
+    try {
+      rowOff.auditDelivery = await checkNoneDelivered(off);
+    } catch (error) {
+      rowOff.failed ??= `audit check: ${String(error?.message ?? error)}`;
+      say(`${off.runtime} · ${rowOff.label}: FAILED — ${rowOff.failed}`);
+    }
+  } catch (error) {
+    for (const row of [rowOn, rowOff]) row.failed ??= String(error?.message ?? error);
+    say(`${on.runtime} · audit on/off pair: FAILED — ${rowOn.failed}`);
+  } finally {
+    await Promise.all([loads.on?.close(onScenario.teardown), loads.off?.close(offScenario.teardown)]);
+  }
+  return [rowOn, rowOff];
 }
 
 /** One line about an audited scenario's delivery. */
@@ -431,7 +523,7 @@ async function main() {
       'rate/s counts successful iterations per second of the measured phase (warm-up excluded).',
       'session create: one iteration = initialize + notifications/initialized + DELETE (3 HTTP requests); its latency is the whole iteration.',
       'vs floor: ratio to POST /_bench/floor on the same runtime in the same run. The load generator shares the machine with the server.',
-      'audit.cost: tools/call get_customer (embedded) on the default server (auditing on) ÷ the same on a second server of the same runtime started with AUDIT_ENABLED=false; the audited server must deliver its events (audit.delivery).',
+      'audit.cost: tools/call get_customer (embedded) on the default server (auditing on) ÷ the same on a second server of the same runtime started with AUDIT_ENABLED=false, measured interleaved in slices (rows[].interleaving); before each off phase the bench waits until the on server has delivered every event so far. The audited server must deliver its events (audit.delivery).',
     ],
   };
   let setupFailed = false;
@@ -528,10 +620,16 @@ async function main() {
   if (signal.aborted) return 130;
 
   // 3. Each scenario on each runtime in turn (wrangler dev, then workerd direct).
+  //    The audit on/off pair runs interleaved on each runtime (runAuditPair); the off scenario is not run alone.
+  const paired = new Set(SCENARIOS.map((s) => s.pairWith).filter(Boolean));
   for (const scenario of SCENARIOS) {
+    if (paired.has(scenario.key)) continue;
+    const partner = SCENARIOS.find((s) => s.key === scenario.pairWith);
     for (const server of servers.filter((s) => s.key === scenario.server)) {
       if (signal.aborted) return 130;
-      ROWS.push(await runScenario(server, scenario));
+      const other = partner && servers.find((s) => s.runtime === server.runtime && s.key === partner.server);
+      if (partner && other) ROWS.push(...(await runAuditPair(server, other, scenario, partner)));
+      else ROWS.push(await runScenario(server, scenario));
     }
   }
   for (const server of servers) {
@@ -558,7 +656,7 @@ async function main() {
   out.push('');
   out.push(table(report.rows));
   out.push('');
-  out.push('Cost of auditing: tools/call get_customer (embedded), auditing on ÷ a second server with AUDIT_ENABLED=false, same runtime, same run');
+  out.push(`Cost of auditing: tools/call get_customer (embedded), auditing on ÷ a second server with AUDIT_ENABLED=false, same runtime, same run (${AUDIT_SLICES} interleaved slices per side)`);
   if (report.audit.cost.length > 0) out.push(auditTable(report.audit.cost));
   out.push(report.audit.summary);
   for (const d of report.audit.delivery.filter((x) => 'delivered' in x)) out.push(`  delivered, ${d.runtime} · ${d.scenario}: ${deliveryText(d)}${d.complete ? '' : ' — INCOMPLETE'}`);

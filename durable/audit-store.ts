@@ -49,11 +49,12 @@ export class AuditStore extends DurableObject<Env> {
     else this.append([event]);
   }
 
-  /** Events matching the query, in id order, as JSON text. */
-  search(q: AuditQuery): string[] {
+  /** Events matching the query as JSON text with their delivery sequence (the rowid), in id or delivery order. */
+  search(q: AuditQuery): Array<{ event: string; seq: number }> {
     const { where, params } = whereClause(q, 'sqlite');
     const limit = Math.max(1, Math.min(10_000, Math.floor(q.limit)));
-    return this.ctx.storage.sql.exec<{ event: string }>(`SELECT event FROM audit_events ${where} ORDER BY id LIMIT ${limit}`, ...params).toArray().map((r) => r.event);
+    const order = q.cursor !== undefined ? 'rowid' : 'id';
+    return this.ctx.storage.sql.exec<{ event: string; seq: number }>(`SELECT event, rowid AS seq FROM audit_events ${where} ORDER BY ${order} LIMIT ${limit}`, ...params).toArray();
   }
 
   /** How many events are stored (tests and diagnostics). */

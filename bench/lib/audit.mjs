@@ -59,21 +59,25 @@ export async function countEvents(baseUrl, adminSecret, query, signal) {
  * After an audited scenario: waits (at most `waitMs`) until `GET /admin/audit/events?type=tool.call&limit=1`
  * returns an event, then until every call of the scenario has been delivered (the count of `tool.call` events
  * for `tool` reaches `calls`) or the wait runs out. Returns what it saw; never throws on a short count.
+ * `since` (ISO time the scenario started) keeps out events of earlier scenarios when servers share one audit
+ * table (the MySQL servers of both runtimes write to the same MariaDB); both queries carry it.
  * @param {object} options
  * @param {string} options.baseUrl
  * @param {string} options.adminSecret
  * @param {string} options.tool the scenario's tool (its events are counted)
  * @param {number} options.calls tool calls the scenario made (warm-up and measured, successes and errors)
  * @param {number} options.waitMs bound on the whole wait
+ * @param {string} [options.since] ISO time: only events recorded from then on count
  * @param {AbortSignal} options.signal
  */
-export async function awaitDelivery({ baseUrl, adminSecret, tool, calls, waitMs, signal }) {
+export async function awaitDelivery({ baseUrl, adminSecret, tool, calls, waitMs, since, signal }) {
+  const range = since ? { since } : {};
   const t0 = performance.now();
   const deadline = t0 + waitMs;
   const elapsed = () => Math.round(performance.now() - t0) / 1000;
   let firstSeconds = null;
   while (firstSeconds === null) {
-    const { events } = await exportPage(baseUrl, adminSecret, { type: 'tool.call', limit: '1' }, signal);
+    const { events } = await exportPage(baseUrl, adminSecret, { type: 'tool.call', limit: '1', ...range }, signal);
     if (events.length > 0) firstSeconds = elapsed();
     else if (performance.now() >= deadline) break;
     else await sleep(POLL_MS, signal);
@@ -81,13 +85,14 @@ export async function awaitDelivery({ baseUrl, adminSecret, tool, calls, waitMs,
   let counted = { count: 0, distinct: 0, pages: 0, truncated: false };
   if (firstSeconds !== null) {
     for (;;) {
-      counted = await countEvents(baseUrl, adminSecret, { type: 'tool.call', tool }, signal);
+      counted = await countEvents(baseUrl, adminSecret, { type: 'tool.call', tool, ...range }, signal);
       if (counted.count >= calls || counted.truncated || performance.now() >= deadline) break;
       await sleep(POLL_MS * 2, signal);
     }
   }
   return {
     tool,
+    ...range,
     calls,
     firstEventAfterSeconds: firstSeconds,
     delivered: counted.count,

@@ -151,29 +151,35 @@ export function summarize(samples) {
 }
 
 /**
- * Runs one scenario: `setup` once per connection, a warm-up phase (discarded), a measured phase, then `teardown`.
- * Every connection runs `iteration` back to back until its phase deadline; one iteration in flight per connection.
+ * N keep-alive connections to one server, each with its own state from `setup` (e.g. an MCP session), ready to
+ * run timed phases. Every connection runs `iteration` back to back until the phase deadline; one iteration in
+ * flight per connection. `close(teardown)` ends the states and destroys the sockets.
  * @template S
  * @param {object} options
  * @param {string} options.baseUrl loopback origin of the server
  * @param {number} options.connections concurrent connections (and loops)
  * @param {Record<string, string>} [options.mcpHeaders] added to every /mcp request (the bearer token)
- * @param {number} options.warmupMs
- * @param {number} options.durationMs
  * @param {AbortSignal} options.signal aborts everything (SIGINT, watchdog)
  * @param {(client: ReturnType<typeof createClient>, index: number) => Promise<S>} [options.setup]
- * @param {(client: ReturnType<typeof createClient>, state: S, n: number) => Promise<void>} options.iteration throws on error
- * @param {(client: ReturnType<typeof createClient>, state: S) => Promise<void>} [options.teardown]
  */
-export async function runLoad({ baseUrl, connections, mcpHeaders, warmupMs, durationMs, signal, setup, iteration, teardown }) {
+export async function openLoad({ baseUrl, connections, mcpHeaders, signal, setup }) {
   const client = createClient(baseUrl, connections, mcpHeaders);
   /** @type {S[]} */
-  let states = [];
+  let states;
   try {
     states = await Promise.all(Array.from({ length: connections }, (_, i) => (setup ? setup(client, i) : Promise.resolve(/** @type {S} */ (undefined)))));
-    let n = 0;
-    /** Runs every loop until the deadline; returns latencies (ms) and errors of that phase. */
-    const phase = async (ms) => {
+  } catch (error) {
+    client.close();
+    throw error;
+  }
+  let n = 0;
+  return {
+    /**
+     * Runs every loop until the deadline; returns latencies (ms) and errors of that phase.
+     * @param {number} ms
+     * @param {(client: ReturnType<typeof createClient>, state: S, n: number) => Promise<void>} iteration throws on error
+     */
+    async phase(ms, iteration) {
       const latencies = [];
       const errors = [];
       const deadline = performance.now() + ms;
@@ -192,26 +198,65 @@ export async function runLoad({ baseUrl, connections, mcpHeaders, warmupMs, dura
           }
         }),
       );
+      if (signal.aborted) throw new Error('interrupted');
       return { latencies, errors, elapsedMs: performance.now() - started };
-    };
-    const warm = await phase(warmupMs);
-    const measured = await phase(durationMs);
-    if (signal.aborted) throw new Error('interrupted');
-    const done = measured.latencies.length;
-    const distinct = [...new Set(measured.errors.map((e) => e.replace(/[A-Za-z0-9_-]{43}/g, '<id>')))];
+    },
+    /** @param {(client: ReturnType<typeof createClient>, state: S) => Promise<void>} [teardown] */
+    async close(teardown) {
+      try {
+        if (teardown && !signal.aborted) await Promise.all(states.map((s) => (s === undefined ? undefined : teardown(client, s).catch(() => {}))));
+      } finally {
+        client.close();
+      }
+    },
+  };
+}
+
+/**
+ * The figures of one or more measured phases taken together (latencies pooled, time summed).
+ * @param {Array<{ latencies: number[], errors: string[], elapsedMs: number }>} phases
+ */
+export function phaseResult(phases) {
+  const latencies = phases.flatMap((p) => p.latencies);
+  const errors = phases.flatMap((p) => p.errors);
+  const elapsedMs = phases.reduce((sum, p) => sum + p.elapsedMs, 0);
+  const distinct = [...new Set(errors.map((e) => e.replace(/[A-Za-z0-9_-]{43}/g, '<id>')))];
+  return {
+    iterations: latencies.length + errors.length,
+    ok: latencies.length,
+    errors: errors.length,
+    errorSamples: distinct.slice(0, 3),
+    seconds: Math.round(elapsedMs) / 1000,
+    perSecond: Math.round((latencies.length / elapsedMs) * 1000 * 10) / 10,
+    latencyMs: summarize(latencies),
+  };
+}
+
+/**
+ * Runs one scenario: `setup` once per connection, a warm-up phase (discarded), a measured phase, then `teardown`.
+ * @template S
+ * @param {object} options
+ * @param {string} options.baseUrl loopback origin of the server
+ * @param {number} options.connections concurrent connections (and loops)
+ * @param {Record<string, string>} [options.mcpHeaders] added to every /mcp request (the bearer token)
+ * @param {number} options.warmupMs
+ * @param {number} options.durationMs
+ * @param {AbortSignal} options.signal aborts everything (SIGINT, watchdog)
+ * @param {(client: ReturnType<typeof createClient>, index: number) => Promise<S>} [options.setup]
+ * @param {(client: ReturnType<typeof createClient>, state: S, n: number) => Promise<void>} options.iteration throws on error
+ * @param {(client: ReturnType<typeof createClient>, state: S) => Promise<void>} [options.teardown]
+ */
+export async function runLoad({ baseUrl, connections, mcpHeaders, warmupMs, durationMs, signal, setup, iteration, teardown }) {
+  const load = await openLoad({ baseUrl, connections, mcpHeaders, signal, setup });
+  try {
+    const warm = await load.phase(warmupMs, iteration);
+    const measured = await load.phase(durationMs, iteration);
     return {
-      iterations: done + measured.errors.length,
-      ok: done,
-      errors: measured.errors.length,
-      errorSamples: distinct.slice(0, 3),
-      seconds: Math.round(measured.elapsedMs) / 1000,
-      perSecond: Math.round((done / measured.elapsedMs) * 1000 * 10) / 10,
-      latencyMs: summarize(measured.latencies),
+      ...phaseResult([measured]),
       /** The discarded warm-up phase: its successful and failed iterations (they happened all the same, e.g. were audited). */
       warmup: { ok: warm.latencies.length, errors: warm.errors.length },
     };
   } finally {
-    if (teardown && !signal.aborted) await Promise.all(states.map((s) => (s === undefined ? undefined : teardown(client, s).catch(() => {}))));
-    client.close();
+    await load.close(teardown);
   }
 }

@@ -9,6 +9,8 @@ const TIMEOUT_MS = 5000;
 /** Filters of an audit search or export; `after` is an event id (a cursor: events sort by id). */
 export interface AuditQuery {
   after?: string | undefined;
+  /** Delivery-order cursor (the `X-Delivery-Cursor` of the previous page): for continuous export. */
+  cursor?: number | undefined;
   since?: string | undefined;
   until?: string | undefined;
   user?: string | undefined;
@@ -52,23 +54,31 @@ export async function deliver(env: Env, events: readonly AuditEvent[]): Promise<
   for (const e of events) console.log(JSON.stringify({ audit: e }));
 }
 
-/** Reads events in id order from wherever they are delivered. */
-export async function readAudit(env: Env, q: AuditQuery): Promise<AuditEvent[]> {
-  if (!env.AUDIT_HYPERDRIVE) {
-    const raw = await env.AUDIT_STORE.get(env.AUDIT_STORE.idFromName('default')).search(q);
-    return raw.map((text) => AuditEventSchema.parse(JSON.parse(text)));
-  }
+/** Events with their delivery sequence, in id order or (with a cursor) in delivery order. */
+export async function readAudit(env: Env, q: AuditQuery): Promise<Array<{ event: AuditEvent; seq: number }>> {
+  const rows = env.AUDIT_HYPERDRIVE
+    ? await selectAuditEvents(mysqlTarget(env.AUDIT_HYPERDRIVE), ...whereArgs(q), q.limit, TIMEOUT_MS, q.cursor !== undefined)
+    : await env.AUDIT_STORE.get(env.AUDIT_STORE.idFromName('default')).search(q);
+  return rows.map((r) => ({ event: AuditEventSchema.parse(JSON.parse(r.event)), seq: r.seq }));
+}
+
+function whereArgs(q: AuditQuery): [string, SqlValue[]] {
   const { where, params } = whereClause(q, 'mysql');
-  const raw = await selectAuditEvents(mysqlTarget(env.AUDIT_HYPERDRIVE), where, params, q.limit, TIMEOUT_MS);
-  return raw.map((text) => AuditEventSchema.parse(JSON.parse(text)));
+  return [where, params];
 }
 
 /** A WHERE clause over the fixed audit columns with `?` placeholders (never user text in the SQL). */
 export function whereClause(q: AuditQuery, dialect: 'mysql' | 'sqlite'): { where: string; params: SqlValue[] } {
   const parts: string[] = [];
   const params: SqlValue[] = [];
-  const time = (iso: string) => (dialect === 'mysql' ? iso.replace('T', ' ').replace('Z', '') : iso.replace('T', ' ').replace('Z', ''));
+  const time = (iso: string) => iso.replace('T', ' ').replace('Z', '');
   if (q.after) (parts.push('id > ?'), params.push(q.after));
+  if (q.cursor !== undefined) {
+    parts.push(dialect === 'mysql' ? 'seq > ?' : 'rowid > ?');
+    params.push(q.cursor);
+    // MySQL may commit a lower sequence after a higher one: serve only rows settled for 2 s.
+    if (dialect === 'mysql') parts.push('delivered_at <= NOW(3) - INTERVAL 2 SECOND');
+  }
   if (q.since) (parts.push('time >= ?'), params.push(time(q.since)));
   if (q.until) (parts.push('time < ?'), params.push(time(q.until)));
   if (q.user) (parts.push('user_id = ?'), params.push(q.user));

@@ -139,12 +139,16 @@ export async function insertAuditRows(target: MysqlTarget, rows: readonly AuditR
   );
 }
 
-/** Reads audit events (their JSON) with a parameterised WHERE built by the caller from fixed column names. */
-export async function selectAuditEvents(target: MysqlTarget, where: string, params: readonly SqlValue[], limit: number, timeoutMs: number): Promise<string[]> {
+/**
+ * Reads audit events (their JSON and delivery sequence) with a parameterised WHERE built by the
+ * caller from fixed column names, in event-id order or, with `byDelivery`, in delivery order.
+ */
+export async function selectAuditEvents(target: MysqlTarget, where: string, params: readonly SqlValue[], limit: number, timeoutMs: number, byDelivery = false): Promise<Array<{ event: string; seq: number }>> {
+  const order = byDelivery ? 'seq' : 'id';
   const result = await withConnection(target, timeoutMs, timeoutMs, (conn) =>
-    run(conn, `SELECT event FROM audit_events ${where} ORDER BY id LIMIT ${Math.max(1, Math.min(10_000, Math.floor(limit)))}`, params, { maxRows: limit, timeoutMs }),
+    run(conn, `SELECT event, seq FROM audit_events ${where} ORDER BY ${order} LIMIT ${Math.max(1, Math.min(10_000, Math.floor(limit)))}`, params, { maxRows: limit, timeoutMs }),
   );
-  return result.rows.map((r) => String(r.event));
+  return result.rows.map((r) => ({ event: String(r.event), seq: Number(r.seq) }));
 }
 
 /** Adds the server-side execution limit each server understands. */

@@ -83,6 +83,8 @@ export const SQLITE_DDL: readonly string[] = [
 export const MYSQL_AUDIT_DDL: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS audit_events (
     id CHAR(26) NOT NULL PRIMARY KEY,
+    seq BIGINT NOT NULL AUTO_INCREMENT,
+    delivered_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
     time DATETIME(3) NOT NULL,
     type VARCHAR(40) NOT NULL,
     outcome VARCHAR(10) NOT NULL,
@@ -94,6 +96,7 @@ export const MYSQL_AUDIT_DDL: readonly string[] = [
     session_id VARCHAR(64) NULL,
     tool VARCHAR(100) NULL,
     event TEXT NOT NULL,
+    UNIQUE KEY audit_seq (seq),
     INDEX audit_time (time),
     INDEX audit_user (user_id, time),
     INDEX audit_agent (agent_id, time),

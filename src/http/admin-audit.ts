@@ -9,6 +9,7 @@ import { SERVER_INFO } from '../mcp/server.ts';
 
 const QuerySchema = z.strictObject({
   after: z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'an event id').optional(),
+  cursor: z.coerce.number().int().min(0).optional(),
   since: z.iso.datetime().optional(),
   until: z.iso.datetime().optional(),
   user: z.string().max(200).optional(),
@@ -21,8 +22,9 @@ const QuerySchema = z.strictObject({
 });
 
 /**
- * Events in id (time) order, one JSON object per line. `X-Next-Cursor` is the last id sent:
- * pass it as `after` to continue. The body is empty when there is nothing new.
+ * Events one JSON object per line. Without `cursor`: in id (time) order, and `X-Next-Cursor` is
+ * the last id sent (pass it as `after`). With `cursor`: in delivery order, for continuous export;
+ * `X-Delivery-Cursor` is what to pass next. The body is empty when there is nothing new.
  */
 export async function handleAuditExport(request: Request, env: Env): Promise<Response> {
   const params = Object.fromEntries(new URL(request.url).searchParams);
@@ -32,11 +34,14 @@ export async function handleAuditExport(request: Request, env: Env): Promise<Res
     return new Response(JSON.stringify({ error: 'invalid_request', error_description: description }), { status: 400, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
   }
   const { format, ...query } = parsed.data;
-  const events = await readAudit(env, query);
+  const rows = await readAudit(env, query);
   const product = { name: SERVER_INFO.name, version: SERVER_INFO.version };
-  const lines = events.map((e) => JSON.stringify(format === 'ocsf' ? toOcsf(e, product) : format === 'ecs' ? toEcs(e) : e));
+  const lines = rows.map(({ event: e }) => JSON.stringify(format === 'ocsf' ? toOcsf(e, product) : format === 'ecs' ? toEcs(e) : e));
   const headers = new Headers({ 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
-  const last = events.at(-1);
-  if (last) headers.set('x-next-cursor', last.id);
+  const last = rows.at(-1);
+  if (last) headers.set('x-next-cursor', last.event.id);
+  // Delivery order: a puller that passes this back as `cursor` misses nothing, even events
+  // delivered late (after a store outage) with an older id.
+  if (query.cursor !== undefined) headers.set('x-delivery-cursor', String(last ? last.seq : query.cursor));
   return new Response(lines.length > 0 ? `${lines.join('\n')}\n` : '', { headers });
 }

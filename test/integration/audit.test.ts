@@ -132,6 +132,29 @@ describe('export', () => {
     expect([...paged.map((e) => e.id)].sort()).toEqual(paged.map((e) => e.id));
   });
 
+  it('the delivery cursor returns every delivered event once, in delivery order, including one delivered late with an older id', async () => {
+    const read = async (cursor: string) => {
+      const response = await call(`/admin/audit/events?cursor=${cursor}&limit=3`, { headers: admin });
+      const text = await response.text();
+      return { ids: text === '' ? [] : text.trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id), next: response.headers.get('x-delivery-cursor') ?? '' };
+    };
+    const seen: string[] = [];
+    let cursor = '0';
+    for (let i = 0; i < 10_000; i++) {
+      const page = await read(cursor);
+      if (page.ids.length === 0) break;
+      seen.push(...page.ids);
+      cursor = page.next;
+    }
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.length).toBe(await store().count());
+    // An event recorded earlier (older id) but delivered now appears after the cursor.
+    const late = { ...(await stored('limit=1'))[0]!, id: '00000000000000000000000001' };
+    await runInDurableObject(store(), (i: AuditStore) => i.append([late]));
+    const after = await read(cursor);
+    expect(after.ids).toEqual([late.id]);
+  });
+
   it('OCSF and ECS formats carry the same events', async () => {
     const raw = await stored('limit=5');
     const ocsf = (await (await call('/admin/audit/events?limit=5&format=ocsf', { headers: admin })).text()).trim().split('\n').map((l) => JSON.parse(l) as { metadata: { uid: string }; class_uid: number });
