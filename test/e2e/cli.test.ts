@@ -234,7 +234,7 @@ describe('mcp-admin keys', () => {
     expect(json.secrets).toEqual([{ created_at: created.created_at, retires_at: null }]);
     expect(JSON.stringify(json)).not.toContain(created.key.split('.')[1]);
 
-    expectFailure(cli(['keys', 'show', randomBytes(32).toString('base64url')]), 4, 'not found: no such key');
+    expectFailure(cli(['keys', 'show', `A${randomBytes(32).toString('base64url').slice(1)}`]), 4, 'not found: no such key');
     expectFailure(cli(['keys', 'show', 'zzzz-not-a-prefix']), 4, "not found: no key id starts with 'zzzz-not-a-prefix'");
   });
 
@@ -325,7 +325,7 @@ describe('mcp-admin clients and grants', () => {
     expect(refresh.body).not.toHaveProperty('access_token');
 
     expectFailure(cli(['grants', 'revoke', claims.gid]), 4, 'not found: no live grant with that id');
-    expectFailure(cli(['grants', 'revoke', randomBytes(32).toString('base64url')]), 4, 'not found: no such grant');
+    expectFailure(cli(['grants', 'revoke', `A${randomBytes(32).toString('base64url').slice(1)}`]), 4, 'not found: no such grant');
   });
 });
 
