@@ -15,7 +15,11 @@ async function tag(key: CryptoKey, kind: IdKind, nonce: Uint8Array): Promise<Uin
 /** A new id from 16 random bytes (passed in) and the tag. */
 export async function mintId(key: CryptoKey, kind: IdKind, random: Uint8Array): Promise<string> {
   if (random.length !== 16) throw new Error('mintId needs 16 random bytes');
-  return base64url(new Uint8Array([...random, ...(await tag(key, kind, random))]));
+  const nonce = random.slice();
+  // An id never starts with '-' (a command line would read it as an option): the first
+  // character comes from the top six bits of the first byte, and 62 is '-'.
+  if (((nonce[0] ?? 0) >> 2) === 62) nonce[0] = (nonce[0] ?? 0) ^ 0x80;
+  return base64url(new Uint8Array([...nonce, ...(await tag(key, kind, nonce))]));
 }
 
 /**

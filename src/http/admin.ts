@@ -165,9 +165,7 @@ async function createKey(request: Request, env: Env): Promise<Response> {
   if (!parsed.success) return fail('invalid_request', issues(parsed.error));
   const p = parsed.data;
   const now = Date.now();
-  // A key id never starts with '-', so command lines never read it as an option.
-  let keyId = '-';
-  while (keyId.startsWith('-')) keyId = await mintId(await idKey(env.ID_SECRET), 'key', crypto.getRandomValues(new Uint8Array(16)));
+  const keyId = await mintId(await idKey(env.ID_SECRET), 'key', crypto.getRandomValues(new Uint8Array(16)));
   const record: KeyRecord = {
     keyId,
     owner: p.owner,
