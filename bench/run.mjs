@@ -26,10 +26,10 @@ const SCENARIOS_PER_RUN = 7 * 2;
 /** How long the bench waits, after an audited scenario, for its events to be delivered (they go out about 1 s after each call). */
 const AUDIT_WAIT_MS = 20_000;
 /**
- * The audit on/off pair is measured in this many slices per side, interleaved on, off, off, on, on, off, off, on
+ * The audit on/off pair is measured in this many slices per side (even), interleaved on, off | off, on | on, off | …
  * (the same server twice in a row is one phase), so both sides see the same background load of the shared machine.
  */
-const AUDIT_SLICES = 4;
+const AUDIT_SLICES = 6;
 /** Delivery waits per runtime: before each off phase that follows an on phase, after the pair, after the MySQL scenario. */
 const AUDIT_WAITS_PER_RUNTIME = AUDIT_SLICES / 2 + 2;
 /**
@@ -307,21 +307,26 @@ async function runAuditPair(on, off, onScenario, offScenario) {
     loads.off = await openLoad({ baseUrl: off.url, connections, mcpHeaders: off.auth, signal, setup: offScenario.setup });
     const warm = { on: await loads.on.phase(warmupMs, onScenario.iteration), off: await loads.off.phase(warmupMs, offScenario.iteration) };
     const phases = { on: [], off: [] };
+    /** Each phase's own figures, in run order: how much the two sides moved from phase to phase (the noise). */
+    const perPhase = [];
     const tried = (p) => p.latencies.length + p.errors.length;
     let callsOn = tried(warm.on);
     const waits = [];
     let previous = 'off';
     for (const block of blocks) {
-      if (block.side === 'off' && previous === 'on') {
+      // A server that delivered nothing within one wait is not waited for again (the check after the pair fails it).
+      if (block.side === 'off' && previous === 'on' && waits.every((w) => w.delivered > 0)) {
         const d = await awaitDelivery({ baseUrl: on.url, adminSecret: on.adminSecret, tool: onScenario.tool, calls: callsOn, since, waitMs: AUDIT_WAIT_MS, signal });
         waits.push({ calls: callsOn, delivered: d.delivered, seconds: d.waitedSeconds });
       }
       const phase = await loads[block.side].phase(sliceMs * block.slices, block.side === 'on' ? onScenario.iteration : offScenario.iteration);
       phases[block.side].push(phase);
+      const figures = phaseResult([phase]);
+      perPhase.push({ side: block.side, seconds: figures.seconds, ok: figures.ok, perSecond: figures.perSecond, p50: figures.latencyMs.p50, p99: figures.latencyMs.p99 });
       if (block.side === 'on') callsOn += tried(phase);
       previous = block.side;
     }
-    const interleaving = { slicesPerSide: AUDIT_SLICES, sliceSeconds: sliceMs / 1000, order: blocks.map((b) => `${b.side}×${b.slices}`).join(' '), deliveryWaits: waits };
+    const interleaving = { slicesPerSide: AUDIT_SLICES, sliceSeconds: Math.round(sliceMs) / 1000, order: blocks.map((b) => `${b.side}×${b.slices}`).join(' '), phases: perPhase, deliveryWaits: waits };
     for (const [row, side] of [[rowOn, 'on'], [rowOff, 'off']]) {
       Object.assign(row, phaseResult(phases[side]), { warmup: { ok: warm[side].latencies.length, errors: warm[side].errors.length }, interleaving });
       if (row.ok === 0) row.failed = `every iteration failed (${row.errors}), e.g. ${row.errorSamples[0] ?? 'no sample'}`;
