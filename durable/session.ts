@@ -43,8 +43,8 @@ export class McpSession extends DurableObject<Env> {
   readonly #config: Config;
   readonly #events: SqlEventStore;
   readonly #outbox: AuditOutbox;
-  /** Request facts of the tools/call requests in flight, by JSON-RPC id (for their audit events). */
-  readonly #inFlight = new Map<string | number, RequestMeta | undefined>();
+  /** Request facts and the caller (its current token) of the tools/call requests in flight, by JSON-RPC id. */
+  readonly #inFlight = new Map<string | number, { meta: RequestMeta | undefined; principal: SessionCall['principal'] }>();
   #live: Live | undefined;
   #meta: SessionMeta | null = null;
 
@@ -63,10 +63,13 @@ export class McpSession extends DurableObject<Env> {
   async handle(request: Request, rawCall: SessionCall): Promise<Response> {
     const call = SessionCallSchema.parse(rawCall);
     const message = call.message;
-    const revoked = () => bearerError('invalid_token', { resourceMetadata: call.resourceMetadata, description: 'the grant has been revoked' });
+    const revoked = async () => {
+      await this.#auditRefusal(call, 'the grant has been revoked');
+      return bearerError('invalid_token', { resourceMetadata: call.resourceMetadata, description: 'the grant has been revoked' });
+    };
     if (isInitialize(message)) {
       if (this.#meta) return gateError('already_initialized');
-      if (!(await this.#askGrant(call))) return revoked();
+      if (!(await this.#askGrant(call))) return await revoked();
       return this.#initialize(request, call, message);
     }
 
@@ -75,7 +78,7 @@ export class McpSession extends DurableObject<Env> {
     if (!meta || meta.endedAt !== null || meta.sessionId !== call.sessionId || meta.principal.id !== call.principal.id) {
       return gateError('session_not_found');
     }
-    if (!(await this.#grantActive(call))) return revoked();
+    if (!(await this.#grantActive(call))) return await revoked();
     const now = Date.now();
     if (now - meta.lastSeenAt > 1000) {
       meta.lastSeenAt = now;
@@ -91,7 +94,7 @@ export class McpSession extends DurableObject<Env> {
     if (rpcId !== undefined && methodOf(message) === 'tools/call') {
       // Calls refused by the SDK's schema check never reach the audit hook: keep the map bounded.
       if (this.#inFlight.size >= 256) this.#inFlight.delete(this.#inFlight.keys().next().value as string | number);
-      this.#inFlight.set(rpcId, call.meta);
+      this.#inFlight.set(rpcId, { meta: call.meta, principal: call.principal });
     }
     const response = await live.transport.handleRequest(request, message === undefined ? undefined : { parsedBody: message });
     if (request.method === 'DELETE' && response.ok) await this.#end(now);
@@ -143,10 +146,29 @@ export class McpSession extends DurableObject<Env> {
     return this.#outbox.count();
   }
 
+  /** A request refused because its grant is revoked: in this session's outbox, or the audit store before initialize. */
+  async #auditRefusal(call: SessionCall, reason: string): Promise<void> {
+    if (!this.#config.AUDIT_ENABLED) return;
+    const event = newEvent({
+      type: 'auth.token_rejected',
+      outcome: 'denied',
+      actor: actorOf(call.principal),
+      error_code: 'invalid_token',
+      reason,
+      ...(methodOf(call.message) === 'tools/call' ? { tool: String(paramsOf(call.message)?.name ?? '') } : {}),
+      meta: { ...call.meta, sessionId: this.#meta ? call.sessionId : undefined },
+    });
+    if (this.#meta) await this.#outbox.record(event);
+    else await this.env.AUDIT_STORE.get(this.env.AUDIT_STORE.idFromName('default')).record(event);
+  }
+
   /** Records a tool call in the outbox before its result is sent. */
-  async #auditTool(entry: ToolAudit, principal: SessionMeta['principal']): Promise<void> {
-    const meta = this.#inFlight.get(entry.requestId);
+  async #auditTool(entry: ToolAudit, sessionPrincipal: SessionMeta['principal']): Promise<void> {
+    const inFlight = this.#inFlight.get(entry.requestId);
     this.#inFlight.delete(entry.requestId);
+    // The request's own principal: after a refresh it carries the new token's id.
+    const principal = inFlight?.principal ?? sessionPrincipal;
+    const meta = inFlight?.meta;
     await this.#outbox.record(
       newEvent({
         type: 'tool.call',

@@ -5,7 +5,7 @@ import { eventId, type Actor, type AuditEvent } from './event.ts';
 import { sanitizeReason } from './redact.ts';
 
 /** Facts about the HTTP request behind an event. */
-export const RequestMetaSchema = z.object({ requestId: z.string().optional(), ip: z.string().optional(), userAgent: z.string().optional() });
+export const RequestMetaSchema = z.object({ requestId: z.string().optional(), ip: z.string().optional(), userAgent: z.string().optional(), sessionId: z.string().optional() });
 
 /** Parsed request facts. */
 export type RequestMeta = z.infer<typeof RequestMetaSchema>;
@@ -68,6 +68,7 @@ export function newEvent(input: EventInput, now = Date.now()): AuditEvent {
     time: new Date(now).toISOString(),
     ...rest,
     ...(rest.reason !== undefined ? { reason: sanitizeReason(rest.reason) } : {}),
+    ...(rest.session_id === undefined && meta?.sessionId ? { session_id: meta.sessionId } : {}),
     ...(meta?.requestId ? { request_id: meta.requestId } : {}),
     ...(meta?.ip ? { client_ip: meta.ip } : {}),
     ...(meta?.userAgent ? { user_agent: meta.userAgent } : {}),

@@ -52,6 +52,10 @@ async function route(request: Request, env: Env, config: Config): Promise<Respon
     message = body.message;
   }
   const meta = requestMeta(request);
+  // Only ids the server minted (HMAC tag) ever reach a Durable Object; a valid one also names
+  // the session in the audit events of calls refused here.
+  const presentedValid = presented !== null && (await verifyId(await idKey(env.ID_SECRET), 'session', presented));
+  if (presentedValid) meta.sessionId = presented;
   if (credential.kind === 'key') auth = await authenticateKey(credential, message, env, urls, meta);
   if (!auth?.ok) return auth?.response ?? gateError('internal');
   const principal = auth.principal;
@@ -69,7 +73,7 @@ async function route(request: Request, env: Env, config: Config): Promise<Respon
     sessionId = await mintId(await idKey(env.ID_SECRET), 'session', crypto.getRandomValues(new Uint8Array(16)));
   } else {
     if (presented === null) return gateError('session_required');
-    if (!(await verifyId(await idKey(env.ID_SECRET), 'session', presented))) return gateError('session_not_found');
+    if (!presentedValid) return gateError('session_not_found');
     sessionId = presented;
   }
   const stub = env.MCP_SESSION.get(env.MCP_SESSION.idFromName(sessionId));
