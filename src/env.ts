@@ -19,6 +19,10 @@ export interface Env {
   AUDIT_ENABLED?: string;
   AUDIT_OUTBOX_MAX?: string;
   AUDIT_SENSITIVE_FIELDS?: string;
+  /** Optional push sink: every delivered batch is POSTed here as signed NDJSON. */
+  AUDIT_WEBHOOK_URL?: string;
+  /** Secret: the HMAC key of the webhook signature (32+ characters). */
+  AUDIT_WEBHOOK_SECRET?: string;
   /** Present when MySQL is configured; the embedded database is used otherwise. */
   HYPERDRIVE?: Hyperdrive;
   ALLOWED_ORIGINS?: string;
