@@ -8,6 +8,7 @@ import { base64url, sha256Base64url } from '../../src/auth/encoding.ts';
 import { idKey, mintId } from '../../src/auth/ids.ts';
 import { signIn } from '../support/oauth-flow.ts';
 import { call, FETCHERS, INITIALIZE, MCP_HEADERS, messages, openSession, ORIGIN, post } from '../support/mcp-http.ts';
+import { bearer, expectBearerRefusal } from '../support/gate-assertions.ts';
 
 const RESOURCE_METADATA = `${ORIGIN}/.well-known/oauth-protected-resource/mcp`;
 const LONG = 86_400;
@@ -123,10 +124,6 @@ function secretOf(key: string): string {
 
 // ---------- /mcp with a key ----------
 
-function bearer(key: string): Record<string, string> {
-  return { authorization: `Bearer ${key}` };
-}
-
 async function sessionCount(): Promise<number> {
   return (await listDurableObjectIds(env.MCP_SESSION)).length;
 }
@@ -160,27 +157,6 @@ function ping(headers: Record<string, string>, id: number | string = 'p'): Promi
 
 function toolCall(headers: Record<string, string>, name: string, args: Record<string, unknown>, id: number | string = 't'): Promise<Response> {
   return post({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } }, headers);
-}
-
-/** The auth-params of a `Bearer k="v", …` challenge. */
-function challenge(header: string | null): Record<string, string> {
-  expect(header).toMatch(/^Bearer /);
-  const params: Record<string, string> = {};
-  for (const match of (header ?? '').slice('Bearer '.length).matchAll(/([a-z_]+)="([^"]*)"/g)) params[match[1] as string] = match[2] as string;
-  return params;
-}
-
-/** A 401/403 from the gate: JSON-RPC error body, the challenge, never cached, no session id, no rate headers. Returns the challenge params. */
-async function expectBearerRefusal(response: Response, status: 401 | 403, reason: 'unauthorized' | 'invalid_token' | 'insufficient_scope'): Promise<Record<string, string>> {
-  expect(response.status).toBe(status);
-  expect(response.headers.get('content-type')).toBe('application/json');
-  expect(response.headers.get('cache-control')).toBe('no-store');
-  expect(response.headers.get('mcp-session-id')).toBeNull();
-  expect(response.headers.get('ratelimit')).toBeNull();
-  expect(await response.json()).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: status === 403 ? -32003 : -32001, data: { reason } } });
-  const params = challenge(response.headers.get('www-authenticate'));
-  expect(params.resource_metadata).toBe(RESOURCE_METADATA);
-  return params;
 }
 
 /** 401 invalid_token for a key. */

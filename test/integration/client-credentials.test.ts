@@ -7,6 +7,7 @@ import type { AuthTransaction } from '../../durable/auth-transaction.ts';
 import type { ClientRegistry } from '../../durable/client-registry.ts';
 import { call, FETCHERS, INITIALIZE, messages, ORIGIN, post } from '../support/mcp-http.ts';
 import { registerClient, tokenRequest } from '../support/oauth-flow.ts';
+import { bearer, openSessionAs } from '../support/gate-assertions.ts';
 
 const RESOURCE = `${ORIGIN}/mcp`;
 const TOKEN_ENDPOINT = `${ORIGIN}/token`;
@@ -134,23 +135,6 @@ async function expectInvalidClient(reply: Promise<Reply>): Promise<void> {
 }
 
 // ---------------------------------------------------------------- MCP
-
-function bearer(accessToken: string): Record<string, string> {
-  return { authorization: `Bearer ${accessToken}` };
-}
-
-async function openSessionAs(accessToken: string): Promise<Record<string, string>> {
-  const response = await post(INITIALIZE, bearer(accessToken));
-  expect(response.status).toBe(200);
-  const sessionId = response.headers.get('mcp-session-id');
-  await response.text();
-  if (!sessionId) throw new Error('no session id');
-  const headers = { ...bearer(accessToken), 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' };
-  const ack = await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, headers);
-  expect(ack.status).toBe(202);
-  await ack.text();
-  return headers;
-}
 
 async function expectInvalidToken(response: Response): Promise<void> {
   expect(response.status).toBe(401);
@@ -293,7 +277,7 @@ describe('client_credentials with private_key_jwt', () => {
   it('the token works at /mcp: initialize 200, a tool within scope runs, a tool outside it → 403 insufficient_scope', async () => {
     const m = await registerMachine({ scope: 'support:read' });
     const access = expectAccessToken(await token(ccForm(await assertion(m))), 'support:read');
-    const headers = await openSessionAs(access);
+    const { headers } = await openSessionAs(access);
 
     const allowed = await post({ jsonrpc: '2.0', id: 6, method: 'tools/call', params: { name: 'get_customer', arguments: { customer_id: 1 } } }, headers);
     expect(allowed.status).toBe(200);
@@ -308,7 +292,7 @@ describe('client_credentials with private_key_jwt', () => {
   it('the session is bound to client:<id>, and the grant knows the session (so revocation reaches it)', async () => {
     const m = await registerMachine({ scope: 'support:read' });
     const access = expectAccessToken(await token(ccForm(await assertion(m))), 'support:read');
-    const headers = await openSessionAs(access);
+    const { headers } = await openSessionAs(access);
     const grant = await grantView(String(decodeJwt(access).gid));
     expect(grant.sessions).toEqual([headers['mcp-session-id']]);
   });
@@ -316,7 +300,7 @@ describe('client_credentials with private_key_jwt', () => {
   it('admin revoke of the grant → the token gets 401 at /mcp, in its open session and for a new one; a new assertion gets a new grant', async () => {
     const m = await registerMachine({ scope: 'support:read' });
     const access = expectAccessToken(await token(ccForm(await assertion(m))), 'support:read');
-    const headers = await openSessionAs(access);
+    const { headers } = await openSessionAs(access);
     const ping = { jsonrpc: '2.0', id: 3, method: 'ping' };
     const alive = await post(ping, headers);
     expect(alive.status).toBe(200);

@@ -9,6 +9,7 @@ import type { AuthTransaction } from '../../durable/auth-transaction.ts';
 import type { McpSession } from '../../durable/session.ts';
 import { authorize, consentFields, CookieJar, pkcePair, registerClient, signIn, upstreamLogin } from '../support/oauth-flow.ts';
 import { call, FETCHERS, INITIALIZE, MCP_HEADERS, messages, openSession, ORIGIN, post, signedIn } from '../support/mcp-http.ts';
+import { bearer, expectBearerRefusal } from '../support/gate-assertions.ts';
 
 const RESOURCE = `${ORIGIN}/mcp`;
 const RESOURCE_METADATA = `${ORIGIN}/.well-known/oauth-protected-resource/mcp`;
@@ -80,30 +81,6 @@ async function expectErrorPage(response: Response, status = 400): Promise<string
 }
 
 // ---------- bearer challenges ----------
-
-/** The auth-params of a `Bearer k="v", …` challenge. */
-function challenge(header: string | null): Record<string, string> {
-  expect(header).toMatch(/^Bearer /);
-  const params: Record<string, string> = {};
-  for (const match of (header ?? '').slice('Bearer '.length).matchAll(/([a-z_]+)="([^"]*)"/g)) params[match[1] as string] = match[2] as string;
-  return params;
-}
-
-/** A 401/403 from the gate: JSON-RPC error body, the challenge, never cached, no session id. Returns the challenge params. */
-async function expectBearerRefusal(response: Response, status: 401 | 403, reason: 'unauthorized' | 'invalid_token' | 'insufficient_scope'): Promise<Record<string, string>> {
-  expect(response.status).toBe(status);
-  expect(response.headers.get('content-type')).toBe('application/json');
-  expect(response.headers.get('cache-control')).toBe('no-store');
-  expect(response.headers.get('mcp-session-id')).toBeNull();
-  expect(await response.json()).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: status === 403 ? -32003 : -32001, data: { reason } } });
-  const params = challenge(response.headers.get('www-authenticate'));
-  expect(params.resource_metadata).toBe(RESOURCE_METADATA);
-  return params;
-}
-
-function bearer(token: string): Record<string, string> {
-  return { authorization: `Bearer ${token}` };
-}
 
 /** Opens a session with a given access token; returns the headers later requests need. */
 async function openSessionWith(token: string): Promise<{ sessionId: string; headers: Record<string, string> }> {

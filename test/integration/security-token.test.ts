@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { AuthTransaction } from '../../durable/auth-transaction.ts';
 import { call, FETCHERS, INITIALIZE, ORIGIN, post } from '../support/mcp-http.ts';
 import { authorize, pkcePair, registerClient, signIn, tokenRequest, type SignedIn } from '../support/oauth-flow.ts';
+import { bearer, openSessionAs } from '../support/gate-assertions.ts';
 
 const RESOURCE = `${ORIGIN}/mcp`;
 const RESOURCE_METADATA = `${ORIGIN}/.well-known/oauth-protected-resource/mcp`;
@@ -63,10 +64,6 @@ function basic(clientId: string, secret: string): Record<string, string> {
   return { authorization: `Basic ${btoa(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`)}` };
 }
 
-function bearer(accessToken: string): Record<string, string> {
-  return { authorization: `Bearer ${accessToken}` };
-}
-
 // ---------------------------------------------------------------- storage views
 
 function txnIdOf(token: string): string {
@@ -87,20 +84,6 @@ async function txnCount(): Promise<number> {
 }
 
 // ---------------------------------------------------------------- MCP
-
-/** Opens an MCP session with this access token and acknowledges initialization. */
-async function openSessionAs(accessToken: string): Promise<{ sessionId: string; headers: Record<string, string> }> {
-  const response = await post(INITIALIZE, bearer(accessToken));
-  expect(response.status).toBe(200);
-  const sessionId = response.headers.get('mcp-session-id');
-  await response.text();
-  if (!sessionId) throw new Error('no session id');
-  const headers = { ...bearer(accessToken), 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' };
-  const ack = await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, headers);
-  expect(ack.status).toBe(202);
-  await ack.text();
-  return { sessionId, headers };
-}
 
 /** A ping on an existing session. */
 function ping(headers: Record<string, string>): Promise<Response> {
