@@ -25,6 +25,8 @@ export class AuditOutbox {
   readonly #max: number;
   #ready = false;
   #failures = 0;
+  /** Pending rows, counted once per object life and then kept up to date (not a COUNT per event). */
+  #pending: number | null = null;
 
   constructor(storage: DurableObjectStorage, env: Env, max: number) {
     this.#storage = storage;
@@ -48,7 +50,8 @@ export class AuditOutbox {
     if (pending + 1 >= this.#max * 0.8 && pending % 100 === 0) {
       console.error(JSON.stringify({ event: 'audit_outbox_near_full', pending: pending + 1, max: this.#max }));
     }
-    sql.exec('INSERT OR IGNORE INTO audit_outbox (id, event) VALUES (?, ?)', event.id, JSON.stringify(event));
+    const written = sql.exec('INSERT OR IGNORE INTO audit_outbox (id, event) VALUES (?, ?)', event.id, JSON.stringify(event)).rowsWritten;
+    this.#pending = pending + (written > 0 ? 1 : 0);
     await scheduleAlarm(this.#storage, Date.now() + FLUSH_DELAY_MS);
     return true;
   }
@@ -56,7 +59,8 @@ export class AuditOutbox {
   /** Events waiting for delivery. */
   count(): number {
     if (!this.#exists()) return 0;
-    return this.#storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM audit_outbox').one().n;
+    this.#pending ??= this.#storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM audit_outbox').one().n;
+    return this.#pending;
   }
 
   /**
@@ -83,6 +87,7 @@ export class AuditOutbox {
       }
       const last = rows.at(-1)?.seq ?? 0;
       this.#storage.sql.exec('DELETE FROM audit_outbox WHERE seq <= ?', last);
+      this.#pending = null;
       delivered += rows.length;
       this.#failures = 0;
     }

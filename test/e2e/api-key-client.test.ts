@@ -2,15 +2,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error -- plain ES module without type declarations
-import { startServer } from '../support/server.mjs';
-
-interface Server {
-  url: string;
-  mcpUrl: string;
-  adminSecret: string;
-  close(): Promise<void>;
-}
+import { startServer, type ServerHandle as Server } from '../support/server.mjs';
 
 /** What POST /admin/keys answers (the fields these tests read). */
 interface CreatedKey {

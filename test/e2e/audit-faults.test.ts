@@ -4,18 +4,7 @@ import mysql, { type Connection, type RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error -- plain ES module without type declarations
 import { seedAuditDb, seedDemo, startMariaDb } from '../support/mariadb.mjs';
-// @ts-expect-error -- plain ES module without type declarations
-import { startServer } from '../support/server.mjs';
-
-interface Server {
-  url: string;
-  mcpUrl: string;
-  adminSecret: string;
-  /** The last 20 KB of wrangler dev's output (the Worker's log lines included). */
-  output: string;
-  restart(): Promise<void>;
-  close(): Promise<void>;
-}
+import { startServer, type ServerHandle as Server } from '../support/server.mjs';
 
 interface MariaDb {
   adminUrl: string;

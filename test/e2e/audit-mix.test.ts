@@ -6,15 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containsSecretLike } from '../../src/audit/redact.ts';
 import { missingOcsfFields } from '../../src/audit/ocsf.ts';
 import { signIn, tokenRequest, type FlowFetchers, type SignedIn } from '../support/oauth-flow.ts';
-// @ts-expect-error -- plain ES module without type declarations
-import { startServer } from '../support/server.mjs';
-
-interface Server {
-  url: string;
-  mcpUrl: string;
-  adminSecret: string;
-  close(): Promise<void>;
-}
+import { startServer, type ServerHandle as Server } from '../support/server.mjs';
 
 /** What POST /admin/keys (and /rotate) answers, the fields used here. */
 interface CreatedKey {

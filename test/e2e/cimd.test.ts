@@ -2,15 +2,8 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error -- plain ES module without type declarations
-import { startServer } from '../support/server.mjs';
+import { startServer, type ServerHandle as Server } from '../support/server.mjs';
 import { authorize, consentFields, pkcePair, tokenRequest, type FlowFetchers } from '../support/oauth-flow.ts';
-
-interface Server {
-  url: string;
-  mcpUrl: string;
-  close(): Promise<void>;
-}
 
 const FETCHERS: FlowFetchers = { server: (url, init) => fetch(url, init), idp: (url, init) => fetch(url, init) };
 const REDIRECT_URI = 'http://127.0.0.1:9/callback';

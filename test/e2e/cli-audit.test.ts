@@ -5,15 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { AUDIT_TYPES } from '../../src/audit/event.ts';
 import { signIn, type FlowFetchers, type SignedIn } from '../support/oauth-flow.ts';
-// @ts-expect-error -- plain ES module without type declarations
-import { freePort, startServer } from '../support/server.mjs';
-
-interface Server {
-  url: string;
-  mcpUrl: string;
-  adminSecret: string;
-  close(): Promise<void>;
-}
+import { freePort, startServer, type ServerHandle as Server } from '../support/server.mjs';
 
 interface Run {
   status: number | null;

@@ -7,15 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerClient, signIn, tokenRequest, type FlowFetchers } from '../support/oauth-flow.ts';
-// @ts-expect-error -- plain ES module without type declarations
-import { freePort, startServer } from '../support/server.mjs';
-
-interface Server {
-  url: string;
-  mcpUrl: string;
-  adminSecret: string;
-  close(): Promise<void>;
-}
+import { freePort, startServer, type ServerHandle as Server } from '../support/server.mjs';
 
 interface Run {
   status: number | null;

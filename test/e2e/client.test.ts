@@ -3,16 +3,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CallToolResultSchema, LoggingMessageNotificationSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error -- plain ES module without type declarations
-import { startServer } from '../support/server.mjs';
+import { startServer, type ServerHandle as Server } from '../support/server.mjs';
 import { signIn, type FlowFetchers } from '../support/oauth-flow.ts';
-
-interface Server {
-  url: string;
-  mcpUrl: string;
-  restart(): Promise<void>;
-  close(): Promise<void>;
-}
 
 const mysqlUrl = process.env.TEST_MYSQL_URL;
 const FETCHERS: FlowFetchers = { server: (url, init) => fetch(url, init), idp: (url, init) => fetch(url, init) };

@@ -13,16 +13,7 @@ import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { decodeJwt } from 'jose';
 import { chromium, type Browser, type BrowserContext, type Page, type Response as PageResponse } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error -- plain ES module without type declarations
-import { startServer } from '../support/server.mjs';
-
-interface Server {
-  url: string;
-  mcpUrl: string;
-  port: number;
-  idp: { issuer: string };
-  close(): Promise<void>;
-}
+import { startServer, type ServerHandle as Server } from '../support/server.mjs';
 
 const OPAQUE = /^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/;
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
