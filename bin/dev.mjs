@@ -69,8 +69,23 @@ async function ensureDevVars() {
   process.stdout.write('Wrote .dev.vars (signing key and local sign-in settings).\n');
 }
 
+/**
+ * Points .dev.vars at this run's local provider: a file written with another IDP_PORT would
+ * otherwise send sign-ins to a provider that is not running. Only the local provider's issuer
+ * (its client is `local-mcp`) is rewritten; an upstream such as Google is left alone.
+ */
+function followIdpPort(vars) {
+  const local = vars.UPSTREAM_CLIENT_ID === 'local-mcp' && /^http:\/\/127\.0\.0\.1:\d+$/.test(vars.UPSTREAM_ISSUER ?? '');
+  const issuer = `http://127.0.0.1:${idpPort}`;
+  if (!local || vars.UPSTREAM_ISSUER === issuer) return vars;
+  const text = readFileSync(DEV_VARS, 'utf8').replace(/^\s*UPSTREAM_ISSUER\s*=.*$/m, `UPSTREAM_ISSUER=${issuer}`);
+  writeFileSync(DEV_VARS, text, { mode: 0o600 });
+  process.stdout.write(`.dev.vars: the local provider moved from ${vars.UPSTREAM_ISSUER} to ${issuer} (IDP_PORT).\n`);
+  return { ...vars, UPSTREAM_ISSUER: issuer };
+}
+
 await ensureDevVars();
-const vars = readDevVars();
+const vars = followIdpPort(readDevVars());
 const env = { ...process.env, WRANGLER_SEND_METRICS: 'false' };
 const args = [path.join(ROOT, 'node_modules/wrangler/bin/wrangler.js'), 'dev', '--port', port];
 if (useMysql) {
@@ -105,7 +120,7 @@ if (vars.UPSTREAM_ISSUER === `http://127.0.0.1:${idpPort}`) {
 
 process.stdout.write(`MCP server: http://localhost:${port}/mcp  (database: ${useMysql ? 'MySQL' : 'embedded demo data'})\n`);
 process.stdout.write(idp ? `Sign-in: local OpenID provider at ${idp.issuer} (any user name, any password)\n` : `Sign-in: ${vars.UPSTREAM_ISSUER ?? 'https://accounts.google.com'}\n`);
-process.stdout.write('Connect MCP Inspector: npx @modelcontextprotocol/inspector, transport "Streamable HTTP", the URL above.\n\n');
+process.stdout.write('Connect MCP Inspector 2.x (needs Node 22.19 or later): npx @modelcontextprotocol/inspector, then Add Servers → Add manually → streamable-http → the URL above → Add, and the connect switch.\n\n');
 const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: 'inherit' });
 const stop = async (signal) => {
   child.kill(signal);

@@ -8,7 +8,8 @@ import { gateError } from './errors.ts';
 import { handleAdmin } from './http/admin.ts';
 import { handleAuthorize, handleConsent } from './http/authorize.ts';
 import { handleCallback } from './http/callback.ts';
-import { discovery } from './http/discovery.ts';
+import { publicPreflight } from './http/cors.ts';
+import { discovery, DISCOVERY_PATHS } from './http/discovery.ts';
 import { handleMcp } from './http/mcp.ts';
 import { handleRegister } from './http/register.ts';
 import { handleRevoke, handleToken } from './http/token.ts';
@@ -29,12 +30,7 @@ const FLOOR_BODY = JSON.stringify({ jsonrpc: '2.0', id: 1, result: { content: [{
 /** Endpoints that browser-based clients call directly (every origin allowed, no credentials). */
 function withCors(handler: Handler): Handler {
   return async (request, env) => {
-    if (request.method === 'OPTIONS') {
-      return new Response(null, {
-        status: 204,
-        headers: { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'POST, OPTIONS', 'access-control-allow-headers': 'authorization, content-type', 'access-control-max-age': '600' },
-      });
-    }
+    if (request.method === 'OPTIONS') return publicPreflight('POST, OPTIONS');
     const response = await handler(request, env);
     const out = new Response(response.body, response);
     out.headers.set('access-control-allow-origin', '*');
@@ -42,14 +38,14 @@ function withCors(handler: Handler): Handler {
   };
 }
 
-const AS_METADATA = ['/.well-known/oauth-authorization-server', '/.well-known/oauth-authorization-server/mcp', '/.well-known/openid-configuration', '/.well-known/openid-configuration/mcp', '/mcp/.well-known/openid-configuration'];
-
 const router = Router<IRequest, Args>();
-for (const path of AS_METADATA) router.get(path, (req, env: Env) => discovery.authorizationServer(req, env));
+for (const [document, paths] of Object.entries(DISCOVERY_PATHS) as [keyof typeof DISCOVERY_PATHS, readonly string[]][]) {
+  for (const path of paths) {
+    router.get(path, (req, env: Env) => discovery[document](req, env));
+    router.options(path, () => publicPreflight('GET, OPTIONS'));
+  }
+}
 router
-  .get('/.well-known/oauth-protected-resource', (req, env: Env) => discovery.protectedResource(req, env))
-  .get('/.well-known/oauth-protected-resource/mcp', (req, env: Env) => discovery.protectedResource(req, env))
-  .get('/jwks.json', (req, env: Env) => discovery.jwks(req, env))
   .get('/authorize', (req, env: Env) => handleAuthorize(req, env))
   .post('/authorize/consent', (req, env: Env) => handleConsent(req, env))
   .get('/oauth/callback', (req, env: Env) => handleCallback(req, env))

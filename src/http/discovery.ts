@@ -50,6 +50,13 @@ export function publicJson(body: unknown, maxAge = 300): Response {
   });
 }
 
+/** Every discovery document path (metadata and keys): public GETs that browser clients preflight. */
+export const DISCOVERY_PATHS = {
+  authorizationServer: ['/.well-known/oauth-authorization-server', '/.well-known/oauth-authorization-server/mcp', '/.well-known/openid-configuration', '/.well-known/openid-configuration/mcp', '/mcp/.well-known/openid-configuration'],
+  protectedResource: ['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp'],
+  jwks: ['/jwks.json'],
+} as const;
+
 /** Handlers for the discovery routes. */
 export const discovery = {
   authorizationServer: (request: Request, env: Env) => publicJson(authorizationServerMetadata(serverUrls(request, loadConfig(env)))),

@@ -91,7 +91,7 @@ const supportReport = handlerTool({
       if (ctx.signal.aborted) throw new ToolError('invalid_arguments', 'cancelled by the client');
       await ctx.progress(index, steps.length, `reading ${name}`);
       report[name] = (await ctx.db.select(sql, [], limits)).rows;
-      await ctx.log('debug', { step: name, done: index + 1, of: steps.length });
+      await ctx.log('info', { step: name, done: index + 1, of: steps.length });
     }
     await ctx.progress(steps.length, steps.length, 'done');
     return json(report);
