@@ -1,59 +1,30 @@
 /** One Durable Object per API key: hashed secrets (with rotation overlap), scopes, expiry, status, and exact rate buckets. */
 import { DurableObject } from 'cloudflare:workers';
-import { z } from 'zod';
-import { base64url, sha256Base64url, timingSafeEqual } from '../src/auth/encoding.ts';
+import { sha256Base64url, timingSafeEqual } from '../src/auth/encoding.ts';
 import { fullBucket, rateLimitHeaders, take, type BucketState, type RateLimit } from '../src/auth/rate-bucket.ts';
 import type { Env } from '../src/env.ts';
 import { loadConfig } from '../src/config.ts';
-import { newEvent, type EventInput, type RequestMeta } from '../src/audit/emit.ts';
+import { newEvent, type EventInput } from '../src/audit/emit.ts';
+import { KeyRecordSchema, type ApiKeyObject, type KeyCheck, type KeyCheckInput, type KeyRecord, type KeyView } from '../src/contracts/api-key.ts';
+import { randomToken } from '../src/lib/random.ts';
 import { AuditOutbox } from './audit-outbox.ts';
+import { JsonRow } from './json-row.ts';
 
-const RateSchema = z.object({ requests: z.number().int().min(1).max(1_000_000), perSeconds: z.number().int().min(1).max(86_400) });
-
-/** What the admin API stores about a key. */
-export const KeyRecordSchema = z.object({
-  keyId: z.string(),
-  owner: z.string().min(1).max(200),
-  agentId: z.string().min(1).max(200),
-  agentName: z.string().min(1).max(200),
-  scopes: z.array(z.string()),
-  createdAt: z.number(),
-  expiresAt: z.number(),
-  lastUsedAt: z.number().nullable(),
-  status: z.enum(['active', 'revoked']),
-  revokedAt: z.number().nullable(),
-  rate: RateSchema,
-  toolRates: z.record(z.string(), RateSchema),
-});
-
-/** A stored key (never its secret). */
-export type KeyRecord = z.infer<typeof KeyRecordSchema>;
-
-/** Why a key was refused at /mcp. */
-export type KeyRefusal = 'invalid' | 'expired' | 'revoked' | 'rotated_out' | 'insufficient_scope' | 'rate_limited';
-
-/** The outcome of presenting a key for one request. */
-export type KeyCheck =
-  | { ok: true; record: KeyRecord; headers: Record<string, string> }
-  | { ok: false; reason: KeyRefusal; limit?: string | undefined; retryAfterSeconds?: number | undefined; headers: Record<string, string> };
-
-const SCHEMA = [
+/** The key's SQLite tables (docs/storage.md is checked against this). */
+export const API_KEY_SCHEMA = [
   'CREATE TABLE IF NOT EXISTS key (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL)',
   'CREATE TABLE IF NOT EXISTS secrets (hash TEXT PRIMARY KEY, created_at INTEGER NOT NULL, retires_at INTEGER)',
   'CREATE TABLE IF NOT EXISTS buckets (name TEXT PRIMARY KEY, tokens REAL NOT NULL, updated_at INTEGER NOT NULL)',
 ];
 
-function newSecret(): string {
-  return base64url(crypto.getRandomValues(new Uint8Array(32)));
-}
-
 /** The key, named by its key id. Storage exists only once the key is created. */
-export class ApiKey extends DurableObject<Env> {
-  #created = false;
+export class ApiKey extends DurableObject<Env> implements ApiKeyObject {
+  readonly #state: JsonRow<KeyRecord>;
   readonly #outbox: AuditOutbox;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.#state = new JsonRow(ctx.storage.sql, 'key', KeyRecordSchema);
     this.#outbox = new AuditOutbox(ctx.storage, env, loadConfig(env).AUDIT_OUTBOX_MAX);
   }
 
@@ -69,12 +40,11 @@ export class ApiKey extends DurableObject<Env> {
 
   /** Creates the key; returns its first secret (shown once). */
   async create(record: KeyRecord): Promise<{ secret: string } | { error: string }> {
-    if (this.#read()) return { error: 'key exists' };
-    const secret = newSecret();
+    if (this.#state.read()) return { error: 'key exists' };
+    const secret = randomToken();
     const hash = await sha256Base64url(secret);
-    for (const statement of SCHEMA) this.ctx.storage.sql.exec(statement);
-    this.#created = true;
-    this.#write(KeyRecordSchema.parse(record));
+    for (const statement of API_KEY_SCHEMA) this.ctx.storage.sql.exec(statement);
+    this.#state.write(KeyRecordSchema.parse(record));
     this.ctx.storage.sql.exec('INSERT INTO secrets (hash, created_at, retires_at) VALUES (?, ?, NULL)', hash, record.createdAt);
     await this.#audit(record, { type: 'key.created', outcome: 'success', reason: `scopes ${record.scopes.join(' ')}; expires ${new Date(record.expiresAt).toISOString()}` });
     return { secret };
@@ -86,10 +56,10 @@ export class ApiKey extends DurableObject<Env> {
    * Nothing is taken when any check fails. There is no await between reading and writing the
    * buckets, so N concurrent requests against a bucket of K admit exactly K.
    */
-  async check(input: { secret: string; tool?: string | undefined; neededScope?: string | undefined; now: number; meta?: RequestMeta | undefined }): Promise<KeyCheck> {
+  async check(input: KeyCheckInput): Promise<KeyCheck> {
     const result = await this.#check(input);
     if (result.ok) return result;
-    const record = this.#read();
+    const record = this.#state.read();
     // A wrong secret is only logged: anyone who knows a key id could otherwise fill the outbox.
     if (!record || result.reason === 'invalid') return result;
     if (result.reason === 'insufficient_scope') {
@@ -102,9 +72,9 @@ export class ApiKey extends DurableObject<Env> {
     return result;
   }
 
-  async #check(input: { secret: string; tool?: string | undefined; neededScope?: string | undefined; now: number }): Promise<KeyCheck> {
+  async #check(input: Omit<KeyCheckInput, 'meta'>): Promise<KeyCheck> {
     const hash = await sha256Base64url(input.secret);
-    const record = this.#read();
+    const record = this.#state.read();
     if (!record) return { ok: false, reason: 'invalid', headers: {} };
     const secrets = this.ctx.storage.sql.exec<{ hash: string; retires_at: number | null }>('SELECT hash, retires_at FROM secrets').toArray();
     const match = secrets.find((s) => timingSafeEqual(s.hash, hash));
@@ -127,15 +97,15 @@ export class ApiKey extends DurableObject<Env> {
       this.#saveBucket(`tool:${input.tool}`, toolTake.state);
     }
     this.#saveBucket('key', keyTake.state);
-    if (record.lastUsedAt === null || input.now - record.lastUsedAt > 1000) this.#write({ ...record, lastUsedAt: input.now });
+    if (record.lastUsedAt === null || input.now - record.lastUsedAt > 1000) this.#state.write({ ...record, lastUsedAt: input.now });
     return { ok: true, record, headers };
   }
 
   /** Issues a successor secret; the current ones keep working for `overlapSeconds`, then fail. */
   async rotate(overlapSeconds: number, now: number): Promise<{ secret: string; previousRetiresAt: number } | { error: 'not_found' | 'revoked' }> {
-    const secret = newSecret();
+    const secret = randomToken();
     const hash = await sha256Base64url(secret);
-    const record = this.#read();
+    const record = this.#state.read();
     if (!record) return { error: 'not_found' };
     if (record.status === 'revoked') return { error: 'revoked' };
     const retiresAt = now + overlapSeconds * 1000;
@@ -148,10 +118,10 @@ export class ApiKey extends DurableObject<Env> {
 
   /** Revokes the key: the next request with any of its secrets gets 401. */
   async revoke(now: number): Promise<KeyRecord | null> {
-    const record = this.#read();
+    const record = this.#state.read();
     if (!record) return null;
     const revoked: KeyRecord = { ...record, status: 'revoked', revokedAt: record.revokedAt ?? now };
-    this.#write(revoked);
+    this.#state.write(revoked);
     if (record.status !== 'revoked') await this.#audit(revoked, { type: 'key.revoked', outcome: 'success' });
     return revoked;
   }
@@ -163,8 +133,8 @@ export class ApiKey extends DurableObject<Env> {
   }
 
   /** The key's record and its secrets' lifetimes (no hashes). */
-  show(): { record: KeyRecord; secrets: Array<{ createdAt: number; retiresAt: number | null }> } | null {
-    const record = this.#read();
+  show(): KeyView | null {
+    const record = this.#state.read();
     if (!record) return null;
     const secrets = this.ctx.storage.sql
       .exec<{ created_at: number; retires_at: number | null }>('SELECT created_at, retires_at FROM secrets ORDER BY created_at')
@@ -185,18 +155,5 @@ export class ApiKey extends DurableObject<Env> {
       state.tokens,
       state.updatedAt,
     );
-  }
-
-  #read(): KeyRecord | null {
-    if (!this.#created) {
-      this.#created = this.ctx.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'key'").toArray().length > 0;
-      if (!this.#created) return null;
-    }
-    const row = this.ctx.storage.sql.exec<{ state: string }>('SELECT state FROM key WHERE id = 1').toArray()[0];
-    return row ? KeyRecordSchema.parse(JSON.parse(row.state)) : null;
-  }
-
-  #write(record: KeyRecord): void {
-    this.ctx.storage.sql.exec('INSERT INTO key (id, state) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state', JSON.stringify(record));
   }
 }

@@ -4,7 +4,8 @@ import { deliver } from '../src/audit/sink.ts';
 import type { Env } from '../src/env.ts';
 import { scheduleAlarm } from './alarm.ts';
 
-const SCHEMA = [
+/** The outbox table, created on the first event (docs/storage.md is checked against this). */
+export const AUDIT_OUTBOX_SCHEMA = [
   'CREATE TABLE IF NOT EXISTS audit_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, event TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0)',
 ];
 const BATCH = 200;
@@ -101,7 +102,7 @@ export class AuditOutbox {
 
   #ensure(): void {
     if (this.#exists()) return;
-    for (const statement of SCHEMA) this.#storage.sql.exec(statement);
+    for (const statement of AUDIT_OUTBOX_SCHEMA) this.#storage.sql.exec(statement);
     this.#ready = true;
   }
 }

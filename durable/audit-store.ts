@@ -1,12 +1,14 @@
 /** The embedded audit store (one instance, "default"): used when no MySQL audit database is configured; also the outbox of events the router itself emits. */
 import { DurableObject } from 'cloudflare:workers';
 import type { AuditEvent } from '../src/audit/event.ts';
-import { auditRow, whereClause, type AuditQuery } from '../src/audit/sink.ts';
 import { loadConfig } from '../src/config.ts';
+import type { AuditStoreObject } from '../src/contracts/audit-store.ts';
+import { auditRow, searchLimit, whereClause, type AuditQuery, type StoredAuditEvent } from '../src/db/audit-port.ts';
 import type { Env } from '../src/env.ts';
 import { AuditOutbox } from './audit-outbox.ts';
 
-const SCHEMA = [
+/** The store's SQLite tables (docs/storage.md is checked against this). */
+export const AUDIT_STORE_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS audit_events (
     id TEXT PRIMARY KEY, time TEXT NOT NULL, type TEXT NOT NULL, outcome TEXT NOT NULL,
     user_id TEXT, agent_id TEXT, key_id TEXT, client_id TEXT, grant_id TEXT, session_id TEXT, tool TEXT,
@@ -19,12 +21,12 @@ const SCHEMA = [
 ];
 
 /** Stores delivered events (idempotent by id) and answers searches. */
-export class AuditStore extends DurableObject<Env> {
+export class AuditStore extends DurableObject<Env> implements AuditStoreObject {
   readonly #outbox: AuditOutbox;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    for (const statement of SCHEMA) ctx.storage.sql.exec(statement);
+    for (const statement of AUDIT_STORE_SCHEMA) ctx.storage.sql.exec(statement);
     this.#outbox = new AuditOutbox(ctx.storage, env, loadConfig(env).AUDIT_OUTBOX_MAX);
   }
 
@@ -50,11 +52,10 @@ export class AuditStore extends DurableObject<Env> {
   }
 
   /** Events matching the query as JSON text with their delivery sequence (the rowid), in id or delivery order. */
-  search(q: AuditQuery): Array<{ event: string; seq: number }> {
+  search(q: AuditQuery): StoredAuditEvent[] {
     const { where, params } = whereClause(q, 'sqlite');
-    const limit = Math.max(1, Math.min(10_000, Math.floor(q.limit)));
     const order = q.cursor !== undefined ? 'rowid' : 'id';
-    return this.ctx.storage.sql.exec<{ event: string; seq: number }>(`SELECT event, rowid AS seq FROM audit_events ${where} ORDER BY ${order} LIMIT ${limit}`, ...params).toArray();
+    return this.ctx.storage.sql.exec<{ event: string; seq: number }>(`SELECT event, rowid AS seq FROM audit_events ${where} ORDER BY ${order} LIMIT ${searchLimit(q)}`, ...params).toArray();
   }
 
   /** How many events are stored (tests and diagnostics). */

@@ -1,15 +1,18 @@
 /** The registry (one instance, "default"): OAuth clients, machine (private_key_jwt) clients and their used assertion ids, remembered consent, registration rate limits, and the index of API keys. */
 import { DurableObject } from 'cloudflare:workers';
 import { z } from 'zod';
-import { base64url, sha256Base64url, timingSafeEqual } from '../src/auth/encoding.ts';
+import { sha256Base64url, timingSafeEqual } from '../src/auth/encoding.ts';
 import type { ClientMetadata } from '../src/auth/client-metadata.ts';
 import { ClientJwkSchema, type ClientJwk } from '../src/auth/client-jwks.ts';
 import type { Env } from '../src/env.ts';
 import { loadConfig } from '../src/config.ts';
 import { newEvent, type EventInput, type RequestMeta } from '../src/audit/emit.ts';
+import type { ClientListing, ClientRecord, ClientRegistryObject, MachineClient, Registration } from '../src/contracts/client-registry.ts';
+import { randomToken } from '../src/lib/random.ts';
 import { AuditOutbox } from './audit-outbox.ts';
 
-const SCHEMA = [
+/** The registry's SQLite tables (docs/storage.md is checked against this). */
+export const CLIENT_REGISTRY_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS clients (
     client_id TEXT PRIMARY KEY,
     secret_hash TEXT,
@@ -61,43 +64,15 @@ const StoredMetadata = z.looseObject({
   scope: z.string().optional(),
 });
 
-/** A client as the authorization server sees it. */
-export interface ClientRecord {
-  clientId: string;
-  metadata: ClientMetadata;
-  /** dcr: registered with RFC 7591; cimd: a Client ID Metadata Document (cached). */
-  source: 'dcr' | 'cimd';
-  createdAt: number;
-  hasSecret: boolean;
-}
-
-/** A client registered by an administrator for the client_credentials grant with private_key_jwt (never through open registration). */
-export interface MachineClient {
-  clientId: string;
-  clientName: string;
-  /** The user the client acts for (kept in its grants for the audit trail). */
-  owner: string;
-  /** The registered scope: every token's scope is a subset of it. */
-  scope: string;
-  /** The public keys its assertions are signed with. */
-  jwks: ClientJwk[];
-  createdAt: number;
-}
-
-/** A registration's answer: the new client (with its secret, shown once), or how long to wait. */
-export type Registration =
-  | { ok: true; clientId: string; clientSecret?: string | undefined; issuedAt: number }
-  | { ok: false; retryAfterSeconds: number };
-
 const WINDOW_MS = 60 * 60 * 1000;
 
 /** Owns every client record; reached by name "default". */
-export class ClientRegistry extends DurableObject<Env> {
+export class ClientRegistry extends DurableObject<Env> implements ClientRegistryObject {
   readonly #outbox: AuditOutbox;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    for (const statement of SCHEMA) ctx.storage.sql.exec(statement);
+    for (const statement of CLIENT_REGISTRY_SCHEMA) ctx.storage.sql.exec(statement);
     this.#outbox = new AuditOutbox(ctx.storage, env, loadConfig(env).AUDIT_OUTBOX_MAX);
   }
 
@@ -113,8 +88,8 @@ export class ClientRegistry extends DurableObject<Env> {
 
   /** Registers a client unless `address` has registered `limit` clients in the last hour. */
   async register(metadata: ClientMetadata, address: string, limit: number, now: number, meta?: RequestMeta): Promise<Registration> {
-    const clientId = base64url(crypto.getRandomValues(new Uint8Array(24)));
-    const secret = metadata.token_endpoint_auth_method === 'none' ? undefined : base64url(crypto.getRandomValues(new Uint8Array(32)));
+    const clientId = randomToken(24);
+    const secret = metadata.token_endpoint_auth_method === 'none' ? undefined : randomToken();
     const secretHash = secret ? await sha256Base64url(secret) : null;
     // No await from here on: the count check and the insert are atomic.
     const windowStart = now - (now % WINDOW_MS);
@@ -205,7 +180,7 @@ export class ClientRegistry extends DurableObject<Env> {
   }
 
   /** Every registered client (no secrets), oldest first; machine clients follow, with source 'admin', their owner and scope. */
-  listClients(): Array<{ client_id: string; client_name: string | null; source: string; created_at: string; token_endpoint_auth_method: string; grant_types: string[]; redirect_uris: string[]; owner?: string; scope?: string }> {
+  listClients(): ClientListing[] {
     const registered = this.ctx.storage.sql
       .exec<{ client_id: string; metadata: string; source: string; created_at: number }>('SELECT client_id, metadata, source, created_at FROM clients ORDER BY created_at')
       .toArray()
@@ -229,9 +204,9 @@ export class ClientRegistry extends DurableObject<Env> {
 
   /** Stores a machine client under a new random client id (never one an OAuth client has). */
   async registerMachineClient(input: { clientName: string; owner: string; scope: string; jwks: ClientJwk[] }, now: number): Promise<MachineClient> {
-    let clientId = base64url(crypto.getRandomValues(new Uint8Array(24)));
+    let clientId = randomToken(24);
     while (this.ctx.storage.sql.exec('SELECT 1 FROM clients WHERE client_id = ? UNION ALL SELECT 1 FROM machine_clients WHERE client_id = ?', clientId, clientId).toArray().length > 0) {
-      clientId = base64url(crypto.getRandomValues(new Uint8Array(24)));
+      clientId = randomToken(24);
     }
     const jwks = ClientJwkSchema.array().parse(input.jwks);
     this.ctx.storage.sql.exec(

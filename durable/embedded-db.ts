@@ -4,17 +4,12 @@ import { SQLITE_DDL } from '../src/db/schema.ts';
 import { demoRows, SEED_COLUMNS } from '../src/db/seed-data.ts';
 import type { Env } from '../src/env.ts';
 import type { ColumnInfo, QueryResult, Row, SqlValue, TableInfo } from '../src/db/port.ts';
-
-/** The answer to one query over RPC: the value, or the database's own error message. */
-export interface EmbeddedAnswer<T> {
-  value?: T;
-  error?: string;
-}
+import type { EmbeddedAnswer, EmbeddedDatabaseObject } from '../src/contracts/embedded-db.ts';
 
 class Rollback extends Error {}
 
 /** One instance (named "default") holds the demo database; every query runs read-only. */
-export class EmbeddedDatabase extends DurableObject<Env> {
+export class EmbeddedDatabase extends DurableObject<Env> implements EmbeddedDatabaseObject {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     void ctx.blockConcurrencyWhile(async () => this.#migrateAndSeed());

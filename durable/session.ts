@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { loadConfig, type Config } from '../src/config.ts';
 import { dataPort } from '../src/db/index.ts';
 import type { Env } from '../src/env.ts';
+import type { McpSessionObject } from '../src/contracts/session.ts';
 import { bearerError, gateError } from '../src/errors.ts';
 import { PrincipalSchema } from '../src/mcp/principal.ts';
 import { createMcpServer, type ToolAudit } from '../src/mcp/server.ts';
@@ -39,7 +40,7 @@ interface Live {
 const SSE_RETRY_MS = 1000;
 
 /** The session. Its name is the session id; all protocol state is in storage, so it survives eviction. */
-export class McpSession extends DurableObject<Env> {
+export class McpSession extends DurableObject<Env> implements McpSessionObject {
   readonly #config: Config;
   readonly #events: SqlEventStore;
   readonly #outbox: AuditOutbox;

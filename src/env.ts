@@ -1,19 +1,19 @@
 /** The bindings the Worker and its Durable Objects receive. */
-import type { McpSession } from '../durable/session.ts';
-import type { EmbeddedDatabase } from '../durable/embedded-db.ts';
 import type { AuthTransaction } from '../durable/auth-transaction.ts';
-import type { ClientRegistry } from '../durable/client-registry.ts';
-import type { ApiKey } from '../durable/api-key.ts';
-import type { AuditStore } from '../durable/audit-store.ts';
+import type { ApiKeyObject } from './contracts/api-key.ts';
+import type { AuditStoreObject } from './contracts/audit-store.ts';
+import type { ClientRegistryObject } from './contracts/client-registry.ts';
+import type { EmbeddedDatabaseObject } from './contracts/embedded-db.ts';
+import type { McpSessionObject } from './contracts/session.ts';
 
-/** Worker environment: Durable Object namespaces, the optional Hyperdrive binding and [vars]. */
+/** Worker environment: Durable Object namespaces (typed by their contracts in src/contracts/), the optional Hyperdrive binding and [vars]. */
 export interface Env {
-  MCP_SESSION: DurableObjectNamespace<McpSession>;
-  EMBEDDED_DB: DurableObjectNamespace<EmbeddedDatabase>;
+  MCP_SESSION: DurableObjectNamespace<McpSessionObject>;
+  EMBEDDED_DB: DurableObjectNamespace<EmbeddedDatabaseObject>;
   AUTH_TXN: DurableObjectNamespace<AuthTransaction>;
-  CLIENTS: DurableObjectNamespace<ClientRegistry>;
-  API_KEY: DurableObjectNamespace<ApiKey>;
-  AUDIT_STORE: DurableObjectNamespace<AuditStore>;
+  CLIENTS: DurableObjectNamespace<ClientRegistryObject>;
+  API_KEY: DurableObjectNamespace<ApiKeyObject>;
+  AUDIT_STORE: DurableObjectNamespace<AuditStoreObject>;
   /** MySQL for the audit trail (a user with INSERT and SELECT on audit_events only); the embedded AuditStore otherwise. */
   AUDIT_HYPERDRIVE?: Hyperdrive;
   AUDIT_ENABLED?: string;

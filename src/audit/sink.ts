@@ -1,47 +1,8 @@
-/** Where audit events end up: MySQL (the AUDIT_HYPERDRIVE binding) or, with no MySQL, the embedded AuditStore; plus one JSON log line each (Logpush). */
-import { insertAuditRows, selectAuditEvents, type AuditRow } from '../db/mysql.ts';
+/** Where audit events end up: the audit port (MySQL through AUDIT_HYPERDRIVE, or the embedded AuditStore), the optional webhook, and one JSON log line each (Logpush). */
+import { auditPort } from '../db/index.ts';
+import type { AuditQuery } from '../db/audit-port.ts';
 import type { Env } from '../env.ts';
-import type { SqlValue } from '../db/port.ts';
 import { AuditEventSchema, type AuditEvent } from './event.ts';
-
-const TIMEOUT_MS = 5000;
-
-/** Filters of an audit search or export; `after` is an event id (a cursor: events sort by id). */
-export interface AuditQuery {
-  after?: string | undefined;
-  /** Delivery-order cursor (the `X-Delivery-Cursor` of the previous page): for continuous export. */
-  cursor?: number | undefined;
-  since?: string | undefined;
-  until?: string | undefined;
-  user?: string | undefined;
-  agent?: string | undefined;
-  tool?: string | undefined;
-  type?: string | undefined;
-  outcome?: string | undefined;
-  limit: number;
-}
-
-/** The indexed columns and the JSON of an event, as both stores keep them. */
-export function auditRow(e: AuditEvent): AuditRow {
-  return [
-    e.id,
-    e.time.replace('T', ' ').replace('Z', ''),
-    e.type,
-    e.outcome,
-    e.actor.user_id ?? e.actor.owner ?? null,
-    e.actor.agent_id ?? null,
-    e.actor.key_id ?? null,
-    e.actor.client_id ?? null,
-    e.actor.grant_id ?? null,
-    e.session_id ?? null,
-    e.tool ?? null,
-    JSON.stringify(e),
-  ];
-}
-
-function mysqlTarget(h: Hyperdrive) {
-  return { host: h.host, port: h.port, user: h.user, password: h.password, database: h.database };
-}
 
 /**
  * Delivers a batch: to the store (idempotent by event id), then to the webhook when one is
@@ -50,11 +11,7 @@ function mysqlTarget(h: Hyperdrive) {
  */
 export async function deliver(env: Env, events: readonly AuditEvent[]): Promise<void> {
   if (events.length === 0) return;
-  if (env.AUDIT_HYPERDRIVE) {
-    await insertAuditRows(mysqlTarget(env.AUDIT_HYPERDRIVE), events.map(auditRow), TIMEOUT_MS);
-  } else {
-    await env.AUDIT_STORE.get(env.AUDIT_STORE.idFromName('default')).append([...events]);
-  }
+  await auditPort(env).append(events);
   if (env.AUDIT_WEBHOOK_URL) await postWebhook(env.AUDIT_WEBHOOK_URL, env.AUDIT_WEBHOOK_SECRET, events);
   for (const e of events) console.log(JSON.stringify({ audit: e }));
 }
@@ -83,35 +40,6 @@ export async function postWebhook(url: string, secret: string | undefined, event
 
 /** Events with their delivery sequence, in id order or (with a cursor) in delivery order. */
 export async function readAudit(env: Env, q: AuditQuery): Promise<Array<{ event: AuditEvent; seq: number }>> {
-  const rows = env.AUDIT_HYPERDRIVE
-    ? await selectAuditEvents(mysqlTarget(env.AUDIT_HYPERDRIVE), ...whereArgs(q), q.limit, TIMEOUT_MS, q.cursor !== undefined)
-    : await env.AUDIT_STORE.get(env.AUDIT_STORE.idFromName('default')).search(q);
+  const rows = await auditPort(env).search(q);
   return rows.map((r) => ({ event: AuditEventSchema.parse(JSON.parse(r.event)), seq: r.seq }));
-}
-
-function whereArgs(q: AuditQuery): [string, SqlValue[]] {
-  const { where, params } = whereClause(q, 'mysql');
-  return [where, params];
-}
-
-/** A WHERE clause over the fixed audit columns with `?` placeholders (never user text in the SQL). */
-export function whereClause(q: AuditQuery, dialect: 'mysql' | 'sqlite'): { where: string; params: SqlValue[] } {
-  const parts: string[] = [];
-  const params: SqlValue[] = [];
-  const time = (iso: string) => iso.replace('T', ' ').replace('Z', '');
-  if (q.after) (parts.push('id > ?'), params.push(q.after));
-  if (q.cursor !== undefined) {
-    parts.push(dialect === 'mysql' ? 'seq > ?' : 'rowid > ?');
-    params.push(q.cursor);
-    // MySQL may commit a lower sequence after a higher one: serve only rows settled for 2 s.
-    if (dialect === 'mysql') parts.push('delivered_at <= NOW(3) - INTERVAL 2 SECOND');
-  }
-  if (q.since) (parts.push('time >= ?'), params.push(time(q.since)));
-  if (q.until) (parts.push('time < ?'), params.push(time(q.until)));
-  if (q.user) (parts.push('user_id = ?'), params.push(q.user));
-  if (q.agent) (parts.push('agent_id = ?'), params.push(q.agent));
-  if (q.tool) (parts.push('tool = ?'), params.push(q.tool));
-  if (q.type) (parts.push('type = ?'), params.push(q.type));
-  if (q.outcome) (parts.push('outcome = ?'), params.push(q.outcome));
-  return { where: parts.length > 0 ? `WHERE ${parts.join(' AND ')}` : '', params };
 }

@@ -1,5 +1,5 @@
 /** Embedded adapter of the data port: forwards to the EmbeddedDatabase Durable Object's SQLite. */
-import type { EmbeddedDatabase, EmbeddedAnswer } from '../../durable/embedded-db.ts';
+import type { EmbeddedAnswer, EmbeddedDatabaseObject } from '../contracts/embedded-db.ts';
 import { ToolError } from '../errors.ts';
 import type { ColumnInfo, DataPort, QueryLimits, QueryResult, SqlValue, TableInfo } from './port.ts';
 
@@ -7,9 +7,9 @@ import type { ColumnInfo, DataPort, QueryLimits, QueryResult, SqlValue, TableInf
 export class EmbeddedPort implements DataPort {
   readonly kind = 'embedded';
   readonly dialect = 'sqlite';
-  readonly #db: DurableObjectStub<EmbeddedDatabase>;
+  readonly #db: DurableObjectStub<EmbeddedDatabaseObject>;
 
-  constructor(namespace: DurableObjectNamespace<EmbeddedDatabase>) {
+  constructor(namespace: DurableObjectNamespace<EmbeddedDatabaseObject>) {
     this.#db = namespace.get(namespace.idFromName('default'));
   }
 

@@ -7,7 +7,8 @@ import { timingSafeEqual } from '../auth/encoding.ts';
 import { idKey, mintId, verifyId } from '../auth/ids.ts';
 import { formatScope, parseScope, SCOPES } from '../auth/scopes.ts';
 import type { Env } from '../env.ts';
-import type { KeyRecord } from '../../durable/api-key.ts';
+import { randomBytes } from '../lib/random.ts';
+import type { KeyRecord } from '../contracts/api-key.ts';
 import { mediaType, readLimitedText } from './body.ts';
 import { registry } from './clients.ts';
 import { handleAuditExport } from './admin-audit.ts';
@@ -165,7 +166,7 @@ async function createKey(request: Request, env: Env): Promise<Response> {
   if (!parsed.success) return fail('invalid_request', issues(parsed.error));
   const p = parsed.data;
   const now = Date.now();
-  const keyId = await mintId(await idKey(env.ID_SECRET), 'key', crypto.getRandomValues(new Uint8Array(16)));
+  const keyId = await mintId(await idKey(env.ID_SECRET), 'key', randomBytes(16));
   const record: KeyRecord = {
     keyId,
     owner: p.owner,

@@ -1,6 +1,6 @@
 /** GET /authorize and POST /authorize/consent: validate the request, ask consent, send the browser upstream. */
 import { requestMeta } from '../audit/emit.ts';
-import { base64url, sha256Base64url } from '../auth/encoding.ts';
+import { sha256Base64url } from '../auth/encoding.ts';
 import { idKey, mintId, verifyId } from '../auth/ids.ts';
 import { quoteValue } from '../auth/error-text.ts';
 import { readParams } from '../auth/params.ts';
@@ -10,6 +10,7 @@ import { formatScope, isSubset, parseScope, SCOPES, type OAuthScope } from '../a
 import { signingKeys } from '../auth/signing-keys.ts';
 import { loadConfig, type Config } from '../config.ts';
 import type { Env } from '../env.ts';
+import { randomBytes, randomToken } from '../lib/random.ts';
 import type { Step } from '../../durable/auth-transaction.ts';
 import { authorizationUrl, discover, UpstreamError } from '../upstream/oidc.ts';
 import { findClient, registry } from './clients.ts';
@@ -18,10 +19,6 @@ import { consentPage, errorPage } from './pages.ts';
 import { serverUrls, type ServerUrls } from './urls.ts';
 
 const AUTHORIZE_PARAMS = ['response_type', 'client_id', 'redirect_uri', 'state', 'scope', 'code_challenge', 'code_challenge_method', 'resource'] as const;
-
-function random(bytes = 32): string {
-  return base64url(crypto.getRandomValues(new Uint8Array(bytes)));
-}
 
 /** The client's redirect URI with an OAuth response (code or error), its state and our issuer (RFC 9207). */
 export function clientRedirect(redirectUri: string, params: Record<string, string | undefined>, issuer: string): string {
@@ -68,9 +65,9 @@ export async function handleAuthorize(request: Request, env: Env): Promise<Respo
   const consentedScopes = consented === null ? null : parseScope(consented);
   const remembered = consentedScopes?.ok === true && isSubset(scopes.scopes, consentedScopes.scopes);
 
-  const txnId = await mintId(await idKey(env.ID_SECRET), 'txn', crypto.getRandomValues(new Uint8Array(16)));
-  const binding = random();
-  const csrf = random();
+  const txnId = await mintId(await idKey(env.ID_SECRET), 'txn', randomBytes(16));
+  const binding = randomToken();
+  const csrf = randomToken();
   const [bindingHash, csrfHash] = await Promise.all([sha256Base64url(binding), sha256Base64url(csrf)]);
   const step = await txnStub(env, txnId).begin(txnId, {
     issuer: urls.issuer,

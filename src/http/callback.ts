@@ -1,11 +1,11 @@
 /** GET /oauth/callback: the upstream provider's answer. Checks state and browser, signs the person in, issues the code. */
 import { requestMeta } from '../audit/emit.ts';
-import { base64url } from '../auth/encoding.ts';
 import { idKey, verifyId } from '../auth/ids.ts';
 import { readParams } from '../auth/params.ts';
 import { signingKeys } from '../auth/signing-keys.ts';
 import { loadConfig } from '../config.ts';
 import type { Env } from '../env.ts';
+import { randomToken } from '../lib/random.ts';
 import { discover, signIn, UpstreamError } from '../upstream/oidc.ts';
 import { followStep, txnStub } from './authorize.ts';
 import { registry } from './clients.ts';
@@ -50,7 +50,7 @@ export async function handleCallback(request: Request, env: Env): Promise<Respon
   if (!summary) return errorPage(400, 'Sign-in failed', 'the sign-in has expired');
   const consented = await registry(env).consentedScope(user.id, summary.clientId);
   const remembered = consented !== null && summary.scope.split(' ').every((s) => consented.split(' ').includes(s));
-  const csrf = base64url(crypto.getRandomValues(new Uint8Array(32)));
+  const csrf = randomToken();
   const step = await stub.completeLogin({ user, remembered, csrf, now, meta: requestMeta(request) });
   const keys = await signingKeys(env.OAUTH_SIGNING_KEY, env.OAUTH_PREVIOUS_PUBLIC_KEYS);
   const headers = { 'set-cookie': await userCookie(keys, urls.issuer, user.id, now, urls.issuer.startsWith('https:')) };

@@ -5,7 +5,7 @@ import type { Env } from '../env.ts';
 import { oauthError } from '../errors.ts';
 import { findClient, registry } from './clients.ts';
 import { serverUrls } from './urls.ts';
-import type { ClientRecord, MachineClient } from '../../durable/client-registry.ts';
+import type { ClientRecord, MachineClient } from '../contracts/client-registry.ts';
 
 /** The authenticated client (an OAuth client, or a machine client that used private_key_jwt), or the response refusing it. */
 export type ClientAuth =

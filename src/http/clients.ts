@@ -4,7 +4,7 @@ import type { Config } from '../config.ts';
 import type { Env } from '../env.ts';
 import { readLimitedText } from './body.ts';
 import { isLoopbackHost } from './origin.ts';
-import type { ClientRecord } from '../../durable/client-registry.ts';
+import type { ClientRecord, ClientRegistryObject } from '../contracts/client-registry.ts';
 
 const MAX_DOCUMENT_BYTES = 5 * 1024;
 const FETCH_TIMEOUT_MS = 3000;
@@ -12,7 +12,7 @@ const MIN_CACHE_SECONDS = 60;
 const MAX_CACHE_SECONDS = 24 * 3600;
 
 /** The registry instance. */
-export function registry(env: Env): DurableObjectStub<import('../../durable/client-registry.ts').ClientRegistry> {
+export function registry(env: Env): DurableObjectStub<ClientRegistryObject> {
   return env.CLIENTS.get(env.CLIENTS.idFromName('default'));
 }
 

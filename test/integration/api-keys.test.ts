@@ -2,7 +2,8 @@
 import { listDurableObjectIds, runInDurableObject, SELF } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import type { ApiKey, KeyRecord } from '../../durable/api-key.ts';
+import type { ApiKey } from '../../durable/api-key.ts';
+import type { KeyRecord } from '../../src/contracts/api-key.ts';
 import type { McpSession } from '../../durable/session.ts';
 import { base64url, sha256Base64url } from '../../src/auth/encoding.ts';
 import { idKey, mintId } from '../../src/auth/ids.ts';

@@ -1,0 +1,39 @@
+/** One row of JSON state in a Durable Object's SQLite (`<table> (id = 1, state TEXT)`), parsed on every read. */
+
+/** Anything that turns stored JSON back into a checked value (a zod schema). */
+export interface RowSchema<T> {
+  parse(data: unknown): T;
+}
+
+/**
+ * Reads and writes the single state row of `table`. Until the table exists nothing is read:
+ * an object that was never created answers null without creating storage.
+ */
+export class JsonRow<T> {
+  readonly #sql: SqlStorage;
+  readonly #table: string;
+  readonly #schema: RowSchema<T>;
+  #exists = false;
+
+  constructor(sql: SqlStorage, table: string, schema: RowSchema<T>) {
+    this.#sql = sql;
+    this.#table = table;
+    this.#schema = schema;
+  }
+
+  /** The stored value, or null when the table or its row does not exist yet. */
+  read(): T | null {
+    if (!this.#exists) {
+      this.#exists = this.#sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", this.#table).toArray().length > 0;
+      if (!this.#exists) return null;
+    }
+    const row = this.#sql.exec<{ state: string }>(`SELECT state FROM ${this.#table} WHERE id = 1`).toArray()[0];
+    return row ? this.#schema.parse(JSON.parse(row.state)) : null;
+  }
+
+  /** Replaces the value (the table must have been created by the object's schema). */
+  write(value: T): void {
+    this.#sql.exec(`INSERT INTO ${this.#table} (id, state) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state`, JSON.stringify(value));
+    this.#exists = true;
+  }
+}

@@ -1,0 +1,15 @@
+/** What the router and the embedded audit adapter may ask of the AuditStore Durable Object (which implements it). */
+import type { AuditEvent } from '../audit/event.ts';
+import type { AuditQuery, StoredAuditEvent } from '../db/audit-port.ts';
+
+/** The one embedded audit store (named "default"), also the outbox of events the router emits. */
+export interface AuditStoreObject extends Rpc.DurableObjectBranded {
+  /** Inserts a batch; an event already stored is ignored. Returns how many were new. */
+  append(events: AuditEvent[]): number;
+  /** Records an event the router emitted: stored directly, or queued for the MySQL audit database. */
+  record(event: AuditEvent): Promise<void>;
+  /** Stored events matching the query, in id order or (with a cursor) in delivery order. */
+  search(q: AuditQuery): StoredAuditEvent[];
+  /** How many events are stored (tests and diagnostics). */
+  count(): number;
+}

@@ -1,0 +1,79 @@
+/** What the router may ask of the client registry's Durable Object (ClientRegistry implements it), and the client records. */
+import type { RequestMeta } from '../audit/emit.ts';
+import type { ClientJwk } from '../auth/client-jwks.ts';
+import type { ClientMetadata } from '../auth/client-metadata.ts';
+
+/** A client as the authorization server sees it. */
+export interface ClientRecord {
+  clientId: string;
+  metadata: ClientMetadata;
+  /** dcr: registered with RFC 7591; cimd: a Client ID Metadata Document (cached). */
+  source: 'dcr' | 'cimd';
+  createdAt: number;
+  hasSecret: boolean;
+}
+
+/** A client registered by an administrator for the client_credentials grant with private_key_jwt (never through open registration). */
+export interface MachineClient {
+  clientId: string;
+  clientName: string;
+  /** The user the client acts for (kept in its grants for the audit trail). */
+  owner: string;
+  /** The registered scope: every token's scope is a subset of it. */
+  scope: string;
+  /** The public keys its assertions are signed with. */
+  jwks: ClientJwk[];
+  createdAt: number;
+}
+
+/** A registration's answer: the new client (with its secret, shown once), or how long to wait. */
+export type Registration =
+  | { ok: true; clientId: string; clientSecret?: string | undefined; issuedAt: number }
+  | { ok: false; retryAfterSeconds: number };
+
+/** A client as the admin API lists it (no secrets). */
+export interface ClientListing {
+  client_id: string;
+  client_name: string | null;
+  source: string;
+  created_at: string;
+  token_endpoint_auth_method: string;
+  grant_types: string[];
+  redirect_uris: string[];
+  owner?: string;
+  scope?: string;
+}
+
+/** The one registry (named "default"): clients, machine clients, consent, registration limits, the API key index. */
+export interface ClientRegistryObject extends Rpc.DurableObjectBranded {
+  /** Registers a client unless `address` has registered `limit` clients in the last hour. */
+  register(metadata: ClientMetadata, address: string, limit: number, now: number, meta?: RequestMeta): Promise<Registration>;
+  /** The client, or null when unknown (or a cached metadata document has expired). */
+  get(clientId: string, now: number): ClientRecord | null;
+  /** Constant-time check of a client secret. */
+  verifySecret(clientId: string, secret: string): Promise<boolean>;
+  /** Caches a fetched Client ID Metadata Document until `expiresAt`. */
+  putDocument(clientId: string, metadata: ClientMetadata, now: number, expiresAt: number): void;
+  /** Remembers that `userId` approved `clientId` for `scope`. */
+  rememberConsent(userId: string, clientId: string, scope: string, now: number): void;
+  /** The scope `userId` approved for `clientId`, or null. */
+  consentedScope(userId: string, clientId: string): string | null;
+  /** Records (or updates) an API key's summary for listing. */
+  indexKey(keyId: string, summary: Record<string, unknown>, createdAt: number): void;
+  /** Every API key's id, oldest first. */
+  listKeys(): string[];
+  /** Every client (no secrets), oldest first; machine clients follow. */
+  listClients(): ClientListing[];
+  /** Stores a machine client under a new random client id. */
+  registerMachineClient(input: { clientName: string; owner: string; scope: string; jwks: ClientJwk[] }, now: number): Promise<MachineClient>;
+  /** The machine client, or null. */
+  machineClient(clientId: string): MachineClient | null;
+  /** Records a client assertion's `jti` as used; false when it already was (a replay). */
+  useAssertionId(clientId: string, jti: string, rememberUntil: number, now: number): boolean;
+  /** Test and diagnostics view: the assertion ids remembered now. */
+  assertionIds(): Array<{ client_id: string; jti: string; expires_at: number }>;
+  /** Test and diagnostics view: how many machine clients exist. */
+  machineClientCount(): number;
+  /** Test and diagnostics view: how many clients exist. */
+  count(): number;
+}
