@@ -1,4 +1,4 @@
-// Two test projects: "workers" runs inside workerd (the real runtime); "e2e" runs in Node against a real server.
+// Three test projects: "workers" runs inside workerd (the real runtime); "tooling" checks the project's own rules in Node; "e2e" runs in Node against a real server.
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 // @ts-expect-error -- plain ES module without type declarations
@@ -36,6 +36,10 @@ export default defineConfig({
           }),
         ],
         test: { name: 'workers', include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'], testTimeout: 30_000 },
+      },
+      {
+        // The project's own tooling (lint rules, architecture rules), in Node, no server needed.
+        test: { name: 'tooling', include: ['test/tooling/**/*.test.ts'], environment: 'node' },
       },
       {
         test: {
