@@ -1,4 +1,4 @@
-// Three test projects: "workers" runs inside workerd (the real runtime); "architecture" checks the structure in Node; "e2e" runs in Node against a real server.
+// Three test projects: "workers" runs inside workerd (the real runtime); "tooling" checks the structure and the project's own rules in Node; "e2e" runs in Node against a real server.
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 // @ts-expect-error -- plain ES module without type declarations
@@ -38,8 +38,9 @@ export default defineConfig({
         test: { name: 'workers', include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'], testTimeout: 30_000 },
       },
       {
-        // Structure: the layer rules (dependency-cruiser) and the storage document, in Node.
-        test: { name: 'architecture', include: ['test/architecture/**/*.test.ts'], environment: 'node', testTimeout: 60_000 },
+        // The project's own structure and tooling in Node, no server needed: the layer rules
+        // (dependency-cruiser), the storage document, the lint rules.
+        test: { name: 'tooling', include: ['test/architecture/**/*.test.ts', 'test/tooling/**/*.test.ts'], environment: 'node', testTimeout: 60_000 },
       },
       {
         test: {

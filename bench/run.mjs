@@ -224,6 +224,7 @@ const BENIGN = /Request\.cf|workers\.cloudflare\.com/;
 function troubleLines(text, max = 20) {
   return text
     .split('\n')
+    // eslint-disable-next-line no-control-regex -- strips terminal colour codes (ESC) from a log line
     .map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').trimEnd())
     .filter((l) => /\b(error|uncaught|exception|fatal)\b/i.test(l) && !/^\s+at /.test(l) && !BENIGN.test(l))
     .slice(-max);

@@ -32,7 +32,7 @@ function runSuite(url, extra, cli = CLI, mode = 'server', onOutput = () => undef
 // The proxy changes the port the suite sees, so the issuer (and token audience) is pinned.
 const port = await freePort();
 const server = await startServer({ port, vars: { ENABLE_CONFORMANCE_PACK: 'true', PUBLIC_URL: `http://localhost:${port}` } });
-let code = 1;
+let code;
 let proxy;
 let keyProxy;
 try {

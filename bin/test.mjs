@@ -36,7 +36,7 @@ function ensurePackages() {
   const missing = missingPackages();
   if (missing.length === 0) return;
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
-  let apt = false;
+  let apt;
   try {
     execFileSync('apt-get', ['--version'], { stdio: 'ignore' });
     apt = true;
@@ -66,7 +66,7 @@ ensurePackages();
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'own-mcp-test-'));
 say('starting a private MariaDB');
 const db = await startMariaDb({ baseDir: scratch });
-let code = 1;
+let code;
 let idp;
 try {
   const { readerUrl } = await seedDemo({ adminUrl: db.adminUrl, log: () => undefined });

@@ -20,6 +20,7 @@ function auditFilters(o) {
   const query = {};
   for (const [name, max] of [['user', 200], ['agent', 200]]) {
     if (o[name] === undefined) continue;
+    // eslint-disable-next-line no-control-regex -- refuses control characters in a filter value
     if (o[name].length > max || /[\u0000-\u001f\u007f]/.test(o[name])) throw usage(`--${name}: at most ${max} characters, without control characters`);
     query[name] = o[name];
   }
@@ -108,6 +109,7 @@ function parseEvent(line) {
 }
 
 /** Text from an event, safe for a terminal (no control or direction characters) and on one line. */
+// eslint-disable-next-line no-control-regex -- removes control characters before printing to a terminal
 const clean = (text) => String(text).replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, ' ').replace(/\s+/g, ' ').trim();
 const cut = (text, max) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 

@@ -61,7 +61,7 @@ async function until(condition: () => boolean, ms = 5000): Promise<void> {
 
 describe('the SDK client with an API key', () => {
   beforeAll(async () => {
-    server = (await startServer()) as Server;
+    server = (await startServer());
   });
   afterAll(async () => {
     await server?.close();

@@ -219,7 +219,7 @@ describe('audit delivery under faults (own MariaDB, own server)', () => {
     const { readerUrl } = (await seedDemo({ adminUrl: database.adminUrl })) as { readerUrl: string };
     const { writerUrl } = (await seedAuditDb({ adminUrl: database.adminUrl })) as { writerUrl: string };
     // A short connect timeout, so calls fail fast (db_unavailable) while MariaDB is down.
-    server = (await startServer({ mysqlUrl: readerUrl, auditUrl: writerUrl, vars: { DB_CONNECT_TIMEOUT_MS: '1000' } })) as Server;
+    server = (await startServer({ mysqlUrl: readerUrl, auditUrl: writerUrl, vars: { DB_CONNECT_TIMEOUT_MS: '1000' } }));
   });
 
   afterAll(async () => {

@@ -287,7 +287,7 @@ describe('the audit trail on MySQL after a realistic mix of people and agents', 
     if (!mysqlUrl || !auditUrl || !adminUrl) throw new Error('TEST_MYSQL_URL, TEST_MYSQL_AUDIT_URL and TEST_MYSQL_ADMIN_URL must be set: run the tests with `npm test`, which starts MariaDB');
     const a = new URL(adminUrl);
     db = await mysql.createConnection({ host: a.hostname, port: Number(a.port || 3306), user: decodeURIComponent(a.username), password: decodeURIComponent(a.password) });
-    server = (await startServer({ mysqlUrl, auditUrl })) as Server;
+    server = (await startServer({ mysqlUrl, auditUrl }));
     secret('admin secret', server.adminSecret);
   });
 
@@ -482,7 +482,7 @@ describe('the audit trail on MySQL after a realistic mix of people and agents', 
     }
     for (const s of mine.filter((m) => !claimed.has(m.id))) {
       const chain = Object.fromEntries(CHAIN.map((f) => [f, chainValue(s, f)]).filter(([, v]) => v !== undefined));
-      problems.push(`unexpected event ${s.type}/${s.outcome} ${JSON.stringify(chain)} reason=${String(s.event.reason ?? '')}`);
+      problems.push(`unexpected event ${s.type}/${s.outcome} ${JSON.stringify(chain)} reason=${JSON.stringify(s.event.reason ?? '')}`);
     }
     expect(problems).toEqual([]);
   });

@@ -123,7 +123,7 @@ async function callTool(name: string, args: Record<string, unknown>): Promise<{ 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
-  server = (await startServer()) as Server;
+  server = (await startServer());
   // A person with support:read only: one allowed tool call, and one refused for scope.
   user = await signIn(server.url, FETCHERS, { login: 'audit-alice', scope: 'support:read' });
   session = await openSession();
@@ -263,7 +263,7 @@ describe('mcp-admin audit search', () => {
   });
 
   it('usage errors exit 2 naming the problem, before any request is made', async () => {
-    const closed = `http://127.0.0.1:${(await freePort()) as number}`;
+    const closed = `http://127.0.0.1:${(await freePort())}`;
     const cases: Array<[string[], string]> = [
       [['audit', 'search', '--since', 'yesterday'], "--since: 'yesterday' is not a time"],
       [['audit', 'search', '--since', '2026-11-25T10:00:00'], "--since: '2026-11-25T10:00:00' has no time zone"],
@@ -297,7 +297,7 @@ describe('mcp-admin audit search', () => {
     const refused = cli(['audit', 'search'], { MCP_ADMIN_SECRET: 'wrong-secret-wrong-secret-wrong-secret' });
     expect(refused.status).toBe(3);
     expect(refused.stderr).toContain('authentication failed');
-    const closed = `http://127.0.0.1:${(await freePort()) as number}`;
+    const closed = `http://127.0.0.1:${(await freePort())}`;
     const down = cli(['audit', 'tail', '--timeout', '5s'], { MCP_ADMIN_URL: closed });
     expect(down.status).toBe(1);
     expect(down.stdout).toBe('');

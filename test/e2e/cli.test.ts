@@ -110,7 +110,7 @@ function expectFailure(run: Run, exit: number, message: string | RegExp): void {
 }
 
 beforeAll(async () => {
-  server = (await startServer()) as Server;
+  server = (await startServer());
 });
 afterAll(async () => {
   await server?.close();
@@ -352,7 +352,7 @@ describe('mcp-admin refusals', () => {
 
   it('usage errors exit 2 naming the problem and pointing to --help, before any request is made', async () => {
     const before = listKeys();
-    const closed = `http://127.0.0.1:${(await freePort()) as number}`;
+    const closed = `http://127.0.0.1:${(await freePort())}`;
     const create = ['keys', 'create', '--agent', 'Bad', '--owner', 'o@example.com', '--scopes', 'support:read'];
     const cases: Array<[string[], string]> = [
       [['keys', 'frobnicate'], "unknown command 'keys frobnicate'"],
@@ -384,7 +384,7 @@ describe('mcp-admin refusals', () => {
   });
 
   it('a server that is down exits 1 with a network error naming the URL', async () => {
-    const closed = `http://127.0.0.1:${(await freePort()) as number}`;
+    const closed = `http://127.0.0.1:${(await freePort())}`;
     expectFailure(cli(['keys', 'list'], { env: { MCP_ADMIN_URL: closed } }), 1, `network error: could not connect to ${closed} (connection refused)`);
     const create = cli(['keys', 'create', '--agent', 'Offline', '--owner', 'o', '--scopes', 'support:read', '--json'], { env: { MCP_ADMIN_URL: closed } });
     expectFailure(create, 1, 'network error');

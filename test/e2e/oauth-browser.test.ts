@@ -32,12 +32,19 @@ interface Exchange {
   text?: string;
 }
 
+/** The text of a request body as the SDK sends it (a string or form parameters). */
+function bodyText(body: unknown): string {
+  if (typeof body === 'string') return body;
+  if (body instanceof URLSearchParams) return body.toString();
+  return '';
+}
+
 /** A fetch that records every exchange in `log` (the SDK uses it for discovery, /register, /token and /mcp). */
 function recordingFetch(log: Exchange[]): FetchLike {
   return async (input, init) => {
     const url = new URL(String(input));
     const response = await fetch(input, init);
-    const exchange: Exchange = { method: init?.method ?? 'GET', url, headers: new Headers(init?.headers), body: init?.body == null ? '' : String(init.body), status: response.status, responseHeaders: response.headers };
+    const exchange: Exchange = { method: init?.method ?? 'GET', url, headers: new Headers(init?.headers), body: bodyText(init?.body), status: response.status, responseHeaders: response.headers };
     if (url.pathname !== '/mcp') exchange.text = await response.clone().text();
     log.push(exchange);
     return response;

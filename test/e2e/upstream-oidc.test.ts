@@ -45,10 +45,10 @@ beforeAll(async () => {
     } else if (url.pathname === '/token' && req.method === 'POST') {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', async () => {
+      req.on('end', () => {
         tokenRequests.push(new URLSearchParams(body));
         res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ access_token: 'upstream-at', token_type: 'Bearer', id_token: await nextToken(issuer) }));
+        void nextToken(issuer).then((idToken) => res.end(JSON.stringify({ access_token: 'upstream-at', token_type: 'Bearer', id_token: idToken })));
       });
     } else {
       res.statusCode = 404;

@@ -101,7 +101,8 @@ const SIGNING_KEY: Promise<CryptoKey> = importJWK({ ...SIGNING_JWK, alg: 'ES256'
 /** The claims of the shared user's real token, with a fresh iat/exp: what the server itself would mint. */
 async function realClaims(overrides: JWTPayload = {}): Promise<JWTPayload> {
   const now = Math.floor(Date.now() / 1000);
-  return { ...decodeJwt((await signedIn()).accessToken), iat: now, exp: now + 300, ...overrides };
+  const claims = decodeJwt((await signedIn()).accessToken);
+  return { ...claims, iat: now, exp: now + 300, ...overrides };
 }
 
 async function mint(payload: JWTPayload, header: Record<string, string> = {}, key?: CryptoKey | Uint8Array): Promise<string> {

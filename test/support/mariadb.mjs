@@ -502,7 +502,7 @@ async function selftest() {
     } catch (error) {
       const e = /** @type {any} */ (error);
       if (/ACCESS_DENIED|DENIED/.test(String(e.code))) return `${e.code} (${e.errno})`;
-      throw new Error(`expected access denied, got ${e.code}: ${e.message}`);
+      throw new Error(`expected access denied, got ${e.code}: ${e.message}`, { cause: error });
     } finally {
       await conn.end();
     }

@@ -72,7 +72,7 @@ export async function registerClient(
   });
   const json = (await response.json()) as Record<string, unknown>;
   if (response.status !== 201) throw new Error(`registration failed: ${response.status} ${JSON.stringify(json)}`);
-  return { clientId: String(json.client_id), ...(json.client_secret ? { clientSecret: String(json.client_secret) } : {}), redirectUri: (body.redirect_uris as string[])[0] as string, response: json };
+  return { clientId: String(json.client_id), ...(typeof json.client_secret === 'string' ? { clientSecret: json.client_secret } : {}), redirectUri: (body.redirect_uris)[0] as string, response: json };
 }
 
 /** Reads the consent form's hidden fields. */

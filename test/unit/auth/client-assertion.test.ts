@@ -1,5 +1,5 @@
 // Client assertions (RFC 7523) and client key sets, with a frozen clock: time boundaries, key choice, and the order of checks.
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { checkClaims, claimedClientId, CLOCK_SKEW_SECONDS, MAX_ASSERTION_LIFETIME_SECONDS, verifyClientAssertion } from '../../../src/auth/client-assertion.ts';
 import { parseClientJwks, type ClientJwk } from '../../../src/auth/client-jwks.ts';
@@ -22,7 +22,7 @@ async function ecKey(kid: string): Promise<{ privateKey: CryptoKey; jwk: ClientJ
 }
 
 function sign(payload: Record<string, unknown>, key: CryptoKey, header: Record<string, unknown> = {}): Promise<string> {
-  return new SignJWT(payload as JWTPayload).setProtectedHeader({ alg: 'ES256', ...header }).sign(key);
+  return new SignJWT(payload).setProtectedHeader({ alg: 'ES256', ...header }).sign(key);
 }
 
 describe('checkClaims (times in seconds, 60 s skew, at most 5 minutes ahead)', () => {
