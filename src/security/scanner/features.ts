@@ -40,7 +40,7 @@ export const HAND_FEATURES = [
 export const NAMED_FEATURES: readonly string[] = [...RULE_IDS.map((id) => `rule:${id}`), ...HAND_FEATURES];
 
 /** Number of hash buckets for word n-grams. */
-export const BUCKETS = 2048;
+export const BUCKETS = 8192;
 
 /** The sparse hashed part of a feature vector: parallel arrays, one entry per bucket used, with the first token seen there (for explanations). */
 export interface Hashed {

@@ -11,6 +11,11 @@ export type { Finding, ScanResult, Severity, ToolDefinition } from './types.ts';
 
 /** A `high` hit lifts the score to at least this. */
 export const HIGH_SEVERITY_FLOOR = 0.95;
+/**
+ * Without any medium or high rule hit, the learned probability is multiplied by this before it becomes the score, so
+ * the learned layer alone must reach threshold / this (about 0.59 at threshold 0.5) to flag: words alone are weak evidence.
+ */
+export const UNCORROBORATED_DISCOUNT = 0.85;
 /** At most this many findings are reported per definition (strongest first). */
 export const MAX_FINDINGS = 20;
 const RANK: Record<Severity, number> = { high: 0, medium: 1, low: 2 };
@@ -53,7 +58,9 @@ export function scanWith(def: ToolDefinition, model: LoadedModel): ScanResult {
   const { z, top } = linear(model, v);
   const p = sigmoid(z);
   const high = hits.some((h) => h.severity === 'high');
-  const score = Math.round((high ? Math.max(p, HIGH_SEVERITY_FLOOR) : p) * 1e4) / 1e4;
+  const corroborated = high || hits.some((h) => h.severity === 'medium');
+  const learned = corroborated ? p : p * UNCORROBORATED_DISCOUNT;
+  const score = Math.round((high ? Math.max(learned, HIGH_SEVERITY_FLOOR) : learned) * 1e4) / 1e4;
   const flagged = score >= model.threshold;
   if (!flagged) return { flagged, score, findings: [] };
 
@@ -65,7 +72,7 @@ export function scanWith(def: ToolDefinition, model: LoadedModel): ScanResult {
     seen.add(key);
     findings.push({ rule: h.rule, message: h.message.includes(h.where) ? h.message : `${h.message} (in ${h.where})`, span: h.span });
   }
-  if (p >= model.threshold) {
+  if (learned >= model.threshold) {
     const first = top[0];
     const field = first ? fields.find((f) => f.where === first.where) : fields.find((f) => f.where === 'description');
     const text = field?.text ?? def.name;
@@ -73,7 +80,7 @@ export function scanWith(def: ToolDefinition, model: LoadedModel): ScanResult {
     const words = top.map((t) => `"${t.token.replace(/^[np]:/u, '')}"`).join(', ');
     findings.push({
       rule: 'intent/learned',
-      message: `the learned layer scores the intent of this definition ${p.toFixed(2)} (threshold ${model.threshold})${words ? `; strongest words: ${words}` : ''} (in ${field?.where ?? 'name'})`,
+      message: `the learned layer scores the intent of this definition ${p.toFixed(2)}${corroborated ? '' : ` (no rule corroborates it, so it counts as ${learned.toFixed(2)})`} against a threshold of ${model.threshold}${words ? `; strongest words: ${words}` : ''} (in ${field?.where ?? 'name'})`,
       span,
     });
   }
