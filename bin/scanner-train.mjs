@@ -23,9 +23,7 @@ const body = `/** The learned layer's weights, written by \`npm run scanner:trai
 import type { ModelWeights } from './model.ts';
 
 /** The learned layer's weights. */
-export const WEIGHTS: ModelWeights = ${JSON.stringify({ ...w, hashed: undefined })
-  .replace(/,"hashed":undefined/u, '')
-  .replace(/\}$/u, `,"hashed":${JSON.stringify(w.hashed)}}`)};
+export const WEIGHTS: ModelWeights = ${JSON.stringify(w, null, 2)};
 `;
 writeFileSync(OUT, body);
 process.stderr.write(`scanner:train: ${trainedOn}\nwrote ${path.relative(ROOT, OUT)}\n`);

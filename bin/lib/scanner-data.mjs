@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { BUCKETS, NAMED_FEATURES, featuresOf } from '../../src/security/scanner/features.ts';
 import { fieldsOf } from '../../src/security/scanner/fields.ts';
 import { ruleHits } from '../../src/security/scanner/index.ts';
+import { encodeHashed } from '../../src/security/scanner/model.ts';
 
 /** Where the labelled development corpus is by default (the project's sibling `shared/` folder); `--corpus` overrides. */
 export const DEFAULT_CORPUS = '../shared/corpus/tool-descriptions.dev.jsonl';
@@ -25,7 +26,7 @@ export const NON_NEGATIVE = (name) => name.startsWith('rule:') || /_and_|kinds_o
  * Reads labelled rows `{id, label, name, description, inputSchema? | params?}` and turns each into a tool definition.
  * A corpus row's `params: [{name, description?}]` becomes an object input schema.
  */
-export function loadLabelled(file) {
+export function loadLabelled(file, { defaultLabel } = {}) {
   const rows = [];
   for (const [i, line] of readFileSync(file, 'utf8').split('\n').entries()) {
     if (!line.trim()) continue;
@@ -35,6 +36,7 @@ export function loadLabelled(file) {
     } catch (e) {
       throw new Error(`${file}:${i + 1}: not JSON (${e.message})`);
     }
+    r.label ??= defaultLabel;
     if (r.label !== 'benign' && r.label !== 'malicious') throw new Error(`${file}:${i + 1}: label must be benign or malicious`);
     let inputSchema = r.inputSchema;
     if (!inputSchema && Array.isArray(r.params)) {
@@ -136,7 +138,7 @@ export function train(rows, { threshold = 0.5, trainedOn = '' } = {}) {
     trainedOn,
     bias: round(w[B]),
     named: Object.fromEntries(NAMED_FEATURES.map((n, i) => [n, round(w[i])])),
-    hashed: Array.from(w.slice(nNamed, B), round),
+    hashed: encodeHashed(w.slice(nNamed, B)),
     buckets: BUCKETS,
     threshold,
   };

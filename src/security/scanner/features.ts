@@ -67,18 +67,8 @@ export function tokenAt(h: Hashed, i: number): string {
 /** Bucket -> index into the current vector's arrays; reset after every call (scanning is synchronous). */
 const SLOT = new Int32Array(BUCKETS).fill(-1);
 
-const IMPERATIVE = /\b(?:you (?:must|should|need to|have to|are required to|will need to)|must (?:first|always|never)|make sure|be sure to|always|never|do not|don't|ensure (?:that|you))\b/giu;
-const SECOND_PERSON = /\b(?:you|your)\b/giu;
-const USER = /\bthe (?:user|human)\b/giu;
 const WORD = /[a-z][a-z0-9']*/gu;
 const STOP = new Set(['the', 'a', 'an', 'of', 'to', 'and', 'or', 'in', 'for', 'on', 'with', 'is', 'are', 'be', 'by', 'as', 'at', 'it', 'this', 'that', 'from']);
-
-function count(re: RegExp, text: string): number {
-  re.lastIndex = 0;
-  let n = 0;
-  while (re.exec(text)) n++;
-  return n;
-}
 
 /** FNV-1a, 32 bits. */
 export function hash(s: string): number {
@@ -118,64 +108,71 @@ export function pairHash(a: number, b: number): number {
   return (Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b, 0xc2b2ae35)) >>> 0;
 }
 
-function has(counts: Map<string, number>, prefix: string): boolean {
-  for (const [k, n] of counts) if (n > 0 && k.startsWith(prefix)) return true;
-  return false;
-}
+/** Words that make a sentence an instruction to the model when they appear (counted per occurrence). */
+const IMPERATIVE_WORDS = new Set(['must', 'always', 'never', 'should', 'ensure', 'required', 'mandatory', "don't"]);
 
 /** The feature vector of a definition's fields and the rule hits found in them. */
 export function featuresOf(fields: readonly Field[], hits: readonly Hit[]): FeatureVector {
   const counts = new Map<string, number>();
   let high = 0;
+  let sensitive = false;
+  let flow = false;
+  let prereq = false;
+  let hidden = false;
+  let cross = false;
+  let secrecy = false;
+  let callWith = false;
+  let secretWord = false;
+  let carrier = false;
+  let persistent = false;
   const kinds = new Set<string>();
   const hiddenKinds = new Set<string>();
   for (const h of hits) {
-    if (h.severity !== 'low' && h.rule.startsWith('hidden-instructions/')) hiddenKinds.add(h.rule);
-    counts.set(h.rule, (counts.get(h.rule) ?? 0) + 1);
+    const r = h.rule;
+    counts.set(r, (counts.get(r) ?? 0) + 1);
     if (h.severity === 'high') high++;
-    if (h.severity !== 'low') kinds.add(h.rule.slice(0, h.rule.indexOf('/')));
+    if (h.severity !== 'low') {
+      kinds.add(r.slice(0, r.indexOf('/')));
+      if (r.startsWith('hidden-instructions/')) hiddenKinds.add(r);
+    }
+    if (r === 'sensitive/env' || r === 'sensitive/path' || r === 'sensitive/shell' || r === 'sensitive/read-secret' || r === 'sensitive/conversation') sensitive = true;
+    if (r === 'exfiltration/send' || r === 'exfiltration/append' || r === 'exfiltration/parameter' || r === 'exfiltration/hidden-copy' || r === 'exfiltration/url') flow = true;
+    if (r === 'hidden-instructions/prerequisite') prereq = true;
+    if (r.startsWith('hidden-instructions/')) hidden = true;
+    if (r.startsWith('cross-tool/')) cross = true;
+    if (r === 'hidden-instructions/secrecy') secrecy = true;
+    if (r === 'cross-tool/call-with') callWith = true;
+    if (r === 'sensitive/secret') secretWord = true;
+    if (r === 'exfiltration/carrier-parameter') carrier = true;
+    if (r === 'hidden-instructions/persistent') persistent = true;
   }
-  const prose = fields.filter((f) => f.kind === 'prose');
-  const all = prose.map((f) => f.text).join('\n');
-  const paramProse = prose.filter((f) => f.where.startsWith('inputSchema')).map((f) => f.text).join('\n');
-
-  const sensitive = has(counts, 'sensitive/env') || has(counts, 'sensitive/path') || has(counts, 'sensitive/shell') || has(counts, 'sensitive/read-secret') || has(counts, 'sensitive/conversation');
-  const flow = has(counts, 'exfiltration/send') || has(counts, 'exfiltration/append') || has(counts, 'exfiltration/parameter') || has(counts, 'exfiltration/hidden-copy') || (counts.get('exfiltration/url') ?? 0) > 0;
-  const prereq = has(counts, 'hidden-instructions/prerequisite');
-  const action = flow || sensitive || has(counts, 'cross-tool/');
-  const instruction = prereq || has(counts, 'hidden-instructions/') || count(IMPERATIVE, paramProse) > 0;
-
-  const hand: Record<(typeof HAND_FEATURES)[number], number> = {
-    imperative: Math.log1p(count(IMPERATIVE, all)),
-    second_person: Math.log1p(count(SECOND_PERSON, all)),
-    param_prose_imperative: Math.log1p(count(IMPERATIVE, paramProse) + count(SECOND_PERSON, paramProse)),
-    mentions_user: Math.log1p(count(USER, all)),
-    sensitive_and_flow: sensitive && flow ? 1 : 0,
-    prerequisite_and_sensitive: prereq && sensitive ? 1 : 0,
-    prerequisite_and_flow: prereq && flow ? 1 : 0,
-    secrecy_and_action: has(counts, 'hidden-instructions/secrecy') && action ? 1 : 0,
-    call_with_and_sensitive: has(counts, 'cross-tool/call-with') && (sensitive || has(counts, 'sensitive/secret')) ? 1 : 0,
-    carrier_and_instruction: has(counts, 'exfiltration/carrier-parameter') && instruction ? 1 : 0,
-    session_rule_and_action: has(counts, 'hidden-instructions/persistent') && action ? 1 : 0,
-    high_severity: Math.log1p(high),
-    two_hidden_signals: hiddenKinds.size >= 2 ? 1 : 0,
-    two_kinds_of_evidence: kinds.size >= 2 ? 1 : 0,
-    three_kinds_of_evidence: kinds.size >= 3 ? 1 : 0,
-  };
-  const named = [...RULE_IDS.map((id) => Math.log1p(counts.get(id) ?? 0)), ...HAND_FEATURES.map((k) => hand[k])];
 
   const h: Hashed = { bucket: [], value: [], first: [], second: [], where: [] };
   for (const f of fields) {
     if (f.kind === 'name') for (const w of identifierWords(f.text)) addHashed(h, hash(`n:${w}`), `n:${w}`, '', f.where, 1);
     else if (f.kind === 'param-name') for (const w of identifierWords(f.text)) addHashed(h, hash(`p:${w}`), `p:${w}`, '', f.where, 0.5);
   }
-  for (const f of prose) {
+  let imperative = 0;
+  let second = 0;
+  let user = 0;
+  let paramImperative = 0;
+  for (const f of fields) {
+    if (f.kind !== 'prose') continue;
+    const inSchema = f.where.startsWith('inputSchema');
     WORD.lastIndex = 0;
     const lower = f.text.toLowerCase();
     let prev = '';
     let prevHash = 0;
+    let raw = '';
     for (let m = WORD.exec(lower); m; m = WORD.exec(lower)) {
       const t = m[0];
+      const imp = IMPERATIVE_WORDS.has(t) || (t === 'not' && raw === 'do');
+      const you = t === 'you' || t === 'your';
+      if (imp) imperative++;
+      if (you) second++;
+      if ((t === 'user' || t === 'human') && raw === 'the') user++;
+      if (inSchema && (imp || you)) paramImperative++;
+      raw = t;
       if (STOP.has(t)) continue;
       const code = hash(t);
       addHashed(h, code, t, '', f.where, 1);
@@ -189,5 +186,28 @@ export function featuresOf(fields: readonly Field[], hits: readonly Hit[]): Feat
     h.value[i] = Math.log1p(h.value[i] as number);
     SLOT[h.bucket[i] as number] = -1;
   }
+
+  const action = flow || sensitive || cross;
+  const instruction = prereq || hidden || paramImperative > 0;
+  const hand: Record<(typeof HAND_FEATURES)[number], number> = {
+    imperative: Math.log1p(imperative),
+    second_person: Math.log1p(second),
+    param_prose_imperative: Math.log1p(paramImperative),
+    mentions_user: Math.log1p(user),
+    sensitive_and_flow: sensitive && flow ? 1 : 0,
+    prerequisite_and_sensitive: prereq && sensitive ? 1 : 0,
+    prerequisite_and_flow: prereq && flow ? 1 : 0,
+    secrecy_and_action: secrecy && action ? 1 : 0,
+    call_with_and_sensitive: callWith && (sensitive || secretWord) ? 1 : 0,
+    carrier_and_instruction: carrier && instruction ? 1 : 0,
+    session_rule_and_action: persistent && action ? 1 : 0,
+    high_severity: Math.log1p(high),
+    two_hidden_signals: hiddenKinds.size >= 2 ? 1 : 0,
+    two_kinds_of_evidence: kinds.size >= 2 ? 1 : 0,
+    three_kinds_of_evidence: kinds.size >= 3 ? 1 : 0,
+  };
+  const named = new Array<number>(NAMED_FEATURES.length);
+  for (let i = 0; i < RULE_IDS.length; i++) named[i] = Math.log1p(counts.get(RULE_IDS[i] as string) ?? 0);
+  for (let i = 0; i < HAND_FEATURES.length; i++) named[RULE_IDS.length + i] = hand[HAND_FEATURES[i] as (typeof HAND_FEATURES)[number]];
   return { named, hashed: h };
 }

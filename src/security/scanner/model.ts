@@ -8,11 +8,35 @@ export interface ModelWeights {
   bias: number;
   /** By feature name, so a reordered feature list cannot silently misalign the weights. */
   named: Record<string, number>;
-  /** One weight per hash bucket. */
-  hashed: number[];
+  /** One weight per hash bucket, quantised: little-endian int16 values times 1/HASHED_SCALE, base64-encoded. */
+  hashed: string;
   buckets: number;
   /** Score at or above which a definition is flagged. */
   threshold: number;
+}
+
+/** Quantisation of the hashed weights: int16 steps of 1/4096 (range ±8, precision 0.00025). */
+export const HASHED_SCALE = 4096;
+
+/** Encodes hashed weights for the weights module. */
+export function encodeHashed(w: ArrayLike<number>): string {
+  let bin = '';
+  for (let i = 0; i < w.length; i++) {
+    const q = Math.max(-32768, Math.min(32767, Math.round((w[i] ?? 0) * HASHED_SCALE))) & 0xffff;
+    bin += String.fromCharCode(q & 0xff, q >> 8);
+  }
+  return btoa(bin);
+}
+
+/** Decodes what `encodeHashed` wrote. */
+export function decodeHashed(b64: string): Float64Array {
+  const bin = atob(b64);
+  const out = new Float64Array(bin.length / 2);
+  for (let i = 0; i < out.length; i++) {
+    const q = bin.charCodeAt(2 * i) | (bin.charCodeAt(2 * i + 1) << 8);
+    out[i] = (q >= 0x8000 ? q - 0x10000 : q) / HASHED_SCALE;
+  }
+  return out;
 }
 
 /** A model ready to score: named weights laid out in vector order. */
@@ -25,11 +49,12 @@ export interface LoadedModel {
 
 /** Lays weights out in the order of `NAMED_FEATURES`; a feature unknown to the weights weighs 0. */
 export function loadModel(w: ModelWeights): LoadedModel {
-  if (w.buckets !== BUCKETS || w.hashed.length !== BUCKETS) throw new Error(`scanner weights have ${w.hashed.length} buckets, the code expects ${BUCKETS}: run npm run scanner:train`);
+  const hashed = decodeHashed(w.hashed);
+  if (w.buckets !== BUCKETS || hashed.length !== BUCKETS) throw new Error(`scanner weights have ${hashed.length} buckets, the code expects ${BUCKETS}: run npm run scanner:train`);
   return {
     bias: w.bias,
     named: Float64Array.from(NAMED_FEATURES, (n) => w.named[n] ?? 0),
-    hashed: Float64Array.from(w.hashed),
+    hashed,
     threshold: w.threshold,
   };
 }

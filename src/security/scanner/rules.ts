@@ -135,6 +135,8 @@ function notDefensive(_match: string, text: string, index: number): boolean {
 /** Every distinct cue, and for each rule the indexes of its cues: each field is searched for each cue once. */
 const ALL_CUES: readonly string[] = [...new Set(PATTERN_RULES.flatMap((r) => r.cues))];
 const CUE_INDEX: readonly number[][] = PATTERN_RULES.map((r) => r.cues.map((c) => ALL_CUES.indexOf(c)));
+/** Scratch for the cue memo (scanning is synchronous, so one buffer serves every call). */
+const CUE_MEMO = new Uint8Array(ALL_CUES.length);
 
 /** A base64 candidate that mixes cases and digits or decodes to mostly printable ASCII; rules out long words and paths. */
 function looksBase64(m: string): boolean {
@@ -187,12 +189,22 @@ export function patternHits(field: Field): Hit[] {
   }
   if (field.kind === 'name') return hits;
   const lower = field.text.toLowerCase();
-  const present = new Uint8Array(ALL_CUES.length);
-  for (let i = 0; i < ALL_CUES.length; i++) if (lower.includes(ALL_CUES[i] as string)) present[i] = 1;
+  // Cue memo: 0 not looked up yet, 1 present, 2 absent; each cue is searched for at most once per field.
+  const memo = CUE_MEMO.fill(0);
   for (let k = 0; k < PATTERN_RULES.length; k++) {
     const r = PATTERN_RULES[k] as PatternRule;
     const cues = CUE_INDEX[k] as number[];
-    if (cues.length > 0 && !cues.some((i) => present[i] === 1)) continue;
+    if (cues.length > 0) {
+      let found = false;
+      for (const i of cues) {
+        if (memo[i] === 0) memo[i] = lower.includes(ALL_CUES[i] as string) ? 1 : 2;
+        if (memo[i] === 1) {
+          found = true;
+          break;
+        }
+      }
+      if (!found) continue;
+    }
     if (r.where && !r.where.test(field.where)) continue;
     r.re.lastIndex = 0;
     for (let m = r.re.exec(field.text); m; m = r.re.exec(field.text)) {
