@@ -4,7 +4,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { committedModel, scanWith } from '../src/security/scanner/index.ts';
+import { scanWith } from '../src/security/scanner/index.ts';
+import { WEIGHTS } from '../src/security/scanner/weights.ts';
 import { loadModel } from '../src/security/scanner/model.ts';
 import { DEFAULT_CORPUS, OWN_DATA, featurise, loadLabelled, stratifiedFolds, train } from './lib/scanner-data.mjs';
 
@@ -16,6 +17,7 @@ const { values: opts } = parseArgs({
     seed: { type: 'string', default: '1' },
     repeats: { type: 'string', default: '1' },
     benign: { type: 'string', multiple: true, default: [] },
+    threshold: { type: 'string' },
   },
 });
 const corpusFile = path.resolve(ROOT, opts.corpus);
@@ -24,6 +26,8 @@ if (!existsSync(corpusFile)) {
   process.exit(2);
 }
 const k = Number(opts.folds);
+/** The committed threshold unless --threshold tries another (then every figure below uses it). */
+const threshold = opts.threshold === undefined ? WEIGHTS.threshold : Number(opts.threshold);
 const repeats = Number(opts.repeats);
 const corpus = loadLabelled(corpusFile).map((r) => ({ ...r, set: 'corpus' }));
 const own = loadLabelled(path.join(ROOT, OWN_DATA)).map((r) => ({ ...r, set: 'own' }));
@@ -35,7 +39,7 @@ const t0 = performance.now();
 for (let rep = 0; rep < repeats; rep++) {
   const fold = stratifiedFolds(rows, k, Number(opts.seed) + rep);
   for (let f = 0; f < k; f++) {
-    const model = loadModel(train(rows.filter((_, i) => fold[i] !== f)));
+    const model = loadModel(train(rows.filter((_, i) => fold[i] !== f), { threshold }));
     rows.forEach((row, i) => {
       if (fold[i] === f) results.push({ row, repeat: rep, result: scanWith(row.def, model) });
     });
@@ -102,7 +106,7 @@ for (const id of [...ruleIds, 'intent/learned']) {
 lines.push(`Per rule, corpus and own examples together (${mal.length} malicious, ${ben.length} benign):`, '', rl.join('\n'), '');
 
 // Extra benign definitions (no labels needed, never trained on): the committed model's false-positive rate on them.
-const model = committedModel();
+const model = loadModel({ ...WEIGHTS, threshold });
 for (const file of opts.benign) {
   const extra = loadLabelled(path.resolve(file), { defaultLabel: 'benign' }).filter((r) => r.y === 0);
   const flagged = extra.filter((r) => scanWith(r.def, model).flagged);

@@ -13,7 +13,7 @@ export type { Finding, ScanResult, Severity, ToolDefinition } from './types.ts';
 export const HIGH_SEVERITY_FLOOR = 0.95;
 /**
  * Without any medium or high rule hit, the learned probability is multiplied by this before it becomes the score, so
- * the learned layer alone must reach threshold / this (about 0.59 at threshold 0.5) to flag: words alone are weak evidence.
+ * the learned layer alone must reach threshold / this (about 0.53 at threshold 0.45) to flag: words alone are weak evidence.
  */
 export const UNCORROBORATED_DISCOUNT = 0.85;
 /** At most this many findings are reported per definition (strongest first). */

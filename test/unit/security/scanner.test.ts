@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { RULE_IDS } from '../../../src/security/scanner/features.ts';
 import { fieldsOf } from '../../../src/security/scanner/fields.ts';
 import { ruleHits, scanText, scanTool, type ToolDefinition } from '../../../src/security/scanner/index.ts';
+import { WEIGHTS } from '../../../src/security/scanner/weights.ts';
 import { BENIGN, POISONED, tagged } from './scanner-examples.ts';
 
 /** Every string a model reads in a definition (the places a span may come from). */
@@ -29,7 +30,7 @@ describe('each rule', () => {
   it.each(BENIGN.map((d) => [d.name, d] as const))('stays quiet on the long, emphatic benign %s', (_name, def) => {
     const r = scanTool(def);
     expect(r).toEqual({ flagged: false, score: r.score, findings: [] });
-    expect(r.score).toBeLessThan(0.5);
+    expect(r.score).toBeLessThan(WEIGHTS.threshold);
     expect(ruleHits(fieldsOf(def)).filter((h) => h.severity === 'high')).toEqual([]);
   });
 });
@@ -122,7 +123,7 @@ describe('scanText', () => {
 });
 
 describe('invariants (property-based)', () => {
-  it('score in [0,1], flagged exactly when there are findings, every span is text of the definition', () => {
+  it('score in [0,1], flagged exactly when there are findings and when score >= threshold, every span is text of the definition', () => {
     const word = fc.constantFrom('read', 'send', 'the', 'user', '~/.ssh/id_rsa', 'before', 'you', 'must', 'call', 'list_files', 'https://x.example', 'secret', 'do not tell', '\u200B', '\u202E', 'с', '<IMPORTANT>', 'notes', 'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=');
     const text = fc.array(fc.oneof(word, fc.string()), { maxLength: 30 }).map((ws) => ws.join(' '));
     fc.assert(
@@ -132,7 +133,7 @@ describe('invariants (property-based)', () => {
         expect(r.score).toBeGreaterThanOrEqual(0);
         expect(r.score).toBeLessThanOrEqual(1);
         expect(r.flagged).toBe(r.findings.length > 0);
-        expect(r.flagged).toBe(r.score >= 0.5);
+        expect(r.flagged).toBe(r.score >= WEIGHTS.threshold);
         const all = texts(def);
         for (const f of r.findings) expect(all.some((t) => t.includes(f.span))).toBe(true);
       }),
