@@ -7,7 +7,7 @@ import type { Field, Hit, Severity } from './types.ts';
 
 /** A gap that stays inside one sentence. */
 const G = (n: number): string => `[^.!?\\n]{0,${n}}?`;
-const TOOLISH = '`?[A-Za-z][A-Za-z0-9]*(?:[_-][A-Za-z0-9]+)+`?';
+const TOOLISH = '`?[A-Za-z][A-Za-z0-9]{0,40}(?:[_-][A-Za-z0-9]{1,40}){1,6}`?';
 
 /** One pattern rule. `kinds` restricts it to prose or to identifiers. */
 export interface PatternRule {
@@ -34,7 +34,7 @@ function rule(id: string, severity: Severity, cues: readonly string[], source: s
 const SECRET_NOUN =
   '(?:api[ _-]?keys?|private[ _-]?keys?|secret[ _-]?keys?|access[ _-]?keys?|passwords?|passphrases?|credentials?|secrets?|(?:auth|access|bearer|session|refresh|oauth|api)[ _-]?tokens?|tokens?|cookies?|seed phrases?|mnemonics?|wallet|ssh keys?|env(?:ironment)? vars?|environment variables?)';
 const SENSITIVE_PATH =
-  '(?:~/\\.[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*|\\$HOME/\\.[A-Za-z0-9_.-]+|(?<![\\w/])\\.ssh/[\\w.-]+|\\bid_(?:rsa|dsa|ecdsa|ed25519)\\b|/etc/(?:passwd|shadow|sudoers|hosts|ssh/[\\w.-]+)|\\.aws/credentials|\\.git-credentials|\\.netrc|\\.npmrc|\\.pypirc|\\.docker/config\\.json|\\.kube/config|(?<![\\w.])\\.env(?:\\.[a-z]+)?\\b|/proc/(?:self|\\$\\$|\\d+)/(?:environ|cmdline|mem)|mcp\\.json|claude_desktop_config\\.json|/tmp/\\.[\\w.-]+)';
+  '(?:~/\\.[A-Za-z0-9_.-]{1,80}(?:/[A-Za-z0-9_.-]{1,80}){0,8}|\\$HOME/\\.[A-Za-z0-9_.-]{1,80}|(?<![\\w/])\\.ssh/[\\w.-]{1,80}|\\bid_(?:rsa|dsa|ecdsa|ed25519)\\b|/etc/(?:passwd|shadow|sudoers|hosts|ssh/[\\w.-]+)|\\.aws/credentials|\\.git-credentials|\\.netrc|\\.npmrc|\\.pypirc|\\.docker/config\\.json|\\.kube/config|(?<![\\w.])\\.env(?:\\.[a-z]+)?\\b|/proc/(?:self|\\$\\$|\\d+)/(?:environ|cmdline|mem)|mcp\\.json|claude_desktop_config\\.json|/tmp/\\.[\\w.-]+)';
 const SEND_VERB = '(?:send|sends|sent|post|posts|upload|uploads|forward|forwards|transmit|exfiltrate|leak|beacon|report back|copy|copies|share|shares|bcc|cc|mail|email|deliver|push|sync|relay)';
 const SECRET_CUES = ['key', 'password', 'passphrase', 'credential', 'secret', 'token', 'cookie', 'seed', 'mnemonic', 'wallet', 'env'];
 const CARRIER_WORDS = 'notes?|side_?notes?|remarks?|comments?|context|metadata|extra|feedback|debug|details|annotations?|summary|memo|reasoning|trace|payload|info|data|\\w+_(?:hint|context|notes?|meta|extra)';
@@ -75,7 +75,7 @@ const SENSITIVE: PatternRule[] = [
   rule('sensitive/path', 'medium', ['~/', '$home', '.ssh', 'id_', '/etc/', '.aws', '.git-cred', '.netrc', '.npmrc', '.pypirc', '.docker', '.kube', '.env', '/proc/', 'mcp.json', 'claude_desktop', '/tmp/.'], SENSITIVE_PATH, 'names a sensitive file (dotfile, key, credential store or hidden temporary file)'),
   rule('sensitive/path', 'high', ['.ssh', 'id_', '.aws/credentials', '.git-credentials', '.netrc', '/etc/shadow', '.env', 'credentials.json', '.npmrc', '.pypirc', 'private key'], `\\b(?:read|reads|cat|open|load|include|attach|send|upload|copy|pass|append|post|forward|print|output)\\b${G(40)}(?:~/\\.ssh/|\\.ssh/|\\bid_(?:rsa|dsa|ecdsa|ed25519)\\b|\\.aws/credentials|\\.git-credentials|\\.netrc|/etc/shadow|(?<![\\w.])\\.env\\b|credentials\\.json|\\.npmrc|\\.pypirc)`, 'asks the model to read or send a private key or credential file'),
   rule('sensitive/shell', 'high', ['$(', '`', 'printenv', 'env'], '\\$\\(\\s*(?:cat|printenv|env|whoami|hostname|id|base64|curl|wget|echo \\$)[^)]{0,120}\\)|`\\s*(?:cat|printenv|whoami|curl|wget)\\s[^`]{0,120}`|\\b(?:printenv|env)\\s*\\|\\s*(?:base64|curl)', 'a shell substitution that reads local secrets or identity into the text'),
-  rule('sensitive/env', 'medium', ['_'], '\\b[A-Z][A-Z0-9]*_(?:[A-Z0-9]+_)*(?:SECRET|KEY|TOKEN|PASSWORD|PASSWD|PASS|CREDENTIALS?|PRIVATE_KEY|ACCESS_KEY)(?:_[A-Z0-9]+)*\\b|\\b(?:AWS|GITHUB|GH|OPENAI|ANTHROPIC|STRIPE|DATABASE|DB|SLACK|GOOGLE|AZURE)_[A-Z0-9_]{3,}\\b', 'names a secret environment variable', { flags: 'gu' }),
+  rule('sensitive/env', 'medium', ['_'], '\\b[A-Z][A-Z0-9]{0,40}_(?:[A-Z0-9]{1,40}_){0,6}(?:SECRET|KEY|TOKEN|PASSWORD|PASSWD|PASS|CREDENTIALS?|PRIVATE_KEY|ACCESS_KEY)(?:_[A-Z0-9]{1,40}){0,6}\\b|\\b(?:AWS|GITHUB|GH|OPENAI|ANTHROPIC|STRIPE|DATABASE|DB|SLACK|GOOGLE|AZURE)_[A-Z0-9_]{3,}\\b', 'names a secret environment variable', { flags: 'gu' }),
   rule('sensitive/secret', 'low', SECRET_CUES, `\\b${SECRET_NOUN}\\b`, 'mentions secrets or credentials'),
   rule('sensitive/read-secret', 'low', SECRET_CUES, `\\b(?:read|reads|cat|extract|collect|gather|dump|harvest|include|attach|retrieve|copy|grab|obtain|steal|export|list)\\b${G(40)}(?:all |the |any |their |user'?s? |saved |stored |local |full )*${SECRET_NOUN}`, 'asks for secrets or credentials to be read or gathered'),
   rule('sensitive/conversation', 'high', ['system prompt', 'instructions'], `\\byour (?:complete |full |entire |whole |original |initial |hidden )?(?:system prompt|system instructions|instructions|initial prompt)\\b`, "asks for the model's own system prompt or instructions"),
@@ -86,10 +86,10 @@ const SENSITIVE: PatternRule[] = [
 /** Exfiltration: data leaving through URLs, addresses, files or extra parameters. */
 const EXFIL: PatternRule[] = [
   rule('exfiltration/send', 'medium', ['http', '@', 'external', 'remote', 'attacker', 'third', 'following'], `\\b${SEND_VERB}\\b${G(80)}\\b(?:to|with|at|into)\\b${G(20)}(?:https?://|[\\w.+-]+@[\\w-]+\\.[\\w.]+|(?:an? |the )?(?:external|remote|attacker|third[- ]party|following) (?:server|endpoint|url|address|account|host))`, 'sends data to a URL, an e-mail address or an external endpoint'),
-  rule('exfiltration/send', 'medium', ['http'], `\\b(?:https?://[^\\s'"<>)\\b]+)${G(60)}\\b(?:with|containing|including)\\b${G(30)}(?:contents?|data|results?|output|original text|${SECRET_NOUN})`, 'sends data to a URL'),
-  rule('exfiltration/url', 'low', ['http'], 'https?://[^\\s\'"<>)\\]]+', 'a URL in text the model reads'),
+  rule('exfiltration/send', 'medium', ['http'], `\\b(?:https?://[^\\s'"<>)]{1,300})${G(60)}\\b(?:with|containing|including)\\b${G(30)}(?:contents?|data|results?|output|original text|${SECRET_NOUN})`, 'sends data to a URL'),
+  rule('exfiltration/url', 'low', ['http'], 'https?://[^\\s\'"<>)\\]]{1,300}', 'a URL in text the model reads'),
   rule('exfiltration/url', 'medium', ['curl', 'wget', 'fetch', 'nc', 'netcat'], '(?:curl|wget|fetch|nc|netcat)\\b[^\\n]{0,30}(?:https?://|-X\\s*POST|--data|-d\\s)', 'a command that contacts a remote host'),
-  rule('exfiltration/address', 'low', ['@'], '\\b[\\w.+-]+@[\\w-]+(?:\\.[\\w-]+)+\\b', 'an e-mail address in text the model reads'),
+  rule('exfiltration/address', 'low', ['@'], '\\b[\\w.+-]{1,64}@[\\w-]{1,63}(?:\\.[\\w-]{1,63}){1,6}\\b', 'an e-mail address in text the model reads'),
   rule('exfiltration/hidden-copy', 'medium', ['bcc', 'co-author', 'coauthor', 'shadow', 'hidden', 'copy'], `\\b(?:bcc|co-?author(?:ed)?-by|shadow (?:copy|log|insert|row|record)|hidden (?:attendee|recipient|participant|copy|member)|forward a (?:complete |full )?copy|(?:send|keep|make) a copy|copy of (?:every|each|all))\\b${G(40)}`, 'adds a hidden recipient or copy'),
   rule('exfiltration/redirect', 'medium', ['recipient', 'destination', 'account', 'iban', 'payee', 'address', 'channel', 'url', 'endpoint'], `\\b(?:change|changes|replace|replaces|set|swap|redirect|redirects|override|overrides|route|routes)\\b${G(12)}(?:the )?(?:recipients?|destination|account|iban|payee|address|channel|url|endpoint)s?\\b${G(12)}\\bto\\b`, 'redirects a recipient, account or destination to one the text chooses'),
   rule('exfiltration/parameter', 'medium', ['argument', 'parameter', 'field'], `\\b(?:argument|parameter|field)\\b${G(20)}\\bmust (?:also )?(?:contain|include|carry)\\b`, 'asks that a parameter carry extra content'),
@@ -107,7 +107,7 @@ const CROSS: PatternRule[] = [
   rule('cross-tool/shadowing', 'medium', ['replace', 'overrid', 'supersede', 'shadow', 'intercept', 'wrap', 'hook', 'redirect', 'route'], `\\b(?:replaces?|overrides?|supersedes?|shadows?|intercepts?|redirects?|route (?:all|every|any))\\b${G(20)}(?:the )?(?:${TOOLISH}|(?:other|original|built-in|default|existing) (?:tool|function|behaviou?r)|(?:file|email|message|payment) (?:reads|writes|requests|calls))`, 'claims to replace or intercept another tool'),
   rule('cross-tool/shadowing', 'medium', ['only trusted', 'deprecated', 'unsafe', 'compromised', 'do not trust'], `(?:(?:is|are) (?:the )?only (?:trusted|safe|secure)|(?:other|another|the) (?:tools?|servers?)${G(40)}(?:deprecated|unsafe|compromised|malicious|untrusted)|${TOOLISH}${G(30)}(?:is|are) (?:deprecated|unsafe|compromised))`, 'disparages other tools to make the model use this one'),
   rule('cross-tool/servers', 'medium', ['server'], `\\b(?:other|all|every|any)\\b${G(10)}(?:mcp )?servers?\\b|\\bserver (?:named|called)\\b`, 'refers to other MCP servers'),
-  rule('cross-tool/call-with', 'low', ['call', 'invoke', 'run', 'use'], `\\b(?:call|invoke|run|use)\\b${G(6)}\\s${TOOLISH}${G(20)}\\bwith\\b${G(40)}(?:[\\w]+\\s*=|['"\`])`, 'tells the model to call another tool with specific arguments'),
+  rule('cross-tool/call-with', 'low', ['call', 'invoke', 'run', 'use'], `\\b(?:call|invoke|run|use)\\b${G(6)}\\s${TOOLISH}${G(20)}\\bwith\\b${G(40)}(?:\\w{1,40}\\s*=|['"\`])`, 'tells the model to call another tool with specific arguments'),
   rule('cross-tool/reference', 'low', ['call', 'invoke', 'run', 'use'], `\\b(?:call|invoke|run|use|using|calling)\\b${G(6)}\\s${TOOLISH}`, 'names another tool for the model to call'),
 ];
 
@@ -136,6 +136,9 @@ const DEFENSIVE = /\b(?:against|prevent\w*|detect\w*|block\w*|protect\w*|flag\w*
 function notDefensive(_match: string, text: string, index: number): boolean {
   return !DEFENSIVE.test(text.slice(Math.max(0, index - 48), index));
 }
+
+/** A rule reports at most this many matches per field (bounded work and output on adversarial text). */
+const MAX_HITS_PER_RULE = 8;
 
 /** Every distinct cue, and for each rule the indexes of its cues: each field is searched for each cue once. */
 const ALL_CUES: readonly string[] = [...new Set(PATTERN_RULES.flatMap((r) => r.cues))];
@@ -212,12 +215,14 @@ export function patternHits(field: Field): Hit[] {
     }
     if (r.where && !r.where.test(field.where)) continue;
     r.re.lastIndex = 0;
-    for (let m = r.re.exec(field.text); m; m = r.re.exec(field.text)) {
+    let n = 0;
+    for (let m = r.re.exec(field.text); m && n < MAX_HITS_PER_RULE; m = r.re.exec(field.text)) {
       if (m[0].length === 0) {
         r.re.lastIndex++;
         continue;
       }
       if (r.accept && !r.accept(m[0], field.text, m.index)) continue;
+      n++;
       const g = r.grade ? r.grade(m[0]) : { severity: r.severity, note: '' };
       hits.push({ rule: r.id, severity: g.severity, where: field.where, span: m[0].trim() || m[0], message: g.note ? r.message + g.note : r.message });
     }

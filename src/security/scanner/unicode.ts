@@ -33,7 +33,10 @@ function around(text: string, start: number, end: number): string {
   return text.slice(a, b);
 }
 
-/** Runs of matches of a global regex as [start, end, chars] with neighbouring matches merged. */
+/** At most this many runs (or words) are reported per rule and field. */
+const MAX_RUNS = 8;
+
+/** Runs of matches of a global regex as [start, end, chars] with neighbouring matches merged; at most MAX_RUNS. */
 function runs(text: string, re: RegExp): Array<[number, number, string[]]> {
   const out: Array<[number, number, string[]]> = [];
   re.lastIndex = 0;
@@ -42,7 +45,8 @@ function runs(text: string, re: RegExp): Array<[number, number, string[]]> {
     if (last && last[1] === m.index) {
       last[1] = m.index + m[0].length;
       last[2].push(m[0]);
-    } else out.push([m.index, m.index + m[0].length, [m[0]]]);
+    } else if (out.length < MAX_RUNS) out.push([m.index, m.index + m[0].length, [m[0]]]);
+    else break;
   }
   return out;
 }
@@ -91,14 +95,17 @@ export function unicodeHits(field: Field): Hit[] {
     }
   }
   WORD.lastIndex = 0;
-  for (let m = WORD.exec(text); m; m = WORD.exec(text)) {
+  let mixed = 0;
+  for (let m = WORD.exec(text); m && mixed < MAX_RUNS; m = WORD.exec(text)) {
     const word = m[0];
     if (!NON_ASCII.test(word)) continue;
     const hasLatin = LATIN.test(word);
     const other = LOOKALIKE_SCRIPTS.filter(([, re]) => re.test(word)).map(([n]) => n);
     if ((hasLatin && other.length > 0) || other.length > 1) {
+      mixed++;
       hits.push({ rule: 'unicode/homoglyph', severity: 'high', where, span: word, message: `the word "${word}" in ${where} mixes ${hasLatin ? 'Latin and ' : ''}${other.join(' and ')} letters (look-alike characters)` });
     } else if (field.kind !== 'prose' && other.length > 0) {
+      mixed++;
       hits.push({ rule: 'unicode/homoglyph', severity: 'high', where, span: word, message: `the identifier "${text}" (${where}) uses ${other.join(' and ')} letters that can pass for Latin ones` });
     }
   }

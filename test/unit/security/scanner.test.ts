@@ -122,6 +122,18 @@ describe('scanText', () => {
   });
 });
 
+describe('adversarial length', () => {
+  it.each([
+    ['a URL repeated without spaces', 'https://x.example/'.repeat(10_000)],
+    ['zero-width characters everywhere', 'a\u200B'.repeat(100_000)],
+    ['an imperative repeated', 'before you must '.repeat(12_000)],
+    ['an address-like run', 'a'.repeat(200_000)],
+  ])('%s: finishes (no catastrophic backtracking) with a bounded number of findings', (_name, description) => {
+    const r = scanTool({ name: 'x', description });
+    expect(r.findings.length).toBeLessThanOrEqual(20);
+  });
+});
+
 describe('invariants (property-based)', () => {
   it('score in [0,1], flagged exactly when there are findings and when score >= threshold, every span is text of the definition', () => {
     const word = fc.constantFrom('read', 'send', 'the', 'user', '~/.ssh/id_rsa', 'before', 'you', 'must', 'call', 'list_files', 'https://x.example', 'secret', 'do not tell', '\u200B', '\u202E', 'с', '<IMPORTANT>', 'notes', 'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=');
