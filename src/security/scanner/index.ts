@@ -36,10 +36,12 @@ export function ruleHits(fields: readonly Field[]): Hit[] {
 function sentenceWith(text: string, token: string): string {
   const i = text.toLowerCase().indexOf(token.split(' ')[0] ?? token);
   if (i < 0) return text.slice(0, 160);
+  // A sentence ends at . ! ? followed by white space (so "~/.ssh" or "example.com" do not end it), or at a line break.
+  const ends = (k: number): boolean => text[k] === '\n' || (/[.!?]/u.test(text[k] ?? '') && (k + 1 >= text.length || /\s/u.test(text[k + 1] ?? '')));
   let a = i;
-  while (a > 0 && !/[.!?\n]/u.test(text[a - 1] ?? '')) a--;
+  while (a > 0 && !ends(a - 1)) a--;
   let b = i;
-  while (b < text.length && !/[.!?\n]/u.test(text[b] ?? '')) b++;
+  while (b < text.length && !ends(b)) b++;
   if (b < text.length) b++;
   return text.slice(a, b).trim() || text.slice(0, 160);
 }
