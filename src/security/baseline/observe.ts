@@ -3,12 +3,14 @@ import type { BaselineCall } from './features.ts';
 import { argFeatures, isIdKey } from './features.ts';
 import type { BaselineSettings } from './settings.ts';
 import type { BaselineState, PrincipalKind, ToolState } from './state.ts';
-import { bump, countOf, emptyTool, novelty } from './state.ts';
+import { bump, countOf, dayOf, emptyTool, novelty } from './state.ts';
 import { countersAfter, pushNovelty } from './common.ts';
 import { decayFactor, pushMoments, r6, windowFactor } from './stats.ts';
 
 /** Past this share of new values (after 20 observations), a key's values are not remembered any more. */
 const HIGH_CARDINALITY = 0.5;
+/** Weight of one day's busiest moment in the moments of daily peaks. */
+const DAILY_ALPHA = 0.1;
 
 /**
  * Folds `call` into `state` and returns it. The state is changed in place: the caller owns it
@@ -23,6 +25,7 @@ export function observe(state: BaselineState, call: BaselineCall, settings: Base
     state.first = now;
     state.ht = now;
     state.pt = now;
+    state.epoch = dayOf(now);
   }
   if (kind) state.kind = kind;
   const args = argFeatures(call.args);
@@ -34,20 +37,32 @@ export function observe(state: BaselineState, call: BaselineCall, settings: Base
   state.days = state.days.map((h, i) => r6(h * dh + (i === date.getUTCDay() ? 1 : 0)));
   state.ht = now;
 
-  // principal-wide rate and volume
+  // principal-wide rate and volume; peaks are of past days, today's maxima join them tomorrow
   const dp = decayFactor(now - state.pt, hl);
+  state.ratePeak = state.ratePeak.map((p) => r6(p * dp));
+  state.volRowsPeak = state.volRowsPeak.map((p) => r6(p * dp));
+  state.volBytesPeak = state.volBytesPeak.map((p) => r6(p * dp));
+  if (dayOf(now) !== state.epoch) {
+    state.ratePeak = fold(state.ratePeak, state.rateCur);
+    state.rateM.forEach((m, i) => pushMoments(m, state.rateCur[i] ?? 0, DAILY_ALPHA));
+    state.volRowsPeak = fold(state.volRowsPeak, state.volRowsCur);
+    state.volBytesPeak = fold(state.volBytesPeak, state.volBytesCur);
+    state.rateCur = state.rateCur.map(() => 0);
+    state.volRowsCur = state.volRowsCur.map(() => 0);
+    state.volBytesCur = state.volBytesCur.map(() => 0);
+    state.epoch = dayOf(now);
+  }
   const rate = countersAfter(state.rate, state.last, now, settings.rateWindowsMs, 1);
   state.rate = rate.map(r6);
-  state.ratePeak = state.ratePeak.map((p, i) => r6(Math.max(p * dp, rate[i] ?? 0)));
-  state.rateM.forEach((m, i) => pushMoments(m, rate[i] ?? 0, settings.alpha));
+  state.rateCur = state.rateCur.map((p, i) => r6(Math.max(p, rate[i] ?? 0)));
   const rows = call.rows !== undefined && call.rows > 0 ? call.rows : 0;
   const bytes = call.bytes !== undefined && call.bytes > 0 ? call.bytes : 0;
   const volRows = countersAfter(state.volRows, state.last, now, settings.volumeWindowsMs, rows);
   const volBytes = countersAfter(state.volBytes, state.last, now, settings.volumeWindowsMs, bytes);
   state.volRows = volRows.map(r6);
   state.volBytes = volBytes.map(r6);
-  state.volRowsPeak = state.volRowsPeak.map((p, i) => r6(Math.max(p * dp, volRows[i] ?? 0)));
-  state.volBytesPeak = state.volBytesPeak.map((p, i) => r6(Math.max(p * dp, volBytes[i] ?? 0)));
+  state.volRowsCur = state.volRowsCur.map((p, i) => r6(Math.max(p, volRows[i] ?? 0)));
+  state.volBytesCur = state.volBytesCur.map((p, i) => r6(Math.max(p, volBytes[i] ?? 0)));
   state.pt = now;
 
   // errors and denials
@@ -113,20 +128,31 @@ function observeTool(tool: ToolState, call: BaselineCall, args: ReturnType<typeo
   const hl = settings.halfLifeMs;
   const d = decayFactor(now - tool.pt, hl);
   if (tool.n > 0) pushMoments(tool.gap, Math.log(Math.max((now - tool.last) / 1000, 0.05)), settings.alpha);
-  const rate = countersAfter(tool.rate, tool.last, now, settings.rateWindowsMs, 1);
-  tool.rate = rate.map(r6);
-  tool.ratePeak = tool.ratePeak.map((p, i) => r6(Math.max(p * d, rate[i] ?? 0)));
-  tool.rateM.forEach((m, i) => pushMoments(m, rate[i] ?? 0, settings.alpha));
+  tool.ratePeak = tool.ratePeak.map((p) => r6(p * d));
   tool.rowsPeak = r6(tool.rowsPeak * d);
   tool.bytesPeak = r6(tool.bytesPeak * d);
-  tool.sizePeak = r6(Math.max(tool.sizePeak * d, args.size));
+  tool.sizePeak = r6(tool.sizePeak * d);
+  if (dayOf(now) !== tool.epoch) {
+    tool.ratePeak = fold(tool.ratePeak, tool.rateCur);
+    tool.rateM.forEach((m, i) => pushMoments(m, tool.rateCur[i] ?? 0, DAILY_ALPHA));
+    tool.rateCur = tool.rateCur.map(() => 0);
+    tool.rowsPeak = Math.max(tool.rowsPeak, tool.cur[0]);
+    tool.bytesPeak = Math.max(tool.bytesPeak, tool.cur[1]);
+    tool.sizePeak = Math.max(tool.sizePeak, tool.cur[2]);
+    tool.cur = [0, 0, 0];
+    tool.epoch = dayOf(now);
+  }
+  const rate = countersAfter(tool.rate, tool.last, now, settings.rateWindowsMs, 1);
+  tool.rate = rate.map(r6);
+  tool.rateCur = tool.rateCur.map((p, i) => r6(Math.max(p, rate[i] ?? 0)));
+  tool.cur[2] = Math.max(tool.cur[2], args.size);
   if (call.rows !== undefined && call.rows >= 0) {
     pushMoments(tool.rows, Math.log1p(call.rows), settings.alpha);
-    tool.rowsPeak = r6(Math.max(tool.rowsPeak, call.rows));
+    tool.cur[0] = Math.max(tool.cur[0], call.rows);
   }
   if (call.bytes !== undefined && call.bytes >= 0) {
     pushMoments(tool.bytes, Math.log1p(call.bytes), settings.alpha);
-    tool.bytesPeak = r6(Math.max(tool.bytesPeak, call.bytes));
+    tool.cur[1] = Math.max(tool.cur[1], call.bytes);
   }
   pushMoments(tool.size, Math.log1p(args.size), settings.alpha);
 
@@ -169,4 +195,9 @@ function observeTool(tool: ToolState, call: BaselineCall, args: ReturnType<typeo
   tool.pt = now;
   tool.n = Math.min(tool.n + 1, 1e9);
   tool.last = now;
+}
+
+/** Yesterday's maxima join the peaks. */
+function fold(peaks: readonly number[], cur: readonly number[]): number[] {
+  return peaks.map((p, i) => Math.max(p, cur[i] ?? 0));
 }

@@ -194,7 +194,7 @@ function scoreRate(state: BaselineState, call: BaselineCall, settings: BaselineS
     const peak = peaksAt(peaks, pt, now, settings.halfLifeMs);
     windows.forEach((w, i) => {
       const m = moments[i] ?? [0, 0, 0];
-      const ref = Math.max(peak[i] ?? 0, settings.rateFloors[i] ?? 1, (m[0] ?? 0) + 4 * Math.sqrt(Math.max(m[1] ?? 0, 0)));
+      const ref = Math.max(peak[i] ?? 0, settings.rateFloors[i] ?? 1, (m[0] ?? 0) + 3 * Math.sqrt(Math.max(m[1] ?? 0, 0)));
       const c = after[i] ?? 0;
       const s = ramp(Math.log(c / ref), Math.log(1.5), Math.log(4));
       if (s > best.s) best = { s, reason: `${Math.round(c)} ${who} in about the last ${windowName(w)}, ${times(c / ref)} this principal's usual peak (${Math.round(ref)})` };

@@ -41,9 +41,14 @@ export interface ToolState {
   last: number;
   /** Peak decay bookkeeping: time the peaks below were last decayed. */
   pt: number;
-  /** Rate counters per window, their decayed peaks, and moments of the counter at each call. */
+  /** Day (UTC day number) of the `cur` maxima: peaks learn a day late, so a burst is never its own baseline. */
+  epoch: number;
+  /** Rate counters per window, their decayed peaks (of past days), today's maxima, and moments of the daily maxima. */
   rate: number[];
   ratePeak: number[];
+  rateCur: number[];
+  /** Today's maxima of rows, bytes and argument size (folded into the peaks at the next day). */
+  cur: [number, number, number];
   rateM: Moments[];
   /** log(seconds between calls of this tool). */
   gap: Moments;
@@ -73,13 +78,17 @@ export interface BaselineState {
   ht: number;
   /** Principal-wide rate counters, decayed peaks, moments; and rows/bytes volume counters and peaks. */
   pt: number;
+  epoch: number;
   rate: number[];
   ratePeak: number[];
+  rateCur: number[];
   rateM: Moments[];
   volRows: number[];
   volRowsPeak: number[];
+  volRowsCur: number[];
   volBytes: number[];
   volBytesPeak: number[];
+  volBytesCur: number[];
   tools: Record<string, ToolState>;
   toolNov: Novelty;
   trans: CountMap;
@@ -111,13 +120,17 @@ export function emptyState(windows: number, volumeWindows: number): BaselineStat
     days: new Array<number>(7).fill(0),
     ht: 0,
     pt: 0,
+    epoch: 0,
     rate: new Array<number>(windows).fill(0),
     ratePeak: new Array<number>(windows).fill(0),
+    rateCur: new Array<number>(windows).fill(0),
     rateM: Array.from({ length: windows }, moments),
     volRows: new Array<number>(volumeWindows).fill(0),
     volRowsPeak: new Array<number>(volumeWindows).fill(0),
+    volRowsCur: new Array<number>(volumeWindows).fill(0),
     volBytes: new Array<number>(volumeWindows).fill(0),
     volBytesPeak: new Array<number>(volumeWindows).fill(0),
+    volBytesCur: new Array<number>(volumeWindows).fill(0),
     tools: {},
     toolNov: novelty(),
     trans: {},
@@ -143,8 +156,11 @@ export function emptyTool(now: number, windows: number): ToolState {
     first: now,
     last: now,
     pt: now,
+    epoch: dayOf(now),
     rate: new Array<number>(windows).fill(0),
     ratePeak: new Array<number>(windows).fill(0),
+    rateCur: new Array<number>(windows).fill(0),
+    cur: [0, 0, 0],
     rateM: Array.from({ length: windows }, moments),
     gap: moments(),
     rows: moments(),
@@ -157,6 +173,11 @@ export function emptyTool(now: number, windows: number): ToolState {
     shapeNov: novelty(),
     keys: {},
   };
+}
+
+/** The UTC day number of a time: the epoch of the day-late peaks. */
+export function dayOf(ms: number): number {
+  return Math.floor(ms / 86_400_000);
 }
 
 /** A fresh novelty record. */
