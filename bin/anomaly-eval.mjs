@@ -7,8 +7,8 @@ import { DEFAULT_SETTINGS, newBaseline, observe, score } from '../src/security/b
 import { generate } from './lib/anomaly-workload.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const DEV_SEEDS = [1, 2, 3, 4, 5, 6];
-const HELD_OUT_SEEDS = [1001, 1002, 1003, 1004, 1005, 1006];
+const DEV_SEEDS = Array.from({ length: 12 }, (_, i) => i + 1);
+const HELD_OUT_SEEDS = Array.from({ length: 12 }, (_, i) => i + 1001);
 const args = process.argv.slice(2);
 const write = !args.includes('--no-write');
 const verbose = args.includes('--verbose');

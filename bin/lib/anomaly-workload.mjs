@@ -105,7 +105,7 @@ function analystQuery(r, p) {
 /** Parameters of one seed's world: they vary by seed so the engine is not tuned to one shape of traffic. */
 function world(r) {
   return {
-    weeks: r.int(5, 7),
+    weeks: r.int(4, 6),
     people: r.int(3, 7),
     agents: r.int(1, 2),
     analysts: r.int(1, 2),
@@ -354,7 +354,7 @@ function offTime(r, p, w, d) {
  * One seed's trace: normal traffic of every principal, then attack episodes in the last weeks.
  * Returns calls sorted by time; attack calls carry `attack` (type) and `episode` (number).
  */
-export function generate(seed, { attacksPerType = 3 } = {}) {
+export function generate(seed, { attacksPerType = 1 } = {}) {
   const r = rng(seed);
   const w = world(r);
   const principals = makePrincipals(r, w);
@@ -369,10 +369,15 @@ export function generate(seed, { attacksPerType = 3 } = {}) {
   }
   let episode = 0;
   const days = w.weeks * 7;
+  // each episode on a principal not attacked before in this trace while there are some: a second
+  // attack on a key is scored against a baseline that has already learned the first
+  const attacked = new Set();
   for (const type of ATTACKS) {
     for (let k = 0; k < attacksPerType; k++) {
       const candidates = principals.filter((p) => type !== 'off_hours' || p.role !== 'poller');
-      const p = r.pick(candidates);
+      const fresh = candidates.filter((p) => !attacked.has(p.id));
+      const p = r.pick(fresh.length ? fresh : candidates);
+      attacked.add(p.id);
       const d = r.int(days - 14, days - 2);
       const t0 = type === 'off_hours' ? offTime(r, p, w, d) : usualTime(r, p, w, d);
       const ep = ++episode;

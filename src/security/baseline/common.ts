@@ -19,12 +19,17 @@ export function peaksAt(peaks: readonly number[], pt: number, now: number, halfL
   return peaks.map((p) => p * d);
 }
 
-/** How surprising something new is for a feature, in [0, 1]: 0 while it is often new (or barely observed), 1 when new things are rarer than 1 in 100. */
-export function noveltyScale(nov: Novelty, now: number, halfLifeMs: number): number {
-  const d = decayFactor(now - nov.t, halfLifeMs);
+/**
+ * How surprising something new is for a feature, in [0, 1]: 0 while it is often new (or barely
+ * observed), 1 when new things are rarer than 1 in 100. Novelties of the current burst are left
+ * out, so an enumeration does not make its own next step look ordinary.
+ */
+export function noveltyScale(nov: Novelty, now: number, settings: BaselineSettings): number {
+  const d = decayFactor(now - nov.t, settings.halfLifeMs);
   const o = nov.o * d;
   if (o < 8) return 0;
-  const rate = (nov.n * d + 0.5) / (o + 1);
+  const recent = nov.b * windowFactor(now - nov.t, settings.burstWindowMs);
+  const rate = (Math.max(nov.n * d - recent, 0) + 0.5) / (o + 1);
   return ramp(-Math.log10(rate), 1, 2);
 }
 

@@ -27,6 +27,7 @@ export interface ArgFeatures {
   readonly keys: readonly string[];
   readonly size: number;
   readonly values: ReadonlyMap<string, ArgFeature>;
+  /** Tables and columns touched: from a SELECT in `sql` (or a SELECT in `query`), and a `table` argument. */
   readonly sql: SqlFeatures | null;
 }
 
@@ -55,6 +56,13 @@ export function argFeatures(args: Readonly<Record<string, unknown>>): ArgFeature
       values.set(key, { kind: 'text', value: typeof value === 'boolean' || value === null ? String(value) : `<${Array.isArray(value) ? 'array' : 'object'}>`, length: text.length });
       size += key.length + 4 + text.length;
     }
+  }
+  // a table named as an argument (describe_table) is a table touched, like one in a SELECT
+  const tableArg = keys.find((k) => /^table(_name)?$/i.test(k));
+  const table = tableArg === undefined ? undefined : args[tableArg];
+  if (typeof table === 'string' && table.length <= MAX_TEXT_VALUE) {
+    const name = table.toLowerCase();
+    sql = sql ? { tables: sql.tables.includes(name) ? sql.tables : [...sql.tables, name], columns: sql.columns } : { tables: [name], columns: [] };
   }
   return { shape: keys.join(','), keys, size, values, sql };
 }

@@ -37,6 +37,11 @@ export function observe(state: BaselineState, call: BaselineCall, settings: Base
   state.days = state.days.map((h, i) => r6(h * dh + (i === date.getUTCDay() ? 1 : 0)));
   state.ht = now;
 
+  // the current run of activity
+  state.runPeak = [r6(state.runPeak[0] * dpRun(state, now, hl)), r6(state.runPeak[1] * dpRun(state, now, hl))];
+  state.run = !first && now - state.last <= settings.runGapMs ? [state.run[0], state.run[1] + 1] : [now, 1];
+  state.runCur = [Math.max(state.runCur[0], now - state.run[0]), Math.max(state.runCur[1], state.run[1])];
+
   // principal-wide rate and volume; peaks are of past days, today's maxima join them tomorrow
   const dp = decayFactor(now - state.pt, hl);
   state.ratePeak = state.ratePeak.map((p) => r6(p * dp));
@@ -48,6 +53,8 @@ export function observe(state: BaselineState, call: BaselineCall, settings: Base
     state.volRowsPeak = fold(state.volRowsPeak, state.volRowsCur);
     state.volBytesPeak = fold(state.volBytesPeak, state.volBytesCur);
     state.rateCur = state.rateCur.map(() => 0);
+    state.runPeak = [Math.max(state.runPeak[0], state.runCur[0]), Math.max(state.runPeak[1], state.runCur[1])];
+    state.runCur = [0, 0];
     state.volRowsCur = state.volRowsCur.map(() => 0);
     state.volBytesCur = state.volBytesCur.map(() => 0);
     state.epoch = dayOf(now);
@@ -200,4 +207,8 @@ function observeTool(tool: ToolState, call: BaselineCall, args: ReturnType<typeo
 /** Yesterday's maxima join the peaks. */
 function fold(peaks: readonly number[], cur: readonly number[]): number[] {
   return peaks.map((p, i) => Math.max(p, cur[i] ?? 0));
+}
+
+function dpRun(state: BaselineState, now: number, hl: number): number {
+  return decayFactor(now - state.pt, hl);
 }

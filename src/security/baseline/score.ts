@@ -56,6 +56,9 @@ export function score(state: BaselineState, call: BaselineCall, settings: Baseli
     // call rate, principal-wide and for this tool
     scoreRate(state, call, settings, add);
 
+    // a run of activity far longer than usual
+    scoreRun(state, now, settings, add);
+
     // rows and bytes: per call against the tool's habit, and volume over windows
     scoreVolume(state, call, settings, add);
   }
@@ -67,7 +70,7 @@ export function score(state: BaselineState, call: BaselineCall, settings: Baseli
     if (!(args.shape in tool.shapes)) {
       const unknown = args.keys.filter((k) => !(k in tool.keys));
       if (unknown.length > 0) add('arg_keys', 0.9, `new argument key${unknown.length > 1 ? 's' : ''} ${unknown.slice(0, 3).map((k) => `"${k.slice(0, 40)}"`).join(', ')} for ${call.tool}`);
-      else add('arg_shape', 0.4 * noveltyScale(tool.shapeNov, now, hl), `new combination of arguments {${args.shape}} for ${call.tool}`);
+      else add('arg_shape', 0.4 * noveltyScale(tool.shapeNov, now, settings), `new combination of arguments {${args.shape}} for ${call.tool}`);
     }
     for (const [key, value] of args.values) {
       const ks = tool.keys[key];
@@ -86,7 +89,7 @@ export function score(state: BaselineState, call: BaselineCall, settings: Baseli
         const ref = Math.max(ks.len * d, 32);
         if (value.length > ref * 3) add('huge_value', ramp(Math.log(value.length / ref), Math.log(3), Math.log(20)), `${key} of ${value.length} characters in ${call.tool}, ${times(value.length / ref)} its longest usual`);
         if (ks.vals && countOf(ks.vals, value.value, now, hl) < 0.05) {
-          const s = noveltyScore(noveltyScale(ks.nov, now, hl), burstAfter(ks.nov, now, settings, 1));
+          const s = noveltyScore(noveltyScale(ks.nov, now, settings), burstAfter(ks.nov, now, settings, 1));
           add('new_value', s, `${call.tool} with ${key} "${value.value.slice(0, 40)}", a value this principal has not used`);
         }
       }
@@ -108,12 +111,12 @@ export function score(state: BaselineState, call: BaselineCall, settings: Baseli
     ] as const) {
       const fresh = names.filter((n) => countOf(map, n, now, hl) < 0.05);
       if (fresh.length === 0) continue;
-      const scale = noveltyScale(nov, now, hl);
+      const scale = noveltyScale(nov, now, settings);
       let s = noveltyScore(scale, burstAfter(nov, now, settings, fresh.length));
       if (what === 'column') s *= 0.85;
       const system = fresh.filter((n) => SYSTEM_SCHEMA.test(n));
       if (system.length > 0 && state.n >= settings.minCalls) s = Math.max(s, 0.9);
-      add(`sql_${what}`, s, `SQL touches ${what}${fresh.length > 1 ? 's' : ''} ${fresh.slice(0, 4).join(', ')}${fresh.length > 4 ? ', …' : ''} for the first time (${Math.round(burstAfter(nov, now, settings, fresh.length))} new ${what}s in ${windowName(settings.burstWindowMs)})`);
+      add(`sql_${what}`, s, `touches ${what}${fresh.length > 1 ? 's' : ''} ${fresh.slice(0, 4).join(', ')}${fresh.length > 4 ? ', …' : ''} for the first time (${Math.round(burstAfter(nov, now, settings, fresh.length))} new ${what}s in ${windowName(settings.burstWindowMs)})`);
     }
   }
 
@@ -123,7 +126,7 @@ export function score(state: BaselineState, call: BaselineCall, settings: Baseli
     const rate = denied ? state.denyRate : state.errRate;
     const burst = (denied ? state.denyBurst : state.errBurst) * Math.exp(-(now - state.last) / settings.burstWindowMs) + 1;
     const base = ramp(-Math.log10(Math.max(rate, 1e-4)), 1, 2.5);
-    const s = base * (burst >= 3 ? 0.95 : burst >= 2 ? 0.7 : 0.5);
+    const s = base * (burst >= 3 ? 0.95 : burst >= 2 ? 0.7 : 0.4);
     add(denied ? 'denied' : 'error', s, `${denied ? 'denied' : 'failed'} call to ${call.tool} (${Math.round(burst)} in ${windowName(settings.burstWindowMs)}; usually ${(rate * 100).toFixed(1)}% of calls)`);
   }
 
@@ -206,6 +209,24 @@ function scoreRate(state: BaselineState, call: BaselineCall, settings: BaselineS
   if (state.n >= settings.minCalls) add('rate', best.s, best.reason);
 }
 
+/** A usual stretch of this length means the principal runs around the clock (a poller). */
+const ALWAYS_ON = 12 * 3_600_000;
+
+function scoreRun(state: BaselineState, now: number, settings: BaselineSettings, add: Add): void {
+  if (state.n < settings.minCalls || now - state.last > settings.runGapMs) return;
+  const d = decayFactor(now - state.pt, settings.halfLifeMs);
+  if (state.runPeak[0] * d >= ALWAYS_ON) return; // a principal that is busy around the clock has no "usual stretch"
+
+  const duration = now - state.run[0];
+  const calls = state.run[1] + 1;
+  const refDuration = Math.max(state.runPeak[0] * d, settings.runFloor[0]);
+  const refCalls = Math.max(state.runPeak[1] * d, settings.runFloor[1]);
+  const byDuration = ramp(Math.log(duration / refDuration), Math.log(2), Math.log(4));
+  const byCalls = ramp(Math.log(calls / refCalls), Math.log(2), Math.log(4));
+  if (byDuration >= byCalls) add('run', byDuration, `active without a break for ${(duration / 3_600_000).toFixed(1)} h, ${times(duration / refDuration)} this principal's longest usual stretch`);
+  else add('run', byCalls, `${calls} calls without a break, ${times(calls / refCalls)} this principal's longest usual stretch (${Math.round(refCalls)})`);
+}
+
 const ROWS_FLOORS = [100, 300, 1000];
 const BYTES_FLOORS = [256_000, 1_000_000, 4_000_000];
 
@@ -250,14 +271,14 @@ function scoreOrigin(state: BaselineState, call: BaselineCall, settings: Baselin
     if (ipNew) {
       const net = network(call.ip);
       const sameNet = Object.keys(state.ips).some((ip) => network(ip) === net);
-      ipScale = noveltyScale(state.ipNov, now, hl) * (sameNet ? 0.3 : 1);
+      ipScale = noveltyScale(state.ipNov, now, settings) * (sameNet ? 0.3 : 1);
     }
   }
   let uaNew = false;
   let uaScale = 0;
   if (call.userAgent) {
     uaNew = countOf(state.uas, call.userAgent.slice(0, 200), now, hl) < 0.05;
-    if (uaNew) uaScale = noveltyScale(state.uaNov, now, hl);
+    if (uaNew) uaScale = noveltyScale(state.uaNov, now, settings);
   }
   const ua = (call.userAgent ?? '').slice(0, 60);
   if (ipNew && uaNew) add('origin', 0.95 * Math.max(ipScale, uaScale), `new address ${call.ip} and new user agent "${ua}" for this principal`);

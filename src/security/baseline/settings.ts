@@ -26,6 +26,10 @@ export interface BaselineSettings {
   readonly volumeWindowsMs: readonly number[];
   /** Time constant of the novelty burst counter (new tables, new values, denials close together). */
   readonly burstWindowMs: number;
+  /** Calls closer than this belong to one run of activity; a run far longer than usual is slow exfiltration. */
+  readonly runGapMs: number;
+  /** Smallest usual run (duration, calls), so short-lived principals are not flagged for an ordinary session. */
+  readonly runFloor: readonly [number, number];
   /** A gap longer than this starts a new sequence (for tool-to-tool transitions). */
   readonly sessionGapMs: number;
   /** Weight of one observation in the exponentially weighted moments (after the first 1/alpha). */
@@ -54,6 +58,8 @@ export const DEFAULT_SETTINGS: BaselineSettings = Object.freeze({
   rateFloors: Object.freeze([6, 15, 30, 60]),
   volumeWindowsMs: Object.freeze([10 * MINUTE, HOUR, 6 * HOUR]),
   burstWindowMs: 30 * MINUTE,
+  runGapMs: 15 * MINUTE,
+  runFloor: Object.freeze([45 * MINUTE, 40]) as readonly [number, number],
   sessionGapMs: 30 * MINUTE,
   alpha: 0.02,
   maxTools: 16,

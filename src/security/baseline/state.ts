@@ -89,6 +89,10 @@ export interface BaselineState {
   volBytes: number[];
   volBytesPeak: number[];
   volBytesCur: number[];
+  /** The current run of activity (calls less than `runGapMs` apart): its start and calls; decayed peaks of past days' runs and today's longest. */
+  run: [number, number];
+  runPeak: [number, number];
+  runCur: [number, number];
   tools: Record<string, ToolState>;
   toolNov: Novelty;
   trans: CountMap;
@@ -131,6 +135,9 @@ export function emptyState(windows: number, volumeWindows: number): BaselineStat
     volBytes: new Array<number>(volumeWindows).fill(0),
     volBytesPeak: new Array<number>(volumeWindows).fill(0),
     volBytesCur: new Array<number>(volumeWindows).fill(0),
+    run: [0, 0],
+    runPeak: [0, 0],
+    runCur: [0, 0],
     tools: {},
     toolNov: novelty(),
     trans: {},
