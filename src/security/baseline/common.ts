@@ -40,7 +40,7 @@ export function burstAfter(nov: Novelty, now: number, settings: BaselineSettings
 
 /** Score of `k` new values given the feature's novelty scale and recent burst: one is a hint, three close together are a pattern. */
 export function noveltyScore(scale: number, burst: number): number {
-  return scale * (burst >= 3 ? 0.95 : burst >= 2 ? 0.75 : 0.6);
+  return scale * (burst >= 2.5 ? 0.95 : burst >= 1.5 ? 0.75 : 0.6);
 }
 
 /** Updates a novelty record with one observation that brought `k` new things. */

@@ -32,33 +32,37 @@ export interface ArgFeatures {
 }
 
 const MAX_KEYS_READ = 32;
+/** Longest tool name, argument key or address kept as such in the state (longer ones are cut). */
+export const MAX_NAME = 64;
 const MAX_TEXT_VALUE = 64;
 const MAX_IDENTS = 32;
 const MAX_SQL_SCAN = 8_192;
 
 /** Reads a call's arguments. Work is bounded: at most 32 keys and the first 8 KiB of a SQL text. */
 export function argFeatures(args: Readonly<Record<string, unknown>>): ArgFeatures {
-  const keys = Object.keys(args).slice(0, MAX_KEYS_READ).sort();
+  const raw = Object.keys(args).slice(0, MAX_KEYS_READ);
+  const keys = [...new Set(raw.map((k) => k.slice(0, MAX_NAME)))].sort();
   const values = new Map<string, ArgFeature>();
   let sql: SqlFeatures | null = null;
   let size = 2;
-  for (const key of keys) {
+  for (const key of raw) {
     const value = args[key];
+    const k = key.slice(0, MAX_NAME);
     if (typeof value === 'number') {
-      values.set(key, { kind: 'num', value });
+      values.set(k, { kind: 'num', value });
       size += key.length + 4 + String(value).length;
     } else if (typeof value === 'string') {
-      values.set(key, { kind: 'text', value: value.length > MAX_TEXT_VALUE ? '<long>' : value, length: value.length });
+      values.set(k, { kind: 'text', value: value.length > MAX_TEXT_VALUE ? '<long>' : value, length: value.length });
       size += key.length + 6 + value.length;
       if (key === 'sql' || key === 'query' && /^\s*(select|with)\b/i.test(value)) sql = sqlIdentifiers(value);
     } else {
       const text = safeJson(value);
-      values.set(key, { kind: 'text', value: typeof value === 'boolean' || value === null ? String(value) : `<${Array.isArray(value) ? 'array' : 'object'}>`, length: text.length });
+      values.set(k, { kind: 'text', value: typeof value === 'boolean' || value === null ? String(value) : `<${Array.isArray(value) ? 'array' : 'object'}>`, length: text.length });
       size += key.length + 4 + text.length;
     }
   }
   // a table named as an argument (describe_table) is a table touched, like one in a SELECT
-  const tableArg = keys.find((k) => /^table(_name)?$/i.test(k));
+  const tableArg = raw.find((k) => /^table(_name)?$/i.test(k));
   const table = tableArg === undefined ? undefined : args[tableArg];
   if (typeof table === 'string' && table.length <= MAX_TEXT_VALUE) {
     const name = table.toLowerCase();

@@ -1,11 +1,11 @@
 /** Learning: folds one call into a principal's state with constant work and bounded size (pure; mutates only the state it is given). */
 import type { BaselineCall } from './features.ts';
-import { argFeatures, isIdKey } from './features.ts';
+import { argFeatures, isIdKey, MAX_NAME } from './features.ts';
 import type { BaselineSettings } from './settings.ts';
 import type { BaselineState, PrincipalKind, ToolState } from './state.ts';
-import { bump, countOf, dayOf, emptyTool, novelty } from './state.ts';
+import { bump, countOf, dayOf, emptyTool, MAX_KNOWN_KEYS, novelty } from './state.ts';
 import { countersAfter, pushNovelty } from './common.ts';
-import { decayFactor, pushMoments, r6, windowFactor } from './stats.ts';
+import { decayFactor, hashKey, pushMoments, r6, windowFactor } from './stats.ts';
 
 /** Past this share of new values (after 20 observations), a key's values are not remembered any more. */
 const HIGH_CARDINALITY = 0.5;
@@ -29,6 +29,7 @@ export function observe(state: BaselineState, call: BaselineCall, settings: Base
   }
   if (kind) state.kind = kind;
   const args = argFeatures(call.args);
+  const toolName = call.tool.slice(0, MAX_NAME);
 
   // hour-of-day and day-of-week profiles
   const dh = decayFactor(now - state.ht, hl);
@@ -81,10 +82,10 @@ export function observe(state: BaselineState, call: BaselineCall, settings: Base
   state.denyBurst = r6(state.denyBurst * burstDecay + (call.status === 'denied' ? 1 : 0));
 
   // transitions
-  if (state.lastTool && now - state.last < settings.sessionGapMs) bump(state.trans, `${state.lastTool}>${call.tool}`.slice(0, 200), 1, now, hl, settings.maxTransitions);
+  if (state.lastTool && now - state.last < settings.sessionGapMs) bump(state.trans, hashKey(`${state.lastTool}>${toolName}`), 1, now, hl, settings.maxTransitions);
 
   // tool
-  let tool = state.tools[call.tool];
+  let tool = state.tools[toolName];
   pushNovelty(state.toolNov, tool ? 0 : 1, now, settings);
   if (!tool) {
     const names = Object.keys(state.tools);
@@ -94,7 +95,7 @@ export function observe(state: BaselineState, call: BaselineCall, settings: Base
       delete state.tools[victim];
     }
     tool = emptyTool(now, settings.rateWindowsMs.length);
-    state.tools[call.tool.slice(0, 200)] = tool;
+    state.tools[toolName] = tool;
   }
   observeTool(tool, call, args, now, settings);
 
@@ -106,8 +107,9 @@ export function observe(state: BaselineState, call: BaselineCall, settings: Base
     ] as const) {
       let fresh = 0;
       for (const name of names) {
-        if (countOf(map, name, now, hl) < 0.05) fresh++;
-        bump(map, name.slice(0, 64), 1, now, hl, max);
+        const key = hashKey(name);
+        if (countOf(map, key, now, hl) < 0.05) fresh++;
+        bump(map, key, 1, now, hl, max);
       }
       pushNovelty(nov, fresh, now, settings);
     }
@@ -115,19 +117,19 @@ export function observe(state: BaselineState, call: BaselineCall, settings: Base
 
   // address and user agent
   if (call.ip) {
-    const ip = call.ip.slice(0, 64);
+    const ip = call.ip.slice(0, MAX_NAME);
     pushNovelty(state.ipNov, countOf(state.ips, ip, now, hl) < 0.05 ? 1 : 0, now, settings);
     bump(state.ips, ip, 1, now, hl, settings.maxIps);
   }
   if (call.userAgent) {
-    const ua = call.userAgent.slice(0, 200);
+    const ua = hashKey(call.userAgent);
     pushNovelty(state.uaNov, countOf(state.uas, ua, now, hl) < 0.05 ? 1 : 0, now, settings);
     bump(state.uas, ua, 1, now, hl, settings.maxUserAgents);
   }
 
   state.n += 1;
   state.last = now;
-  state.lastTool = call.tool.slice(0, 200);
+  state.lastTool = toolName;
   return state;
 }
 
@@ -164,7 +166,7 @@ function observeTool(tool: ToolState, call: BaselineCall, args: ReturnType<typeo
   pushMoments(tool.size, Math.log1p(args.size), settings.alpha);
 
   // shape
-  const shapeKey = args.shape.slice(0, 300);
+  const shapeKey = hashKey(args.shape);
   pushNovelty(tool.shapeNov, shapeKey in tool.shapes ? 0 : 1, now, settings);
   bump(tool.shapes, shapeKey, 1, now, hl, settings.maxShapes);
 
@@ -173,12 +175,16 @@ function observeTool(tool: ToolState, call: BaselineCall, args: ReturnType<typeo
     ks.num = r6(ks.num * d);
     ks.len = r6(ks.len * d);
   }
+  for (const key of args.keys) {
+    const h = hashKey(key);
+    if (tool.known.length < MAX_KNOWN_KEYS && !tool.known.includes(h)) tool.known.push(h);
+  }
   for (const [key, value] of args.values) {
     let ks = tool.keys[key];
     if (!ks) {
       if (Object.keys(tool.keys).length >= settings.maxArgKeys) continue;
       ks = { num: 0, len: 0, nn: 0, vals: {}, nov: novelty(), seq: [0, 0, 0] };
-      tool.keys[key.slice(0, 64)] = ks;
+      tool.keys[key] = ks;
     }
     if (value.kind === 'num') {
       ks.num = r6(Math.max(ks.num, Math.abs(value.value)));
@@ -192,9 +198,10 @@ function observeTool(tool: ToolState, call: BaselineCall, args: ReturnType<typeo
     } else {
       ks.len = r6(Math.max(ks.len, value.length));
       if (ks.vals) {
-        const fresh = countOf(ks.vals, value.value, now, hl) < 0.05;
+        const valueKey = hashKey(value.value);
+        const fresh = countOf(ks.vals, valueKey, now, hl) < 0.05;
         pushNovelty(ks.nov, fresh ? 1 : 0, now, settings);
-        bump(ks.vals, value.value, 1, now, hl, settings.maxValuesPerKey);
+        bump(ks.vals, valueKey, 1, now, hl, settings.maxValuesPerKey);
         if (ks.nov.o >= 20 && ks.nov.n / ks.nov.o > HIGH_CARDINALITY) ks.vals = null;
       }
     }

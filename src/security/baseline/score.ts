@@ -1,11 +1,11 @@
 /** Scoring: how unlike its principal one call is, read-only against a snapshot of the principal's state (pure). */
 import type { BaselineCall } from './features.ts';
-import { argFeatures, isIdKey } from './features.ts';
+import { argFeatures, isIdKey, MAX_NAME } from './features.ts';
 import type { BaselineSettings } from './settings.ts';
 import type { BaselineState, ToolState } from './state.ts';
-import { countOf } from './state.ts';
+import { countOf, MAX_KNOWN_KEYS } from './state.ts';
 import { burstAfter, countersAfter, isLearned, network, noveltyScale, noveltyScore, peaksAt, windowName } from './common.ts';
-import { decayFactor, hourDistance, ramp, sd, times } from './stats.ts';
+import { decayFactor, hashKey, hourDistance, ramp, sd, times } from './stats.ts';
 
 /** One feature's share of a score: its name, its strength in [0, 1], and a sentence for a security person. */
 export interface Contribution {
@@ -42,7 +42,8 @@ export function score(state: BaselineState, call: BaselineCall, settings: Baseli
   };
   const learned = isLearned(state, now, settings);
   const hl = settings.halfLifeMs;
-  const tool = state.tools[call.tool];
+  const toolName = call.tool.slice(0, MAX_NAME);
+  const tool = state.tools[toolName];
   const mature = (t: ToolState | undefined): t is ToolState => t !== undefined && t.n >= settings.toolMinCalls;
   const args = argFeatures(call.args);
 
@@ -67,8 +68,8 @@ export function score(state: BaselineState, call: BaselineCall, settings: Baseli
     // argument size, huge values, shape, value novelty, id walks
     const sizeRef = Math.max(tool.sizePeak * decayFactor(now - tool.pt, hl), 128);
     if (args.size > sizeRef) add('arg_size', ramp(Math.log(args.size / sizeRef), Math.log(2), Math.log(8)), `arguments of ${args.size} bytes, ${times(args.size / sizeRef)} the largest usual for ${call.tool}`);
-    if (!(args.shape in tool.shapes)) {
-      const unknown = args.keys.filter((k) => !(k in tool.keys));
+    if (!(hashKey(args.shape) in tool.shapes)) {
+      const unknown = tool.known.length >= MAX_KNOWN_KEYS ? [] : args.keys.filter((k) => !tool.known.includes(hashKey(k)));
       if (unknown.length > 0) add('arg_keys', 0.9, `new argument key${unknown.length > 1 ? 's' : ''} ${unknown.slice(0, 3).map((k) => `"${k.slice(0, 40)}"`).join(', ')} for ${call.tool}`);
       else add('arg_shape', 0.4 * noveltyScale(tool.shapeNov, now, settings), `new combination of arguments {${args.shape}} for ${call.tool}`);
     }
@@ -88,7 +89,7 @@ export function score(state: BaselineState, call: BaselineCall, settings: Baseli
       } else {
         const ref = Math.max(ks.len * d, 32);
         if (value.length > ref * 3) add('huge_value', ramp(Math.log(value.length / ref), Math.log(3), Math.log(20)), `${key} of ${value.length} characters in ${call.tool}, ${times(value.length / ref)} its longest usual`);
-        if (ks.vals && countOf(ks.vals, value.value, now, hl) < 0.05) {
+        if (ks.vals && countOf(ks.vals, hashKey(value.value), now, hl) < 0.05) {
           const s = noveltyScore(noveltyScale(ks.nov, now, settings), burstAfter(ks.nov, now, settings, 1));
           add('new_value', s, `${call.tool} with ${key} "${value.value.slice(0, 40)}", a value this principal has not used`);
         }
@@ -109,7 +110,7 @@ export function score(state: BaselineState, call: BaselineCall, settings: Baseli
       ['table', args.sql.tables, state.sqlTables, state.sqlTableNov],
       ['column', args.sql.columns, state.sqlColumns, state.sqlColumnNov],
     ] as const) {
-      const fresh = names.filter((n) => countOf(map, n, now, hl) < 0.05);
+      const fresh = names.filter((n) => countOf(map, hashKey(n), now, hl) < 0.05);
       if (fresh.length === 0) continue;
       const scale = noveltyScale(nov, now, settings);
       let s = noveltyScore(scale, burstAfter(nov, now, settings, fresh.length));
@@ -126,7 +127,7 @@ export function score(state: BaselineState, call: BaselineCall, settings: Baseli
     const rate = denied ? state.denyRate : state.errRate;
     const burst = (denied ? state.denyBurst : state.errBurst) * Math.exp(-(now - state.last) / settings.burstWindowMs) + 1;
     const base = ramp(-Math.log10(Math.max(rate, 1e-4)), 1, 2.5);
-    const s = base * (burst >= 3 ? 0.95 : burst >= 2 ? 0.7 : 0.4);
+    const s = base * (burst >= 2.5 ? 0.95 : burst >= 1.5 ? 0.7 : 0.4);
     add(denied ? 'denied' : 'error', s, `${denied ? 'denied' : 'failed'} call to ${call.tool} (${Math.round(burst)} in ${windowName(settings.burstWindowMs)}; usually ${(rate * 100).toFixed(1)}% of calls)`);
   }
 
@@ -134,7 +135,7 @@ export function score(state: BaselineState, call: BaselineCall, settings: Baseli
   if (tool && state.lastTool && now - state.last < settings.sessionGapMs && state.n >= settings.minCalls) {
     let total = 0;
     for (const key of Object.keys(state.trans)) total += countOf(state.trans, key, now, hl);
-    if (total >= 30 && countOf(state.trans, `${state.lastTool}>${call.tool}`, now, hl) < 0.5) add('transition', 0.35, `${call.tool} right after ${state.lastTool}, a sequence this principal does not use`);
+    if (total >= 30 && countOf(state.trans, hashKey(`${state.lastTool}>${toolName}`), now, hl) < 0.5) add('transition', 0.35, `${call.tool} right after ${state.lastTool}, a sequence this principal does not use`);
   }
 
   // address and user agent
@@ -204,7 +205,7 @@ function scoreRate(state: BaselineState, call: BaselineCall, settings: BaselineS
     });
   };
   consider(state.rate, state.last, state.ratePeak, state.pt, state.rateM, 'calls');
-  const tool = state.tools[call.tool];
+  const tool = state.tools[call.tool.slice(0, MAX_NAME)];
   if (tool && tool.n >= settings.toolMinCalls) consider(tool.rate, tool.last, tool.ratePeak, tool.pt, tool.rateM, `calls to ${call.tool}`);
   if (state.n >= settings.minCalls) add('rate', best.s, best.reason);
 }
@@ -233,7 +234,7 @@ const BYTES_FLOORS = [256_000, 1_000_000, 4_000_000];
 function scoreVolume(state: BaselineState, call: BaselineCall, settings: BaselineSettings, add: Add): void {
   const now = call.at;
   const hl = settings.halfLifeMs;
-  const tool = state.tools[call.tool];
+  const tool = state.tools[call.tool.slice(0, MAX_NAME)];
   for (const [what, value] of [['rows', call.rows], ['bytes', call.bytes]] as const) {
     if (value === undefined || !(value > 0)) continue;
     if (tool && tool.n >= settings.toolMinCalls) {
@@ -267,7 +268,7 @@ function scoreOrigin(state: BaselineState, call: BaselineCall, settings: Baselin
   let ipNew = false;
   let ipScale = 0;
   if (call.ip) {
-    ipNew = countOf(state.ips, call.ip, now, hl) < 0.05;
+    ipNew = countOf(state.ips, call.ip.slice(0, MAX_NAME), now, hl) < 0.05;
     if (ipNew) {
       const net = network(call.ip);
       const sameNet = Object.keys(state.ips).some((ip) => network(ip) === net);
@@ -277,7 +278,7 @@ function scoreOrigin(state: BaselineState, call: BaselineCall, settings: Baselin
   let uaNew = false;
   let uaScale = 0;
   if (call.userAgent) {
-    uaNew = countOf(state.uas, call.userAgent.slice(0, 200), now, hl) < 0.05;
+    uaNew = countOf(state.uas, hashKey(call.userAgent), now, hl) < 0.05;
     if (uaNew) uaScale = noveltyScale(state.uaNov, now, settings);
   }
   const ua = (call.userAgent ?? '').slice(0, 60);

@@ -61,8 +61,13 @@ export interface ToolState {
   sizePeak: number;
   shapes: CountMap;
   shapeNov: Novelty;
+  /** Hashes of every argument key seen (up to MAX_KNOWN_KEYS), and statistics of the first few keys. */
+  known: string[];
   keys: Record<string, ArgKeyState>;
 }
+
+/** Argument keys remembered per tool for "new argument key"; a tool with more is not checked. */
+export const MAX_KNOWN_KEYS = 16;
 
 /** Everything the engine remembers about one principal. Plain JSON: persist it, and a round trip changes no score. */
 export interface BaselineState {
@@ -178,6 +183,7 @@ export function emptyTool(now: number, windows: number): ToolState {
     sizePeak: 0,
     shapes: {},
     shapeNov: novelty(),
+    known: [],
     keys: {},
   };
 }
