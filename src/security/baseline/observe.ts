@@ -183,17 +183,18 @@ function observeTool(tool: ToolState, call: BaselineCall, args: ReturnType<typeo
     let ks = tool.keys[key];
     if (!ks) {
       if (Object.keys(tool.keys).length >= settings.maxArgKeys) continue;
-      ks = { num: 0, len: 0, nn: 0, vals: {}, nov: novelty(), seq: [0, 0, 0] };
+      ks = { num: 0, len: 0, nn: 0, vals: {}, nov: novelty(), seq: [0, 0, 0, 0] };
       tool.keys[key] = ks;
     }
     if (value.kind === 'num') {
       ks.num = r6(Math.max(ks.num, Math.abs(value.value)));
       ks.nn = Math.min(ks.nn + 1, 1e6);
       if (isIdKey(key) && Number.isInteger(value.value)) {
-        const [lastId, lastStep, run] = ks.seq;
+        const [lastId, lastStep, run, longest] = ks.seq;
         const step = value.value - lastId;
         const walk = step !== 0 && Math.abs(step) <= 16 && (run === 0 || step === lastStep) ? run + 1 : 0;
-        ks.seq = [value.value, step, walk];
+        // a walk joins the habit only when it ends, so an ongoing one is never its own baseline
+        ks.seq = [value.value, step, walk, r6(Math.max(longest * d, walk === 0 ? run : 0))];
       }
     } else {
       ks.len = r6(Math.max(ks.len, value.length));

@@ -81,10 +81,11 @@ export function score(state: BaselineState, call: BaselineCall, settings: Baseli
         const ref = Math.max(ks.num * d, 10);
         if (ks.nn >= settings.toolMinCalls && Math.abs(value.value) > ref * 4) add('huge_value', ramp(Math.log(Math.abs(value.value) / ref), Math.log(4), Math.log(50)), `${key}=${value.value} in ${call.tool}, ${times(Math.abs(value.value) / ref)} its largest usual value`);
         if (isIdKey(key) && Number.isInteger(value.value)) {
-          const [lastId, lastStep, run] = ks.seq;
+          const [lastId, lastStep, run, longest] = ks.seq;
           const step = value.value - lastId;
           const walk = step !== 0 && Math.abs(step) <= 16 && (run === 0 || step === lastStep) ? run + 1 : 0;
-          add('id_walk', ramp(walk, 3, 8), `${key} walked in sequence by ${call.tool} (${walk + 1} ids in steps of ${step > 0 ? '+' : ''}${step})`);
+          const usual = longest * d; // a principal that walks ids by habit (a sync job) is judged against its longest walk
+          add('id_walk', ramp(walk, Math.max(3, 1.5 * usual), Math.max(8, 3 * usual)), `${key} walked in sequence by ${call.tool} (${walk + 1} ids in steps of ${step > 0 ? '+' : ''}${step})`);
         }
       } else {
         const ref = Math.max(ks.len * d, 32);
@@ -125,10 +126,13 @@ export function score(state: BaselineState, call: BaselineCall, settings: Baseli
   if (call.status !== 'ok' && state.n >= settings.minCalls) {
     const denied = call.status === 'denied';
     const rate = denied ? state.denyRate : state.errRate;
-    const burst = (denied ? state.denyBurst : state.errBurst) * Math.exp(-(now - state.last) / settings.burstWindowMs) + 1;
-    const base = ramp(-Math.log10(Math.max(rate, 1e-4)), 1, 2.5);
+    const before = (denied ? state.denyBurst : state.errBurst) * Math.exp(-(now - state.last) / settings.burstWindowMs);
+    const burst = before + 1;
+    // the usual rate without the current burst, so a run of denials does not excuse itself
+    const usual = Math.max(rate - before * Math.max(settings.alpha, 1 / Math.max(state.n, 1)), 0);
+    const base = ramp(-Math.log10(Math.max(usual, 1e-4)), 1, 2.5);
     const s = base * (burst >= 2.5 ? 0.95 : burst >= 1.5 ? 0.7 : 0.4);
-    add(denied ? 'denied' : 'error', s, `${denied ? 'denied' : 'failed'} call to ${call.tool} (${Math.round(burst)} in ${windowName(settings.burstWindowMs)}; usually ${(rate * 100).toFixed(1)}% of calls)`);
+    add(denied ? 'denied' : 'error', s, `${denied ? 'denied' : 'failed'} call to ${call.tool} (${Math.round(burst)} in ${windowName(settings.burstWindowMs)}; usually ${(usual * 100).toFixed(1)}% of calls)`);
   }
 
   // tool-to-tool transition

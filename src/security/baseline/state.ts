@@ -30,8 +30,8 @@ export interface ArgKeyState {
   /** Remembered text values (hashed), null once the key shows too many distinct values to be worth it. */
   vals: CountMap | null;
   nov: Novelty;
-  /** Id walk: last id, last step, length of the current run of equal small steps. */
-  seq: [number, number, number];
+  /** Id walk: last id, last step, length of the current run of equal small steps, longest finished run (decayed). */
+  seq: [number, number, number, number];
 }
 
 /** What the engine remembers about one tool of a principal. */
