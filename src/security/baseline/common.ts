@@ -1,7 +1,7 @@
 /** Reads shared by scoring and observing: counters brought to `now`, novelty rates, the learning period (pure). */
 import type { BaselineSettings } from './settings.ts';
 import type { BaselineState, Novelty } from './state.ts';
-import { decayFactor, ramp, windowFactor } from './stats.ts';
+import { decayFactor, r6, ramp, windowFactor } from './stats.ts';
 
 /** True once the principal has both the minimum calls and the minimum age. */
 export function isLearned(state: BaselineState, now: number, settings: BaselineSettings): boolean {
@@ -46,9 +46,9 @@ export function noveltyScore(scale: number, burst: number): number {
 /** Updates a novelty record with one observation that brought `k` new things. */
 export function pushNovelty(nov: Novelty, k: number, now: number, settings: BaselineSettings): void {
   const d = decayFactor(now - nov.t, settings.halfLifeMs);
-  nov.b = Number((nov.b * windowFactor(now - nov.t, settings.burstWindowMs) + k).toPrecision(6));
-  nov.o = Number((nov.o * d + 1).toPrecision(6));
-  nov.n = Number((nov.n * d + (k > 0 ? 1 : 0)).toPrecision(6));
+  nov.b = r6(nov.b * windowFactor(now - nov.t, settings.burstWindowMs) + k);
+  nov.o = r6(nov.o * d + 1);
+  nov.n = r6(nov.n * d + (k > 0 ? 1 : 0));
   nov.t = now;
 }
 
