@@ -7,7 +7,8 @@ import { DEFAULT_SETTINGS, newBaseline, observe, score } from '../src/security/b
 const USAGE = 'usage: npm run -s anomaly -- --jsonl FILE\n  FILE: recorded calls in time order, one JSON object per line ("-" reads stdin)\n  prints {"id","score","alert","reasons"} per call; exit 0 clean, 1 some lines skipped, 2 usage or file error\n';
 const KINDS = new Set(['person', 'agent', 'machine']);
 const STATUSES = new Set(['ok', 'error', 'denied']);
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+// ISO 8601 date and time; without a zone it is read as UTC, as the contract says times are
+const ISO = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|z|[+-]\d{2}(:?\d{2})?)?$/;
 
 function usage(message) {
   if (message) process.stderr.write(`anomaly: ${message}\n`);
@@ -47,7 +48,8 @@ function parseLine(line) {
   if (rec === null || typeof rec !== 'object' || Array.isArray(rec)) return { error: 'not a JSON object' };
   if (!(typeof rec.id === 'string' || typeof rec.id === 'number')) return { error: '"id" must be a string or a number' };
   if (typeof rec.ts !== 'string' || !ISO.test(rec.ts)) return { error: '"ts" must be an ISO 8601 time' };
-  const at = Date.parse(rec.ts);
+  const zoned = /(Z|z|[+-]\d{2}(:?\d{2})?)$/.test(rec.ts.slice(16));
+  const at = Date.parse(zoned ? rec.ts.replace(' ', 'T') : `${rec.ts.replace(' ', 'T')}Z`);
   if (!Number.isFinite(at)) return { error: '"ts" is not a valid time' };
   if (typeof rec.principal !== 'string' || rec.principal === '') return { error: '"principal" must be a non-empty string' };
   if (!KINDS.has(rec.kind)) return { error: '"kind" must be "person", "agent" or "machine"' };
