@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run anomaly:eval`: replays seeded synthetic weeks with injected attacks through the baseline engine and reports detection and false alarms (writes docs/anomaly.md).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_SETTINGS, newBaseline, observe, score } from '../src/security/baseline/index.ts';
@@ -12,10 +12,31 @@ const HELD_OUT_SEEDS = Array.from({ length: 10 }, (_, i) => i + 1001);
 const args = process.argv.slice(2);
 const write = !args.includes('--no-write');
 const verbose = args.includes('--verbose');
+const tracesAt = args.indexOf('--traces');
+const tracesDir = tracesAt >= 0 ? args[tracesAt + 1] : null;
+
+/** Writes a seed's trace in the replay command's input format, and its labels beside it. */
+function writeTrace(seed, calls) {
+  mkdirSync(tracesDir, { recursive: true });
+  const lines = [];
+  const labels = [];
+  for (const c of calls) {
+    const rec = { id: c.id, ts: new Date(c.ts).toISOString(), principal: c.principal, kind: c.kind, tool: c.tool, args: c.args, status: c.status };
+    if (c.rows !== undefined) rec.rows = c.rows;
+    if (c.bytes !== undefined) rec.bytes = c.bytes;
+    if (c.ip) rec.ip = c.ip;
+    if (c.userAgent) rec.userAgent = c.userAgent;
+    lines.push(JSON.stringify(rec));
+    if (c.attack) labels.push(JSON.stringify({ id: c.id, attack: c.attack, episode: c.episode }));
+  }
+  writeFileSync(path.join(tracesDir, `seed-${seed}.jsonl`), `${lines.join('\n')}\n`);
+  writeFileSync(path.join(tracesDir, `seed-${seed}.labels.jsonl`), `${labels.join('\n')}\n`);
+}
 
 /** Runs one seed through the engine exactly as the replay command does. */
 function runSeed(seed) {
   const { calls, world } = generate(seed);
+  if (tracesDir) writeTrace(seed, calls);
   // A principal's own calls while its credential is being abused (from the episode's first call to
   // 12 h after its last) are neither attack nor normal: they are left out of the false-alarm count.
   const spans = new Map();
