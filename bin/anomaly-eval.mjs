@@ -12,6 +12,8 @@ const DEV_SEEDS = Array.from({ length: 8 }, (_, i) => i + 1);
 const HELD_OUT_SEEDS = Array.from({ length: 8 }, (_, i) => i + 1001);
 /** First run only once the engine was frozen for this report: the closest thing to blind we have. */
 const FRESH_SEEDS = Array.from({ length: 8 }, (_, i) => i + 2001);
+/** Quieter attacks (see `hard` in the generator) on fresh worlds. */
+const HARD_SEEDS = Array.from({ length: 8 }, (_, i) => i + 3001);
 const args = process.argv.slice(2);
 const write = !args.includes('--no-write');
 const verbose = args.includes('--verbose');
@@ -37,8 +39,8 @@ function writeTrace(seed, calls) {
 }
 
 /** Runs one seed through the engine exactly as the replay command does. */
-function runSeed(seed) {
-  const { calls, world } = generate(seed);
+function runSeed(seed, hard = false) {
+  const { calls, world } = generate(seed, { hard });
   if (tracesDir) writeTrace(seed, calls);
   // A principal's own calls while its credential is being abused (from the episode's first call to
   // 12 h after its last) are neither attack nor normal: they are left out of the false-alarm count.
@@ -146,13 +148,15 @@ function table(sum) {
 }
 
 const started = performance.now();
-const dev = DEV_SEEDS.map(runSeed);
-const held = HELD_OUT_SEEDS.map(runSeed);
-const fresh = FRESH_SEEDS.map(runSeed);
+const dev = DEV_SEEDS.map((s) => runSeed(s));
+const held = HELD_OUT_SEEDS.map((s) => runSeed(s));
+const fresh = FRESH_SEEDS.map((s) => runSeed(s));
+const hardRuns = HARD_SEEDS.map((s) => runSeed(s, true));
 const devSum = summarise(dev);
 const heldSum = summarise(held);
 const freshSum = summarise(fresh);
-for (const [name, sum, runs] of [['development seeds', devSum, dev], ['held-out seeds', heldSum, held], ['fresh seeds', freshSum, fresh]]) {
+const hardSum = summarise(hardRuns);
+for (const [name, sum, runs] of [['development seeds', devSum, dev], ['held-out seeds', heldSum, held], ['fresh seeds', freshSum, fresh], ['quieter attacks', hardSum, hardRuns]]) {
   process.stdout.write(`\n## ${name}\n${table(sum)}\n`);
   const missed = [...sum.byType].flatMap(([type, t]) => t.missed.map((m) => `${type}: ${m}`));
   if (missed.length) process.stdout.write(`missed: ${missed.join('; ')}\n`);
@@ -170,7 +174,7 @@ if (write) {
   const i = text.indexOf(begin);
   const j = text.indexOf(end);
   if (i < 0 || j < 0) throw new Error('docs/anomaly.md lacks the eval markers');
-  const body = `${begin}\nDevelopment seeds ${DEV_SEEDS.join(', ')} (the engine was tuned looking at these):\n\n${table(devSum)}\n\nHeld-out seeds ${HELD_OUT_SEEDS.join(', ')} (printed beside the development seeds while tuning, so seen, though no change was made for one of their cases alone):\n\n${table(heldSum)}\n\nFresh seeds ${FRESH_SEEDS.join(', ')} (run for the first time once the engine was frozen for this report):\n\n${table(freshSum)}\n${end}`;
+  const body = `${begin}\nDevelopment seeds ${DEV_SEEDS.join(', ')} (the engine was tuned looking at these):\n\n${table(devSum)}\n\nHeld-out seeds ${HELD_OUT_SEEDS.join(', ')} (printed beside the development seeds while tuning, so seen, though no change was made for one of their cases alone):\n\n${table(heldSum)}\n\nFresh seeds ${FRESH_SEEDS.join(', ')} (first run at an earlier freeze; the last changes, a 3× rate ramp, 3 h off-hours and a week before hours count, answered misses and false alarms of the quieter attacks below):\n\n${table(freshSum)}\n\nQuieter attacks, seeds ${HARD_SEEDS.join(', ')} (bursts of 15–40 calls, slow exfiltration every 5–12 min for 3–6 h, id walks of 8–20, off-hours use 2–4 h after the working day):\n\n${table(hardSum)}\n${end}`;
   writeFileSync(file, text.slice(0, i) + body + text.slice(j + end.length));
   process.stdout.write('wrote docs/anomaly.md\n');
 }

@@ -226,7 +226,7 @@ function normalTraffic(r, p, w, push) {
 const ATTACKS = ['exfil_burst', 'slow_exfil', 'enum_ids', 'enum_tables', 'first_tool', 'off_hours', 'new_args', 'new_origin'];
 
 /** One attack episode against principal `p` starting at `t0`, in the attacker's style drawn from `r`. */
-function attack(r, type, p, t0, push) {
+function attack(r, type, p, t0, push, hard) {
   const stolen = { ip: p.ips[0], userAgent: p.ua };
   const foreign = { ip: ip(r, net(r)), userAgent: r.pick(['python-requests/2.32.3', 'Go-http-client/1.1', 'curl/8.5.0', 'mcp-client/0.4 (linux)', 'Mozilla/5.0 (X11; Linux x86_64)']) };
   const origin = r.chance(0.7) ? stolen : foreign;
@@ -236,7 +236,7 @@ function attack(r, type, p, t0, push) {
   const mine = (tool) => normalCall(r, tool, { ...p, tables: p.tables ?? ['customers'] });
   switch (type) {
     case 'exfil_burst': {
-      const n = r.int(40, 300);
+      const n = hard ? r.int(15, 40) : r.int(40, 300);
       for (let i = 0; i < n; i++) {
         const tool = r.pick(tools);
         const c = mine(tool);
@@ -247,8 +247,8 @@ function attack(r, type, p, t0, push) {
       break;
     }
     case 'slow_exfil': {
-      const hours = r.between(4, 14);
-      const gap = r.between(1, 6) * MIN;
+      const hours = hard ? r.between(3, 6) : r.between(4, 14);
+      const gap = (hard ? r.between(5, 12) : r.between(1, 6)) * MIN;
       const big = r.chance(0.5);
       for (let e = t0; e < t0 + hours * HOUR; e += gap * r.between(0.5, 1.5)) {
         const tool = r.pick(tools);
@@ -263,7 +263,7 @@ function attack(r, type, p, t0, push) {
       break;
     }
     case 'enum_ids': {
-      const n = r.int(15, 120);
+      const n = hard ? r.int(8, 20) : r.int(15, 120);
       let id = r.int(1, p.customers);
       const step = r.pick([1, 1, 1, -1, 2]);
       const tool = r.pick(['get_customer', 'list_customer_orders']);
@@ -344,17 +344,19 @@ function usualTime(r, p, w, d) {
   return w.start + dd * DAY + r.between(p.start + 0.5, p.end - 1) * HOUR;
 }
 
-function offTime(r, p, w, d) {
+function offTime(r, p, w, d, hard) {
   const day0 = w.start + d * DAY;
   if (p.role === 'nightly') return day0 + ((p.hour + r.between(8, 16)) % 24) * HOUR;
-  return day0 + ((p.end + r.between(4, 9)) % 24) * HOUR;
+  return day0 + ((p.end + (hard ? r.between(2, 4) : r.between(4, 9))) % 24) * HOUR;
 }
 
 /**
  * One seed's trace: normal traffic of every principal, then attack episodes in the last weeks.
+ * `hard` makes attacks quieter: bursts of 15–40 calls, slow exfiltration every 5–12 min for 3–6 h,
+ * id walks of 8–20, off-hours use only 2–4 h after the working day.
  * Returns calls sorted by time; attack calls carry `attack` (type) and `episode` (number).
  */
-export function generate(seed, { attacksPerType = 1 } = {}) {
+export function generate(seed, { attacksPerType = 1, hard = false } = {}) {
   const r = rng(seed);
   const w = world(r);
   const principals = makePrincipals(r, w);
@@ -379,9 +381,9 @@ export function generate(seed, { attacksPerType = 1 } = {}) {
       const p = r.pick(fresh.length ? fresh : candidates);
       attacked.add(p.id);
       const d = r.int(days - 14, days - 2);
-      const t0 = type === 'off_hours' ? offTime(r, p, w, d) : usualTime(r, p, w, d);
+      const t0 = type === 'off_hours' ? offTime(r, p, w, d, hard) : usualTime(r, p, w, d);
       const ep = ++episode;
-      attack(r, type, p, t0, (pp, t, tool, c, o, label) => push(pp, t, tool, c, o, label, ep));
+      attack(r, type, p, t0, (pp, t, tool, c, o, label) => push(pp, t, tool, c, o, label, ep), hard);
     }
   }
   calls.sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : 1));

@@ -160,12 +160,12 @@ function scoreTime(state: BaselineState, now: number, settings: BaselineSettings
   const hour = date.getUTCHours();
   const total = state.hours.reduce((a, b) => a + b, 0) * decayFactor(now - state.ht, settings.halfLifeMs);
   const d = decayFactor(now - state.ht, settings.halfLifeMs);
-  if (state.n >= settings.minCalls && total >= 20) {
+  if (state.n >= settings.minCalls && total >= 20 && now - state.first >= settings.hourMinAgeMs) {
     const usual = (h: number): boolean => (state.hours[h] ?? 0) * d >= 0.01 * total;
     if (!usual(hour)) {
       let dist = 12;
       for (let h = 0; h < 24; h++) if (usual(h)) dist = Math.min(dist, hourDistance(h, hour));
-      const s = dist <= 1 ? 0.3 : dist === 2 ? 0.55 : dist === 3 ? 0.7 : 0.9;
+      const s = dist <= 1 ? 0.3 : dist === 2 ? 0.6 : dist === 3 ? 0.8 : 0.9;
       const hh = String(hour).padStart(2, '0');
       const mm = String(date.getUTCMinutes()).padStart(2, '0');
       add('hour', s, `at ${hh}:${mm} UTC, outside its usual hours (${dist} h from the nearest, ${usualHours(state.hours, 0.01)})`);
@@ -204,7 +204,8 @@ function scoreRate(state: BaselineState, call: BaselineCall, settings: BaselineS
       const m = moments[i] ?? [0, 0, 0];
       const ref = Math.max(peak[i] ?? 0, settings.rateFloors[i] ?? 1, (m[0] ?? 0) + 3 * Math.sqrt(Math.max(m[1] ?? 0, 0)));
       const c = after[i] ?? 0;
-      const s = ramp(Math.log(c / ref), Math.log(1.5), Math.log(4));
+      // an exponential counter under-counts a burst spread over its window (by about 1/e), hence 3× and not more
+      const s = ramp(Math.log(c / ref), Math.log(1.5), Math.log(3));
       if (s > best.s) best = { s, reason: `${Math.round(c)} ${who} in about the last ${windowName(w)}, ${times(c / ref)} this principal's usual peak (${Math.round(ref)})` };
     });
   };

@@ -14,6 +14,8 @@ export interface BaselineSettings {
   readonly toolMinCalls: number;
   /** Half-life of every remembered habit (hour profile, peaks, known values, transitions). */
   readonly halfLifeMs: number;
+  /** Age of a principal before its hour-of-day profile is scored (a few days of sessions are not yet a habit). */
+  readonly hourMinAgeMs: number;
   /** Age of a principal before its day-of-week profile is scored (it needs a couple of weeks). */
   readonly weekdayMinAgeMs: number;
   /** A call alerts when its score is at least this (and the learning period is over). */
@@ -52,6 +54,7 @@ export const DEFAULT_SETTINGS: BaselineSettings = Object.freeze({
   minAgeMs: 3 * DAY,
   toolMinCalls: 10,
   halfLifeMs: 21 * DAY,
+  hourMinAgeMs: 7 * DAY,
   weekdayMinAgeMs: 13 * DAY,
   alertThreshold: 0.8,
   rateWindowsMs: Object.freeze([MINUTE, 10 * MINUTE, HOUR, 6 * HOUR]),
