@@ -79,7 +79,7 @@ export function score(state: BaselineState, call: BaselineCall, settings: Baseli
       const d = decayFactor(now - tool.pt, hl);
       if (value.kind === 'num') {
         const ref = Math.max(ks.num * d, 10);
-        if (ks.nn >= settings.toolMinCalls && Math.abs(value.value) > ref * 4) add('huge_value', ramp(Math.log(Math.abs(value.value) / ref), Math.log(4), Math.log(50)), `${key}=${value.value} in ${call.tool}, ${times(Math.abs(value.value) / ref)} its largest usual value`);
+        if (ks.nn >= 3 && Math.abs(value.value) > ref * 4) add('huge_value', ramp(Math.log(Math.abs(value.value) / ref), Math.log(4), Math.log(50)), `${key}=${value.value} in ${call.tool}, ${times(Math.abs(value.value) / ref)} its largest usual value`);
         if (isIdKey(key) && Number.isInteger(value.value)) {
           const [lastId, lastStep, run, longest] = ks.seq;
           const step = value.value - lastId;
