@@ -38,7 +38,7 @@ export default defineConfig({
         test: { name: 'workers', include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'], testTimeout: 30_000 },
       },
       {
-        // Structure: the layer rules (dependency-cruiser) and the storage document, in Node.
+        // Structure, in Node: the layer rules of .dependency-cruiser.cjs (the storage document is checked in workers: test/unit/storage-doc.test.ts).
         test: { name: 'architecture', include: ['test/architecture/**/*.test.ts'], environment: 'node', testTimeout: 60_000 },
       },
       {
