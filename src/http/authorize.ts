@@ -10,7 +10,7 @@ import { formatScope, isSubset, parseScope, SCOPES, type OAuthScope } from '../a
 import { signingKeys } from '../auth/signing-keys.ts';
 import { loadConfig, type Config } from '../config.ts';
 import type { Env } from '../env.ts';
-import type { Step } from '../../durable/auth-transaction.ts';
+import type { Step } from '../contracts/auth-transaction.ts';
 import { authorizationUrl, discover, UpstreamError } from '../upstream/oidc.ts';
 import { findClient, registry } from './clients.ts';
 import { bindingCookieName, readCookie, rememberedUser, setCookie } from './cookies.ts';

@@ -9,7 +9,7 @@ import { signingKeys } from '../auth/signing-keys.ts';
 import { loadConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { oauthError } from '../errors.ts';
-import type { TokenOutcome } from '../../durable/auth-transaction.ts';
+import type { TokenOutcome } from '../contracts/auth-transaction.ts';
 import type { MachineClient } from '../../durable/client-registry.ts';
 import { txnStub } from './authorize.ts';
 import { authenticateClient } from './client-auth.ts';
