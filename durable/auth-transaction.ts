@@ -108,7 +108,8 @@ export class AuthTransaction extends DurableObject<Env> implements AuthTransacti
   async completeLogin(input: CompleteLoginInput): Promise<Step> {
     const user = UserSchema.parse(input.user);
     const [csrfHash, code] = await Promise.all([sha256Base64url(input.csrf), freshSecret()]);
-    return (await this.#step(input.now, () => ({ kind: 'complete_login', user, remembered: input.remembered, csrf: input.csrf, csrfHash, meta: input.meta, code }))).reply;
+    // The code's lifetime starts now, at issue: the router's `now` was read before the upstream round trip.
+    return (await this.#step(Date.now(), () => ({ kind: 'complete_login', user, remembered: input.remembered, csrf: input.csrf, csrfHash, meta: input.meta, code }))).reply;
   }
 
   /** Who signed in and which client is asking (for the consent page after login and for remembering consent). */
