@@ -1,96 +1,10 @@
-/** The authorization transaction's stored state and the shapes it exchanges with the HTTP layer. */
-import { z } from 'zod';
-import type { OAuthErrorCode } from '../src/errors.ts';
-import { base64url } from '../src/auth/encoding.ts';
+/** The authorization transaction's storage (tables, the one-row state) and the fresh secrets its transitions need. */
+import { base64url, sha256Base64url } from '../src/auth/encoding.ts';
+import { s256Challenge } from '../src/auth/pkce.ts';
+import type { FreshSecret, UpstreamSecrets } from '../src/auth/transaction/machine.ts';
+import { TxnSchema, type RefreshStatus, type Txn } from '../src/auth/transaction/state.ts';
 
-/** The signed-in person as stored (from the upstream ID token). */
-export const UserSchema = z.object({ id: z.string(), issuer: z.string(), subject: z.string(), email: z.string().optional(), name: z.string().optional() });
-
-/** The signed-in person, from the upstream ID token. */
-export type UpstreamUser = z.infer<typeof UserSchema>;
-
-/** The transaction's whole state, one JSON row: its phase and everything each phase needs. */
-export const TxnSchema = z.object({
-  id: z.string(),
-  phase: z.enum(['consent', 'upstream', 'upstream_used', 'login_consent', 'code', 'granted', 'revoked', 'ended']),
-  issuer: z.string(),
-  resource: z.string(),
-  clientId: z.string(),
-  redirectUri: z.string(),
-  clientState: z.string().optional(),
-  codeChallenge: z.string(),
-  scope: z.string(),
-  createdAt: z.number(),
-  expiresAt: z.number(),
-  bindingHash: z.string(),
-  csrfHash: z.string(),
-  consentGiven: z.boolean(),
-  /** Set when consent was remembered (not given here): it holds only if this user signs in. */
-  consentUser: z.string().optional(),
-  upstreamStateHash: z.string().optional(),
-  nonce: z.string().optional(),
-  verifier: z.string().optional(),
-  user: UserSchema.optional(),
-  codeHash: z.string().optional(),
-  codeExpiresAt: z.number().optional(),
-  refreshExpiresAt: z.number().optional(),
-  revokedReason: z.string().optional(),
-  /** Absent for the authorization-code flow; 'client_credentials' for a machine client's grant. */
-  grantType: z.literal('client_credentials').optional(),
-  /** The user a machine client acts for (audit trail). */
-  owner: z.string().optional(),
-});
-/** A parsed transaction state. */
-export type Txn = z.infer<typeof TxnSchema>;
-
-/** What /authorize hands the transaction when it starts. */
-export interface BeginInput {
-  issuer: string;
-  resource: string;
-  clientId: string;
-  redirectUri: string;
-  clientState?: string | undefined;
-  codeChallenge: string;
-  scope: string;
-  bindingHash: string;
-  csrfHash: string;
-  /** The user whose remembered consent covers this request (from the browser's cookie), if any. */
-  rememberedFor?: string | undefined;
-  now: number;
-}
-
-/** A step's outcome: go upstream, back to the client with a code, show consent, or an OAuth error. */
-export type Step =
-  | { kind: 'upstream'; state: string; nonce: string; challenge: string }
-  | { kind: 'code'; code: string; redirectUri: string; clientState?: string | undefined }
-  | { kind: 'consent'; csrf: string }
-  | { kind: 'deny'; redirectUri: string; clientState?: string | undefined }
-  | { kind: 'error'; reason: string };
-
-/** Tokens, or the RFC 6749 error to answer with. */
-export type TokenOutcome =
-  | { ok: true; access_token: string; refresh_token: string; expires_in: number; scope: string; token_type: 'Bearer' }
-  | { ok: false; error: OAuthErrorCode; description: string };
-
-/** What /token hands a client_credentials grant. */
-export interface ClientCredentialsInput {
-  meta?: import('../src/audit/emit.ts').RequestMeta | undefined;
-  issuer: string;
-  resource: string;
-  clientId: string;
-  /** The user the client acts for. */
-  owner: string;
-  /** The scope of the token (already checked against the client's registered scope). */
-  scope: string;
-  now: number;
-}
-
-/** An access token without a refresh token, or why not. */
-export type ClientCredentialsOutcome =
-  | { ok: true; access_token: string; expires_in: number; scope: string; token_type: 'Bearer' }
-  | { ok: false; error: OAuthErrorCode; description: string };
-
-/** The transaction's tables (created by begin or a client_credentials grant, never by a lookup). */
+/** The transaction's tables (created by the first state written, never by a lookup). */
 export const SCHEMA = [
   'CREATE TABLE IF NOT EXISTS txn (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL)',
   'CREATE TABLE IF NOT EXISTS refresh_tokens (hash TEXT PRIMARY KEY, status TEXT NOT NULL, created_at INTEGER NOT NULL)',
@@ -102,7 +16,92 @@ export function random(bytes = 32): string {
   return base64url(crypto.getRandomValues(new Uint8Array(bytes)));
 }
 
-/** A refused token request. */
-export function fail(error: OAuthErrorCode, description: string): TokenOutcome {
-  return { ok: false, error, description };
+/** A fresh 256-bit secret and its SHA-256. */
+export async function freshSecret(): Promise<FreshSecret> {
+  const secret = random();
+  return { secret, hash: await sha256Base64url(secret) };
+}
+
+/** Fresh upstream `state` (prefixed with the transaction id, so the callback finds us), nonce and PKCE verifier, with their digests. */
+export async function upstreamSecrets(id: string): Promise<UpstreamSecrets> {
+  const state = `${id}.${random()}`;
+  const nonce = random();
+  const verifier = random(48);
+  const [stateHash, challenge] = await Promise.all([sha256Base64url(state), s256Challenge(verifier)]);
+  return { state, stateHash, nonce, verifier, challenge };
+}
+
+/** The transaction's tables in one object's SQLite; reads see nothing (and create nothing) until the first write. */
+export class TxnTables {
+  readonly #sql: SqlStorage;
+  #created = false;
+
+  constructor(sql: SqlStorage) {
+    this.#sql = sql;
+  }
+
+  /** The stored state, or null when there is none. */
+  read(): Txn | null {
+    if (!this.#exists()) return null;
+    const row = this.#sql.exec<{ state: string }>('SELECT state FROM txn WHERE id = 1').toArray()[0];
+    return row ? TxnSchema.parse(JSON.parse(row.state)) : null;
+  }
+
+  /** Writes the state, creating the tables first if needed. */
+  write(txn: Txn): void {
+    if (!this.#exists()) {
+      for (const statement of SCHEMA) this.#sql.exec(statement);
+      this.#created = true;
+    }
+    this.#sql.exec('INSERT INTO txn (id, state) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state', JSON.stringify(txn));
+  }
+
+  /** The status of a refresh token by its hash; null when it is not this grant's. */
+  refreshStatus(hash: string): RefreshStatus | null {
+    if (!this.#exists()) return null;
+    const row = this.#sql.exec<{ status: string }>('SELECT status FROM refresh_tokens WHERE hash = ?', hash).toArray()[0];
+    return row?.status === 'active' || row?.status === 'rotated' || row?.status === 'revoked' ? row.status : null;
+  }
+
+  /** Stores a new active refresh token. */
+  storeRefresh(hash: string, createdAt: number): void {
+    this.#sql.exec("INSERT INTO refresh_tokens (hash, status, created_at) VALUES (?, 'active', ?)", hash, createdAt);
+  }
+
+  /** Marks a refresh token rotated. */
+  rotateRefresh(hash: string): void {
+    this.#sql.exec("UPDATE refresh_tokens SET status = 'rotated' WHERE hash = ?", hash);
+  }
+
+  /** Marks every active refresh token revoked. */
+  revokeRefreshTokens(): void {
+    this.#sql.exec("UPDATE refresh_tokens SET status = 'revoked' WHERE status = 'active'");
+  }
+
+  /** Remembers a session of this grant. */
+  attachSession(sessionId: string, attachedAt: number): void {
+    this.#sql.exec('INSERT OR IGNORE INTO sessions (session_id, attached_at) VALUES (?, ?)', sessionId, attachedAt);
+  }
+
+  /** The sessions to tell when the grant is revoked. */
+  sessions(): string[] {
+    if (!this.#exists()) return [];
+    return this.#sql.exec<{ session_id: string }>('SELECT session_id FROM sessions').toArray().map((r) => r.session_id);
+  }
+
+  /** Refresh tokens in creation order (diagnostics). */
+  refreshTokens(): Array<{ status: string }> {
+    if (!this.#exists()) return [];
+    return this.#sql.exec<{ status: string }>('SELECT status FROM refresh_tokens ORDER BY created_at').toArray();
+  }
+
+  /** Forgets that the tables exist (after the object's storage was deleted). */
+  forget(): void {
+    this.#created = false;
+  }
+
+  #exists(): boolean {
+    if (!this.#created) this.#created = this.#sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'txn'").toArray().length > 0;
+    return this.#created;
+  }
 }

@@ -1,5 +1,5 @@
 /** The bindings the Worker and its Durable Objects receive. */
-import type { AuthTransaction } from '../durable/auth-transaction.ts';
+import type { AuthTransactionObject } from './contracts/auth-transaction.ts';
 import type { ApiKeyObject } from './contracts/api-key.ts';
 import type { AuditStoreObject } from './contracts/audit-store.ts';
 import type { ClientRegistryObject } from './contracts/client-registry.ts';
@@ -10,7 +10,7 @@ import type { McpSessionObject } from './contracts/session.ts';
 export interface Env {
   MCP_SESSION: DurableObjectNamespace<McpSessionObject>;
   EMBEDDED_DB: DurableObjectNamespace<EmbeddedDatabaseObject>;
-  AUTH_TXN: DurableObjectNamespace<AuthTransaction>;
+  AUTH_TXN: DurableObjectNamespace<AuthTransactionObject>;
   CLIENTS: DurableObjectNamespace<ClientRegistryObject>;
   API_KEY: DurableObjectNamespace<ApiKeyObject>;
   AUDIT_STORE: DurableObjectNamespace<AuditStoreObject>;

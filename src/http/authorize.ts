@@ -11,7 +11,7 @@ import { signingKeys } from '../auth/signing-keys.ts';
 import { loadConfig, type Config } from '../config.ts';
 import type { Env } from '../env.ts';
 import { randomBytes, randomToken } from '../lib/random.ts';
-import type { Step } from '../../durable/auth-transaction.ts';
+import type { Step } from '../contracts/auth-transaction.ts';
 import { authorizationUrl, discover, UpstreamError } from '../upstream/oidc.ts';
 import { findClient, registry } from './clients.ts';
 import { bindingCookieName, readCookie, rememberedUser, setCookie } from './cookies.ts';

@@ -10,7 +10,7 @@ import { loadConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { randomBytes } from '../lib/random.ts';
 import { oauthError } from '../errors.ts';
-import type { TokenOutcome } from '../../durable/auth-transaction.ts';
+import type { TokenOutcome } from '../contracts/auth-transaction.ts';
 import type { MachineClient } from '../contracts/client-registry.ts';
 import { txnStub } from './authorize.ts';
 import { authenticateClient } from './client-auth.ts';

@@ -3,6 +3,7 @@
 import type { Env as WorkerEnv } from '../../src/env.ts';
 import type { ApiKey } from '../../durable/api-key.ts';
 import type { AuditStore } from '../../durable/audit-store.ts';
+import type { AuthTransaction } from '../../durable/auth-transaction.ts';
 import type { ClientRegistry } from '../../durable/client-registry.ts';
 import type { McpSession } from '../../durable/session.ts';
 
@@ -10,6 +11,7 @@ declare global {
   namespace Cloudflare {
     interface Env extends WorkerEnv {
       MCP_SESSION: DurableObjectNamespace<McpSession>;
+      AUTH_TXN: DurableObjectNamespace<AuthTransaction>;
       CLIENTS: DurableObjectNamespace<ClientRegistry>;
       API_KEY: DurableObjectNamespace<ApiKey>;
       AUDIT_STORE: DurableObjectNamespace<AuditStore>;
