@@ -7,7 +7,7 @@ const SQL_START = /^\s*(SELECT\s|INSERT\s+(IGNORE\s+)?INTO\s|UPDATE\s+\S+\s+SET\
 const ESCAPERS = new Set(['escapeId', 'escape', 'quoteIdentifier']);
 
 /** String methods whose result is fixed when their receiver and arguments are. */
-const PURE_STRING_METHODS = new Set(['replace', 'replaceAll', 'trim', 'toUpperCase', 'toLowerCase', 'slice', 'padStart', 'padEnd', 'repeat', 'join', 'concat']);
+const PURE_STRING_METHODS = new Set(['toFixed', 'toString', 'toPrecision', 'replace', 'replaceAll', 'trim', 'toUpperCase', 'toLowerCase', 'slice', 'padStart', 'padEnd', 'repeat', 'join', 'concat']);
 
 /**
  * The value of a const binding this identifier refers to, when it is declared once with an
