@@ -51,7 +51,7 @@ if (values['verify-only']) process.exit(0);
 
 // Deploy a private copy, checked again after copying, so the files cannot change between the check and the upload.
 const copy = mkdtempSync(path.join(os.tmpdir(), 'own-mcp-deploy-'));
-let code = 1;
+let code;
 try {
   cpSync(path.join(values.release, LAYOUT.bundle), path.join(copy, LAYOUT.bundle), { recursive: true });
   for (const s of subjects) if (sha256(readFileSync(path.join(copy, s.name))) !== s.digest.sha256) refuse(`${s.name} changed while it was being copied`);
