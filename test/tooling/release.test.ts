@@ -159,7 +159,7 @@ describe('deploy refuses', () => {
     expect(refusal(good, keys.publicKeyPem, root)).toBe('package-lock.json differs from the one the release was built with');
   });
 
-  it('from the command line: a clear message, exit code 1, and wrangler never runs', () => {
+  it('from the command line: a clear message, exit code 1, and wrangler never runs', { timeout: 60_000 }, () => {
     const dir = copyOfRelease('cli');
     appendFileSync(path.join(dir, 'bundle', main), '\n// tampered\n');
     const publicKeyFile = path.join(scratch, 'release.pub.pem');
