@@ -57,7 +57,7 @@ try {
   for (const s of subjects) if (sha256(readFileSync(path.join(copy, s.name))) !== s.digest.sha256) refuse(`${s.name} changed while it was being copied`);
   const args = [path.join(ROOT, 'node_modules/wrangler/bin/wrangler.js'), 'deploy', '--no-bundle', '--config', path.join(ROOT, 'wrangler.toml'), `--env=${verdict.env}`, ...(values['dry-run'] ? ['--dry-run'] : []), path.join(copy, LAYOUT.bundle, verdict.mainModule)];
   process.stdout.write(`wrangler ${args.slice(1).join(' ')}\n`);
-  code = spawnSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit' }).status ?? 1;
+  code = spawnSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit', env: { WRANGLER_SEND_METRICS: 'false', ...process.env } }).status ?? 1;
 } finally {
   rmSync(copy, { recursive: true, force: true });
 }

@@ -1,5 +1,5 @@
 // The security ESLint rules (eslint/security-rules.mjs) on code that breaks them and on the safe form of the same code.
-import { RuleTester, type Rule } from 'eslint';
+import { ESLint, RuleTester, type Rule } from 'eslint';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error -- plain ES module without type declarations
 import plugin, { isSecretName } from '../../eslint/security-rules.mjs';
@@ -95,5 +95,26 @@ describe('isSecretName', () => {
   it('names that describe a credential without holding it', () => {
     for (const name of ['token_id', 'tokenId', 'keyId', 'key', 'code', 'error_code', 'hasToken', 'tokenType', 'secretHash', 'client_secret_expires_at', 'authorization_endpoint', 'codeChallenge', 'grantId'])
       expect(secretName(name), name).toBe(false);
+  });
+});
+
+describe('eslint.config.js turns the scanners on', () => {
+  it('a command-line file with eval, new Function, an HTML sink, built SQL and a logged secret gets each finding', { timeout: 60_000 }, async () => {
+    const eslint = new ESLint({ cwd: process.cwd() });
+    const code = [
+      '// A fixture.',
+      'export function f(x, el, conn, id, token) {',
+      '  eval(x);',
+      '  const g = new Function(x);',
+      '  el.innerHTML = x;',
+      '  conn.query("SELECT * FROM t WHERE id = " + id);',
+      '  console.log(token);',
+      '  return g;',
+      '}',
+      '',
+    ].join('\n');
+    const [result] = await eslint.lintText(code, { filePath: 'bin/fixture.mjs' });
+    const rules = new Set(result?.messages.map((m) => m.ruleId));
+    for (const rule of ['no-eval', 'no-new-func', 'security/detect-eval-with-expression', 'house-security/no-unsafe-html', 'house-security/no-string-built-sql', 'house-security/no-secret-in-logs']) expect(rules, rule).toContain(rule);
   });
 });
