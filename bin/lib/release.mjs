@@ -121,6 +121,31 @@ export function buildRelease({ out, privateKeyPem, env = '', allowDirty = false,
   writeFileSync(path.join(out, LAYOUT.sbom), sbomBytes);
 
   const wranglerVersion = JSON.parse(readFileSync(path.join(ROOT, 'node_modules/wrangler/package.json'), 'utf8')).version;
+  const { statement, envelope } = signRelease({
+    out,
+    privateKeyPem,
+    main,
+    command: `wrangler ${wranglerArgs.slice(0, 2).join(' ')} --outdir ${LAYOUT.bundle}`,
+    env,
+    commit,
+    dirty,
+    tools: { node: process.version, wrangler: wranglerVersion },
+    builderId,
+    startedOn,
+  });
+  return { statement, envelope, main, size: bundleSize(path.join(bundleDir, main)), components: sbom.components.length };
+}
+
+/**
+ * Writes the signed statement of a built release directory (bundle/ and sbom.cdx.json already in
+ * `out`): every bundle file, the SBOM, and `root`'s package-lock.json and wrangler.toml.
+ * @param {{ out: string, privateKeyPem: string, main: string, command: string, env?: string, commit: string, dirty: boolean, tools: Record<string, string>, builderId?: string, startedOn?: string, root?: string }} input
+ */
+export function signRelease({ out, privateKeyPem, main, command, env = '', commit, dirty, tools, builderId, startedOn = new Date().toISOString(), root = ROOT }) {
+  const bundleDir = path.join(out, LAYOUT.bundle);
+  const files = listFiles(bundleDir);
+  if (!files.includes(main)) throw new Error(`the main module ${main} is not in the bundle`);
+  const sbomBytes = readFileSync(path.join(out, LAYOUT.sbom));
   const statement = {
     _type: STATEMENT_TYPE,
     subject: files.map((f) => ({ name: `${LAYOUT.bundle}/${f}`, digest: { sha256: sha256(readFileSync(path.join(bundleDir, f))) } })),
@@ -128,12 +153,12 @@ export function buildRelease({ out, privateKeyPem, env = '', allowDirty = false,
     predicate: {
       buildDefinition: {
         buildType: BUILD_TYPE,
-        externalParameters: { command: `wrangler ${wranglerArgs.slice(0, 2).join(' ')} --outdir ${LAYOUT.bundle}`, env, config: 'wrangler.toml', mainModule: main },
-        internalParameters: { node: process.version, wrangler: wranglerVersion, dirty },
+        externalParameters: { command, env, config: 'wrangler.toml', mainModule: main },
+        internalParameters: { ...tools, dirty },
         resolvedDependencies: [
           { uri: 'git+source', digest: { gitCommit: commit || 'unknown' } },
-          { name: 'package-lock.json', digest: { sha256: sha256(lockfile) } },
-          { name: 'wrangler.toml', digest: { sha256: sha256(readFileSync(path.join(ROOT, 'wrangler.toml'))) } },
+          { name: 'package-lock.json', digest: { sha256: sha256(readFileSync(path.join(root, 'package-lock.json'))) } },
+          { name: 'wrangler.toml', digest: { sha256: sha256(readFileSync(path.join(root, 'wrangler.toml'))) } },
         ],
       },
       runDetails: {
@@ -145,7 +170,7 @@ export function buildRelease({ out, privateKeyPem, env = '', allowDirty = false,
   };
   const envelope = signEnvelope({ payloadType: IN_TOTO_PAYLOAD_TYPE, payload: Buffer.from(JSON.stringify(statement)), privateKeyPem });
   writeFileSync(path.join(out, LAYOUT.envelope), `${JSON.stringify(envelope, null, 2)}\n`);
-  return { statement, envelope, main, size: bundleSize(path.join(bundleDir, main)), components: sbom.components.length };
+  return { statement, envelope };
 }
 
 /** The raw and gzip size of the main module. */
