@@ -3,10 +3,52 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 import house from './eslint/house-rules.mjs';
+import houseSecurity from './eslint/security-rules.mjs';
+import security from 'eslint-plugin-security';
 
 const MYSQL = { group: ['mysql2', 'mysql2/*'], message: 'Only the MySQL adapters in src/db/ import mysql2.' };
 const DURABLE = { group: ['**/durable/*', '**/durable/**'], message: 'Layers point one way: src/ never imports durable/ (only src/index.ts wires bindings to classes); put the contract in src/contracts/.' };
 const ROUTER = { group: ['**/src/http/*', '**/src/http/**'], message: 'Durable Objects know no router.' };
+
+/**
+ * Code scanning (SAST): eslint-plugin-security's recommended rules as errors, and the project's own
+ * security invariants (eslint/security-rules.mjs). Tuned rules and why: docs/decisions.md ("SAST").
+ */
+const SAST = [
+  {
+    files: ['**/*.{ts,mts,js,mjs,cjs}'],
+    plugins: { security, 'house-security': houseSecurity },
+    rules: {
+      ...Object.fromEntries(Object.keys(security.configs.recommended.rules).map((rule) => [rule, 'error'])),
+      // Off: flags every obj[key], which typescript's index types already check; thousands of hits, no signal.
+      'security/detect-object-injection': 'off',
+      'house-security/no-string-built-sql': 'error',
+      'house-security/no-unsafe-html': 'error',
+      'house-security/no-secret-in-logs': 'error',
+    },
+  },
+  {
+    // Command-line tools, tests and benchmarks run on the operator's machine: they spawn processes and
+    // read the files they are told to; in the deployed Worker (src/, durable/) these stay errors.
+    // Their regular expressions match the operator's own arguments and known names, not an attacker's input,
+    // and they compare no secrets (detect-possible-timing-attacks fires on any variable named `token`).
+    files: ['bin/**', 'test/**', 'bench/**', 'eslint/**', '*.config.{js,ts}'],
+    rules: {
+      'security/detect-child-process': 'off',
+      'security/detect-non-literal-fs-filename': 'off',
+      'security/detect-non-literal-require': 'off',
+      'security/detect-non-literal-regexp': 'off',
+      'security/detect-unsafe-regex': 'off',
+      'security/detect-possible-timing-attacks': 'off',
+    },
+  },
+  {
+    // Tests print and send the credentials they made up on purpose, and build hostile SQL to test the
+    // guard and the test database's users (that is what they test).
+    files: ['test/**'],
+    rules: { 'house-security/no-secret-in-logs': 'off', 'house-security/no-string-built-sql': 'off' },
+  },
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/', '.wrangler/', 'coverage/', 'conformance-results/', 'bench/results/', '.data/', '.test-data/'] },
@@ -54,6 +96,7 @@ export default tseslint.config(
     },
   },
   { files: ['src/**/*.ts', 'durable/**/*.ts'], rules: { 'house/no-execute': 'error' } },
+  ...SAST,
   { files: ['src/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [DURABLE, MYSQL] }] } },
   { files: ['src/index.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [MYSQL] }] } },
   { files: ['src/db/mysql.ts', 'src/db/mysql-connection.ts', 'src/db/audit-mysql.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [DURABLE] }] } },

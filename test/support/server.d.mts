@@ -11,6 +11,8 @@ export interface ServerHandle {
   idp: { issuer: string; port: number; stop(): Promise<void> };
   /** The bootstrap admin credential of this server (for /admin and the command-line tool). */
   adminSecret: string;
+  /** Every secret given to the Worker (OAUTH_SIGNING_KEY, ID_SECRET, ADMIN_SECRET, UPSTREAM_CLIENT_SECRET, …), for tests that look for leaks. */
+  secretVars: Record<string, string>;
   /** The last 20 KB of wrangler dev's output. */
   output: string;
   start(): Promise<void>;
@@ -25,4 +27,4 @@ export interface ServerHandle {
 export function freePort(): Promise<number>;
 
 /** Starts `wrangler dev`; `mysqlUrl` switches to the `mysql` environment, `auditUrl` is the audit writer. */
-export function startServer(options?: { mysqlUrl?: string | undefined; auditUrl?: string | undefined; vars?: Record<string, string>; port?: number }): Promise<ServerHandle>;
+export function startServer(options?: { mysqlUrl?: string | undefined; auditUrl?: string | undefined; vars?: Record<string, string>; port?: number; logLevel?: 'debug' | 'info' | 'log' | 'warn' | 'error' | 'none'; onOutput?: (text: string) => void }): Promise<ServerHandle>;

@@ -29,7 +29,9 @@ export function freePort() {
  * Starts `wrangler dev` with its own state folder. `mysqlUrl` switches to the `mysql`
  * environment (tools on MySQL; `auditUrl` is the audit writer's URL, required there)
  * environment with that Hyperdrive connection string; `vars` are passed as --var.
- * @param {{ mysqlUrl?: string, auditUrl?: string, vars?: Record<string, string>, port?: number }} [options]
+ * `logLevel` is wrangler's (default warn; 'log' shows the Worker's console output); `onOutput`
+ * receives every chunk of the process's output (`output` keeps only the last 20 KB).
+ * @param {{ mysqlUrl?: string, auditUrl?: string, vars?: Record<string, string>, port?: number, logLevel?: string, onOutput?: (text: string) => void }} [options]
  */
 export async function startServer(options = {}) {
   const port = options.port ?? (await freePort());
@@ -46,6 +48,8 @@ export async function startServer(options = {}) {
     idp,
     /** The bootstrap admin credential of this server (for /admin and the command-line tool). */
     adminSecret,
+    /** Every secret given to the Worker (--var), for tests that look for leaks. */
+    secretVars: authVars,
     port,
     url: `http://127.0.0.1:${port}`,
     mcpUrl: `http://127.0.0.1:${port}/mcp`,
@@ -54,7 +58,7 @@ export async function startServer(options = {}) {
     child: null,
     output: '',
     async start() {
-      const args = [WRANGLER, 'dev', '--port', String(port), '--ip', '127.0.0.1', '--inspector-port', String(inspectorPort), '--persist-to', state, '--log-level', 'warn', '--show-interactive-dev-session=false'];
+      const args = [WRANGLER, 'dev', '--port', String(port), '--ip', '127.0.0.1', '--inspector-port', String(inspectorPort), '--persist-to', state, '--log-level', options.logLevel ?? 'warn', '--show-interactive-dev-session=false'];
       if (options.mysqlUrl) args.push('--env', 'mysql');
       for (const [key, value] of Object.entries({ ...authVars, ...(options.vars ?? {}) })) args.push('--var', `${key}:${value}`);
       const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' };
@@ -67,6 +71,7 @@ export async function startServer(options = {}) {
       handle.child = child;
       const keep = (chunk) => {
         handle.output = (handle.output + chunk.toString()).slice(-20_000);
+        options.onOutput?.(chunk.toString());
       };
       child.stdout.on('data', keep);
       child.stderr.on('data', keep);
