@@ -1,5 +1,5 @@
 // The audit outbox in the Workers runtime: events are stored before the response, delivered by the alarm exactly once, exported with a cursor.
-import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { AuditStore } from '../../durable/audit-store.ts';
@@ -19,6 +19,17 @@ async function stored(query: string): Promise<AuditEvent[]> {
   return text === '' ? [] : text.trim().split('\n').map((line) => AuditEventSchema.parse(JSON.parse(line)));
 }
 
+/**
+ * Runs every pending alarm of the objects that keep an outbox now, so that no delivery of an
+ * earlier test's events lands while a test counts the whole store (their real alarms would
+ * otherwise fire about a second later, in the middle of the count).
+ */
+async function settleDeliveries(): Promise<void> {
+  const stubs = async <T extends Rpc.DurableObjectBranded>(namespace: DurableObjectNamespace<T>) => (await listDurableObjectIds(namespace)).map((id) => namespace.get(id));
+  const all = [...(await stubs(env.MCP_SESSION)), ...(await stubs(env.AUTH_TXN)), ...(await stubs(env.API_KEY)), ...(await stubs(env.CLIENTS))];
+  for (const stub of all) await runDurableObjectAlarm(stub);
+}
+
 async function session(token: string): Promise<{ sessionId: string; headers: Record<string, string> }> {
   const response = await post(INITIALIZE, { authorization: `Bearer ${token}` });
   const sessionId = response.headers.get('mcp-session-id') ?? '';
@@ -36,11 +47,13 @@ describe('tool calls', () => {
     const reply = await callTool(headers, 'sql_select', { sql: "SELECT name FROM customers WHERE id = 1 OR name = 'password=hunter2'" });
     expect(reply).toMatchObject({ result: { structuredContent: { rowCount: 1 } } });
     expect(await runInDurableObject(stub, (i: McpSession) => i.auditPending())).toBe(1);
-    const before = await store().count();
+    // Counted by this user's tool calls: other objects' alarms deliver their own events meanwhile.
+    const mine = `type=tool.call&user=${encodeURIComponent(decodeSub(user.accessToken))}`;
+    expect(await stored(mine)).toHaveLength(0);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await runInDurableObject(stub, (i: McpSession) => i.auditPending())).toBe(0);
-    expect(await store().count()).toBe(before + 1);
-    const [event] = await stored(`type=tool.call&user=${encodeURIComponent(decodeSub(user.accessToken))}`);
+    expect(await stored(mine)).toHaveLength(1);
+    const [event] = await stored(mine);
     expect(event).toMatchObject({
       type: 'tool.call',
       outcome: 'success',
@@ -93,6 +106,7 @@ describe('sign-in', () => {
 
 describe('delivery', () => {
   it('is idempotent: the same batch stored twice is kept once', async () => {
+    await settleDeliveries();
     const events = await stored('limit=3');
     expect(events.length).toBeGreaterThan(0);
     const before = await store().count();
@@ -118,6 +132,7 @@ describe('export', () => {
   });
 
   it('pages with the cursor in id order, without gaps or repeats', async () => {
+    await settleDeliveries();
     const everything = await stored('limit=10000');
     const paged: AuditEvent[] = [];
     let cursor = '';
@@ -138,6 +153,7 @@ describe('export', () => {
       const text = await response.text();
       return { ids: text === '' ? [] : text.trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id), next: response.headers.get('x-delivery-cursor') ?? '' };
     };
+    await settleDeliveries();
     const seen: string[] = [];
     let cursor = '0';
     for (let i = 0; i < 10_000; i++) {
