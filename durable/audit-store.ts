@@ -55,6 +55,7 @@ export class AuditStore extends DurableObject<Env> implements AuditStoreObject {
   search(q: AuditQuery): StoredAuditEvent[] {
     const { where, params } = whereClause(q, 'sqlite');
     const order = q.cursor !== undefined ? 'rowid' : 'id';
+    // eslint-disable-next-line house-security/no-string-built-sql -- `where` is built by whereClause from fixed column names with `?` placeholders; order and limit are not input
     return this.ctx.storage.sql.exec<{ event: string; seq: number }>(`SELECT event, rowid AS seq FROM audit_events ${where} ORDER BY ${order} LIMIT ${searchLimit(q)}`, ...params).toArray();
   }
 

@@ -72,7 +72,7 @@ export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     try {
       loadConfig(env);
-      return await router.fetch(request, env, ctx);
+      return (await router.fetch(request, env, ctx)) as Response;
     } catch (error) {
       if (error instanceof ConfigError || error instanceof SigningKeyError || error instanceof IdSecretError) {
         console.error(JSON.stringify({ event: 'config_invalid', error: error.message }));

@@ -1,4 +1,5 @@
 // Seeded synthetic workloads for the anomaly evaluation: normal principals over weeks, plus labelled attack episodes.
+/* eslint-disable house-security/no-string-built-sql -- the SQL here is sample text for recorded sql_select arguments, never executed */
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

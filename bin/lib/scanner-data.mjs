@@ -39,7 +39,7 @@ export function loadLabelled(file, { defaultLabel } = {}) {
     try {
       r = JSON.parse(line);
     } catch (e) {
-      throw new Error(`${file}:${i + 1}: not JSON (${e.message})`);
+      throw new Error(`${file}:${i + 1}: not JSON (${e.message})`, { cause: e });
     }
     r.label ??= defaultLabel;
     if (r.label !== 'benign' && r.label !== 'malicious') throw new Error(`${file}:${i + 1}: label must be benign or malicious`);

@@ -65,7 +65,7 @@ export async function verifyAccessToken(
   try {
     const { payload } = await jwtVerify(
       token,
-      async (header) => {
+      (header) => {
         const key = header.kid ? keys.publicKeys.get(header.kid) : undefined;
         if (!key) throw new joseErrors.JWKSNoMatchingKey();
         return key;

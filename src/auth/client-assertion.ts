@@ -1,5 +1,5 @@
 /** private_key_jwt client authentication (RFC 7523 §2.2 and §3, OpenID Connect Core §9): verifying a client assertion against the client's registered keys. No I/O; `now` is passed in. */
-import { compactVerify, decodeJwt, decodeProtectedHeader, errors as joseErrors, importJWK, type CryptoKey } from 'jose';
+import { compactVerify, decodeJwt, decodeProtectedHeader, errors as joseErrors, importJWK } from 'jose';
 import { ASSERTION_ALGS, keyFits, type AssertionAlg, type ClientJwk } from './client-jwks.ts';
 
 /** The only `client_assertion_type` accepted (RFC 7523 §2.2). */
@@ -76,7 +76,8 @@ export async function verifyClientAssertion(assertion: string, expected: Asserti
   if (!jwk) return reject('unknown_key');
   let payloadBytes: Uint8Array;
   try {
-    const key = (await importJWK(jwk, accepted)) as CryptoKey;
+    const key = await importJWK(jwk, accepted);
+    if (!(key instanceof CryptoKey)) return reject('unknown_key');
     ({ payload: payloadBytes } = await compactVerify(assertion, key, { algorithms: [accepted] }));
   } catch (error) {
     return reject(error instanceof joseErrors.JWSSignatureVerificationFailed ? 'bad_signature' : 'malformed');

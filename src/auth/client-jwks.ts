@@ -63,8 +63,8 @@ export function parseClientJwks(value: unknown): { ok: true; keys: ClientJwk[] }
 function parseKey(entry: unknown, at: string): { ok: true; key: ClientJwk } | JwksRejection {
   if (!isObject(entry)) return refuse(at, 'must be a JWK object');
   // Checked first, whatever else is wrong: a private key must never be accepted or kept.
-  const secret = PRIVATE_MEMBERS.find((m) => m in entry);
-  if (secret !== undefined) return refuse(`${at}.${secret}`, 'private key material is refused: register public keys only');
+  const privateMember = PRIVATE_MEMBERS.find((m) => m in entry);
+  if (privateMember !== undefined) return refuse(`${at}.${privateMember}`, 'private key material is refused: register public keys only');
   const { kty, kid, alg, use } = entry;
   if (typeof kid !== 'string' || !KID.test(kid)) return refuse(`${at}.kid`, 'is required: 1 to 100 printable ASCII characters');
   if (use !== undefined && use !== 'sig') return refuse(`${at}.use`, "must be 'sig' when present");

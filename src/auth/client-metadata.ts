@@ -55,6 +55,7 @@ const MAX_CONTACT_LENGTH = 320;
 const URI_CHARACTERS = /^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]*$/;
 // C0/C1 controls and the bidirectional and invisible formatting characters that can make a
 // name on the consent page read as something else.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point: they are refused in names
 const DECEPTIVE = /[\x00-\x1F\x7F-\x9F\u061C\u180E\u200B-\u200F\u2028-\u202E\u2060-\u2069\uFEFF]/;
 
 /**

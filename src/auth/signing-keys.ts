@@ -50,8 +50,10 @@ async function load(current: string | undefined, previous: string | undefined): 
     throw new SigningKeyError('OAUTH_SIGNING_KEY is not a private EC P-256 JWK with a kid');
   }
   const publicJwk: JWK = { kty: parsed.kty, crv: parsed.crv, x: parsed.x, y: parsed.y, kid: parsed.kid, alg: 'ES256', use: 'sig' };
-  const privateKey = (await importJWK({ ...parsed, alg: 'ES256' }, 'ES256')) as CryptoKey;
-  const publicKeys = new Map<string, CryptoKey>([[parsed.kid, (await importJWK(publicJwk, 'ES256')) as CryptoKey]]);
+  const privateKey = await importJWK({ ...parsed, alg: 'ES256' }, 'ES256');
+  const publicKey = await importJWK(publicJwk, 'ES256');
+  if (!(privateKey instanceof CryptoKey) || !(publicKey instanceof CryptoKey)) throw new SigningKeyError('OAUTH_SIGNING_KEY is not a private EC P-256 JWK with a kid');
+  const publicKeys = new Map<string, CryptoKey>([[parsed.kid, publicKey]]);
   const jwks: JWK[] = [publicJwk];
   if (previous) {
     let list: unknown;

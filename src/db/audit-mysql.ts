@@ -33,6 +33,7 @@ export class MysqlAuditPort implements AuditPort {
     const { where, params } = whereClause(q, 'mysql');
     const order = q.cursor !== undefined ? 'seq' : 'id';
     const result = await withConnection(this.#target, this.#timeoutMs, this.#timeoutMs, (conn) =>
+      // eslint-disable-next-line house-security/no-string-built-sql -- `where` is built by whereClause from fixed column names with `?` placeholders; order and limit are not input
       run(conn, `SELECT event, seq FROM audit_events ${where} ORDER BY ${order} LIMIT ${searchLimit(q)}`, params, { maxRows: q.limit, timeoutMs: this.#timeoutMs }),
     );
     return result.rows.map((r) => ({ event: String(r.event), seq: Number(r.seq) }));

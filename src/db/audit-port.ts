@@ -63,19 +63,23 @@ export function whereClause(q: AuditQuery, dialect: 'mysql' | 'sqlite'): { where
   const parts: string[] = [];
   const params: SqlValue[] = [];
   const time = (iso: string) => iso.replace('T', ' ').replace('Z', '');
-  if (q.after) (parts.push('id > ?'), params.push(q.after));
+  const add = (part: string, value: SqlValue) => {
+    parts.push(part);
+    params.push(value);
+  };
+  if (q.after) add('id > ?', q.after);
   if (q.cursor !== undefined) {
     parts.push(dialect === 'mysql' ? 'seq > ?' : 'rowid > ?');
     params.push(q.cursor);
     // MySQL may commit a lower sequence after a higher one: serve only rows settled for 2 s.
     if (dialect === 'mysql') parts.push('delivered_at <= NOW(3) - INTERVAL 2 SECOND');
   }
-  if (q.since) (parts.push('time >= ?'), params.push(time(q.since)));
-  if (q.until) (parts.push('time < ?'), params.push(time(q.until)));
-  if (q.user) (parts.push('user_id = ?'), params.push(q.user));
-  if (q.agent) (parts.push('agent_id = ?'), params.push(q.agent));
-  if (q.tool) (parts.push('tool = ?'), params.push(q.tool));
-  if (q.type) (parts.push('type = ?'), params.push(q.type));
-  if (q.outcome) (parts.push('outcome = ?'), params.push(q.outcome));
+  if (q.since) add('time >= ?', time(q.since));
+  if (q.until) add('time < ?', time(q.until));
+  if (q.user) add('user_id = ?', q.user);
+  if (q.agent) add('agent_id = ?', q.agent);
+  if (q.tool) add('tool = ?', q.tool);
+  if (q.type) add('type = ?', q.type);
+  if (q.outcome) add('outcome = ?', q.outcome);
   return { where: parts.length > 0 ? `WHERE ${parts.join(' AND ')}` : '', params };
 }

@@ -86,7 +86,7 @@ export function run(conn: Connection, sql: string, params: readonly SqlValue[], 
     query.on('error', (error: unknown) => {
       if (settled) return;
       settled = true;
-      reject(error);
+      reject(error instanceof Error ? error : new Error(String(error)));
     });
     query.on('end', () => {
       if (settled) return;

@@ -33,8 +33,10 @@ function topLevel(text: string): string[] {
   for (const ch of text) {
     if (ch === '(') depth++;
     if (ch === ')') depth--;
-    if (ch === ',' && depth === 0) (parts.push(current.trim()), (current = ''));
-    else current += ch;
+    if (ch === ',' && depth === 0) {
+      parts.push(current.trim());
+      current = '';
+    } else current += ch;
   }
   if (current.trim()) parts.push(current.trim());
   return parts;

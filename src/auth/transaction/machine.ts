@@ -67,6 +67,6 @@ const HANDLERS: { [K in Kind]: Handler<K> } = {
  * arguments always give the same result.
  */
 export function transition<K extends Kind>(state: Txn | null, input: Extract<Input, { kind: K }>, now: number, life: Lifetimes): Transition<Replies[K]> {
-  const handler = HANDLERS[input.kind as K] as Handler<K>;
+  const handler = HANDLERS[input.kind] as Handler<K>;
   return handler(state, input, now, life);
 }

@@ -62,7 +62,7 @@ export const DEFAULT_SETTINGS: BaselineSettings = Object.freeze({
   volumeWindowsMs: Object.freeze([10 * MINUTE, HOUR, 6 * HOUR]),
   burstWindowMs: 30 * MINUTE,
   runGapMs: 15 * MINUTE,
-  runFloor: Object.freeze([45 * MINUTE, 40]) as readonly [number, number],
+  runFloor: Object.freeze<[number, number]>([45 * MINUTE, 40]),
   sessionGapMs: 30 * MINUTE,
   alpha: 0.02,
   maxTools: 12,

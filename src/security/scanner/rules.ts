@@ -28,6 +28,7 @@ export interface PatternRule {
 
 function rule(id: string, severity: Severity, cues: readonly string[], source: string, message: string, extra: Partial<PatternRule> & { flags?: string } = {}): PatternRule {
   const { flags = 'giu', ...rest } = extra;
+  // eslint-disable-next-line security/detect-non-literal-regexp -- the sources are this file's constant rule patterns, never input
   return { id, severity, cues, re: new RegExp(source, flags), message, ...rest };
 }
 
@@ -130,6 +131,7 @@ const CAPABILITY: PatternRule[] = [
 /** Every pattern rule, in report order. */
 export const PATTERN_RULES: readonly PatternRule[] = [...HIDDEN, ...SENSITIVE, ...EXFIL, ...CROSS, ...ENCODED, ...CAPABILITY];
 
+// eslint-disable-next-line security/detect-unsafe-regex -- at most three bounded words before the end of a cue's prefix: no nested unbounded repetition
 const DEFENSIVE = /\b(?:against|prevent\w*|detect\w*|block\w*|protect\w*|flag\w*|scan\w* for|report\w*|avoid\w*|mitigat\w*|defend\w*|from|response to|resist\w*|without|no)\s+(?:[\w-]+\s+){0,3}$/iu;
 
 /** Attack words in a defensive context ("protects against malicious bots") describe a defence, not a capability. */
@@ -184,6 +186,7 @@ function gradeDecoded(decoded: string): { severity: Severity; note: string } {
 }
 
 /** The name-level rules: a tool or parameter name that itself announces a data carrier or an attack. */
+// eslint-disable-next-line security/detect-unsafe-regex -- anchored alternatives over a tool or parameter name, which is short
 const CARRIER_NAME = /^(?:side_?notes?|notes?|remarks?|memo|context|metadata|extra(?:_\w+)?|feedback|debug(?:_\w+)?|annotations?|reasoning|trace|hidden\w*|telemetry|audit_\w+|\w+_(?:context|hint|notes?|meta))$/iu;
 
 /** Hits of the pattern rules in one field. */

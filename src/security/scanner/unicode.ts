@@ -2,13 +2,16 @@
 import type { Field, Hit } from './types.ts';
 
 /** Characters that render as nothing: zero-width, word joiners, soft hyphen, fillers, tag characters, variation selectors 17-256. */
+// eslint-disable-next-line security/detect-unsafe-regex, no-misleading-character-class -- a class of single invisible code points (the combining ones on purpose), no repetition
 const INVISIBLE = /[\u00AD\u034F\u115F\u1160\u180E\u200B-\u200D\u2060-\u2064\u3164\uFEFF\uFFA0]|[\u{E0000}-\u{E007F}\u{E0100}-\u{E01EF}]/gu;
 /** Bidi embeddings, overrides and isolates: they reorder what a reviewer sees. */
 const BIDI = /[\u202A-\u202E\u2066-\u2069]/gu;
 /** Implicit direction marks: legitimate in right-to-left text, suspicious in an English tool description. */
 const DIRECTION_MARK = /[\u200E\u200F\u061C]/gu;
 /** C0/C1 controls other than tab and line breaks, including the escape that starts terminal sequences. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/gu;
+// eslint-disable-next-line no-control-regex -- any character outside ASCII, written as a range from NUL
 const NON_ASCII = /[^\u0000-\u007F]/u;
 const WORD = /[\p{L}\p{M}]+/gu;
 const LATIN = /\p{Script=Latin}/u;

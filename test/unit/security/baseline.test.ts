@@ -325,12 +325,11 @@ describe('state', () => {
 describe('id walks are judged against the principal’s own habit', () => {
   it('a sync job that walks 50 ids every night does not alert on its walk, but on a much longer one', () => {
     const state = newBaseline(DEFAULT_SETTINGS);
-    let at = MONDAY + 2 * HOUR;
     for (let d = 0; d < 21; d++) {
-      at = MONDAY + d * DAY + 2 * HOUR;
+      let at = MONDAY + d * DAY + 2 * HOUR;
       for (let i = 0; i < 50; i++) observe(state, call({ at: (at += 2000), args: { customer_id: 1 + i } }), DEFAULT_SETTINGS, 'machine');
       // and a lookup elsewhere ends the walk
-      observe(state, call({ at: (at += 2000), args: { customer_id: 9000 } }), DEFAULT_SETTINGS);
+      observe(state, call({ at: at + 2000, args: { customer_id: 9000 } }), DEFAULT_SETTINGS);
     }
     const s = snapshot(state);
     const night = MONDAY + 21 * DAY + 2 * HOUR;
