@@ -13,6 +13,7 @@ import { handleMcp } from './http/mcp.ts';
 import { handleRegister } from './http/register.ts';
 import { handleRevoke, handleToken } from './http/token.ts';
 import { SERVER_INFO } from './mcp/server.ts';
+import { handleToolsJwks } from './http/tools-jwks.ts';
 
 export { McpSession } from '../durable/session.ts';
 export { EmbeddedDatabase } from '../durable/embedded-db.ts';
@@ -50,6 +51,7 @@ router
   .get('/.well-known/oauth-protected-resource', (req, env: Env) => discovery.protectedResource(req, env))
   .get('/.well-known/oauth-protected-resource/mcp', (req, env: Env) => discovery.protectedResource(req, env))
   .get('/jwks.json', (req, env: Env) => discovery.jwks(req, env))
+  .get('/.well-known/mcp-tools-jwks.json', () => handleToolsJwks())
   .get('/authorize', (req, env: Env) => handleAuthorize(req, env))
   .post('/authorize/consent', (req, env: Env) => handleConsent(req, env))
   .get('/oauth/callback', (req, env: Env) => handleCallback(req, env))
