@@ -29,7 +29,8 @@ export function freePort() {
  * Starts `wrangler dev` with its own state folder. `mysqlUrl` switches to the `mysql`
  * environment (tools on MySQL; `auditUrl` is the audit writer's URL, required there)
  * environment with that Hyperdrive connection string; `vars` are passed as --var.
- * @param {{ mysqlUrl?: string, auditUrl?: string, vars?: Record<string, string>, port?: number }} [options]
+ * `root` runs another copy of the project (its own wrangler.toml and sources; the tool-integrity test edits one).
+ * @param {{ mysqlUrl?: string, auditUrl?: string, vars?: Record<string, string>, port?: number, root?: string }} [options]
  */
 export async function startServer(options = {}) {
   const port = options.port ?? (await freePort());
@@ -63,7 +64,7 @@ export async function startServer(options = {}) {
         // Without a writer the audit flush fails (and retries): events wait in the outboxes.
         env.CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_AUDIT_HYPERDRIVE = options.auditUrl ?? options.mysqlUrl;
       }
-      const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, args, { cwd: options.root ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
       handle.child = child;
       const keep = (chunk) => {
         handle.output = (handle.output + chunk.toString()).slice(-20_000);
