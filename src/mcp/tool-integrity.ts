@@ -9,29 +9,30 @@ import { bundledLock } from './tool-lock.ts';
 /** Receives the failures of the check once, when it first runs in an isolate (the session records them as audit events). */
 export type IntegrityReport = (failures: readonly IntegrityFailure[]) => Promise<void>;
 
-const cache = new Map<boolean, Promise<IntegrityVerdict>>();
+const verdicts = new Map<boolean, IntegrityVerdict>();
 
 /**
  * The verdict for this configuration, computed on first use in the isolate and then reused.
  * Every failure is one JSON log line (`tool.integrity_failed`) and goes to `report` once.
+ * Only the settled verdict is shared: a pending promise is never awaited from another session's
+ * request (workerd ties async work to the request that started it), so sessions that start
+ * together may each compute it, and the first to finish logs and reports.
  */
-export function toolIntegrity(config: Config, report: IntegrityReport): Promise<IntegrityVerdict> {
+export async function toolIntegrity(config: Config, report: IntegrityReport): Promise<IntegrityVerdict> {
   const key = config.ENABLE_CONFORMANCE_PACK;
-  const hit = cache.get(key);
+  const hit = verdicts.get(key);
   if (hit) return hit;
-  const verdict = checkTools(config, bundledLock()).then(async (result) => {
-    logVerdict(result);
-    if (result.failed.length > 0) {
-      await report(result.failed).catch((error: unknown) => {
-        console.error(JSON.stringify({ event: 'tool.integrity_audit_failed', error: String(error) }));
-      });
-    }
-    return result;
-  });
-  cache.set(key, verdict);
-  // A check that throws is retried by the next session rather than cached.
-  verdict.catch(() => cache.delete(key));
-  return verdict;
+  const result = await checkTools(config, bundledLock());
+  const raced = verdicts.get(key);
+  if (raced) return raced;
+  verdicts.set(key, result);
+  logVerdict(result);
+  if (result.failed.length > 0) {
+    await report(result.failed).catch((error: unknown) => {
+      console.error(JSON.stringify({ event: 'tool.integrity_audit_failed', error: String(error) }));
+    });
+  }
+  return result;
 }
 
 /** Checks the tools a server with this configuration serves against a lock (not cached; for tests and the CLI). */
