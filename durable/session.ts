@@ -11,6 +11,8 @@ import type { McpSessionObject } from '../src/contracts/session.ts';
 import { bearerError, gateError } from '../src/errors.ts';
 import { PrincipalSchema } from '../src/mcp/principal.ts';
 import { createMcpServer, type ToolAudit } from '../src/mcp/server.ts';
+import { toolIntegrity } from '../src/mcp/tool-integrity.ts';
+import { auditIntegrityFailures } from '../src/mcp/integrity-audit.ts';
 import { actorOf, newEvent, RequestMetaSchema, type RequestMeta } from '../src/audit/emit.ts';
 import { policyFrom, sanitizeParams } from '../src/audit/redact.ts';
 import { AuditOutbox } from './audit-outbox.ts';
@@ -254,6 +256,7 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
       principal: meta.principal,
       logLevel: () => this.#meta?.logLevel ?? 'info',
       audit: this.#config.AUDIT_ENABLED ? (entry) => this.#auditTool(entry, meta.principal) : undefined,
+      integrity: await toolIntegrity(this.#config, auditIntegrityFailures(this.env, this.#config)),
     });
     await server.connect(transport);
     return { server, transport };

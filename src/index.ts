@@ -14,6 +14,7 @@ import { handleMcp } from './http/mcp.ts';
 import { handleRegister } from './http/register.ts';
 import { handleRevoke, handleToken } from './http/token.ts';
 import { SERVER_INFO } from './mcp/server.ts';
+import { handleToolsJwks } from './http/tools-jwks.ts';
 
 export { McpSession } from '../durable/session.ts';
 export { EmbeddedDatabase } from '../durable/embedded-db.ts';
@@ -46,6 +47,7 @@ for (const [document, paths] of Object.entries(DISCOVERY_PATHS) as [keyof typeof
   }
 }
 router
+  .get('/.well-known/mcp-tools-jwks.json', () => handleToolsJwks())
   .get('/authorize', (req, env: Env) => handleAuthorize(req, env))
   .post('/authorize/consent', (req, env: Env) => handleConsent(req, env))
   .get('/oauth/callback', (req, env: Env) => handleCallback(req, env))

@@ -7,6 +7,7 @@ export const ECS_VERSION = '8.11.0';
 /** ECS `event.category` and base `event.type` of each event type (docs/audit.md has the same table). */
 export const ECS_MAPPING: Readonly<Record<AuditType, { category: string; type: string }>> = {
   'tool.call': { category: 'api', type: 'access' },
+  'tool.integrity_failed': { category: 'api', type: 'denied' },
   'admin.action': { category: 'api', type: 'admin' },
   'key.created': { category: 'iam', type: 'creation' },
   'key.rotated': { category: 'iam', type: 'change' },

@@ -4,6 +4,7 @@ import { z } from 'zod';
 /** Every kind of event the server records. */
 export const AUDIT_TYPES = [
   'tool.call',
+  'tool.integrity_failed',
   'auth.sign_in',
   'auth.consent',
   'auth.code_issued',

@@ -10,6 +10,7 @@ export const OCSF_VERSION = '1.3.0';
 /** Class and activity of each event type; for Other (99) the activity name is the event type (docs/audit.md has the same table). */
 export const OCSF_MAPPING: Readonly<Record<AuditType, { class_uid: OcsfClass; activity_id: number; activity_name: string }>> = {
   'tool.call': { class_uid: 6003, activity_id: 2, activity_name: 'Read' },
+  'tool.integrity_failed': { class_uid: 6003, activity_id: 99, activity_name: 'tool.integrity_failed' },
   'admin.action': { class_uid: 6003, activity_id: 99, activity_name: 'admin.action' },
   'key.created': { class_uid: 6003, activity_id: 1, activity_name: 'Create' },
   'key.rotated': { class_uid: 6003, activity_id: 3, activity_name: 'Update' },

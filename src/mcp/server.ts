@@ -9,6 +9,7 @@ import { supportTools } from '../tools/support.ts';
 import { sqlTools } from '../tools/sql.ts';
 import { conformanceCapabilities, registerConformancePack } from '../tools/conformance.ts';
 import type { CatalogTool, ToolContext } from './catalog.ts';
+import { captureTools, enforceIntegrity, type IntegrityGate } from './integrity-gate.ts';
 import type { Principal } from './principal.ts';
 
 /** Name and version the server reports in `initialize`. */
@@ -27,6 +28,8 @@ export interface ServerDeps {
   logLevel: () => LoggingLevel;
   /** Records the tool call in the audit trail before the result goes back (absent when auditing is off). */
   audit?: ((entry: ToolAudit) => Promise<void>) | undefined;
+  /** The start-up verdict against tools.lock.json: only verified tools are served (src/mcp/tool-integrity.ts). */
+  integrity: IntegrityGate;
 }
 
 /** What the audit trail learns from one tool call. */
@@ -55,8 +58,10 @@ export function createMcpServer(deps: ServerDeps): McpServer {
     instructions:
       'Tools over a customer-support database (customers, orders, tickets). Use find_customers to locate a customer, then get_customer, list_customer_orders and list_open_tickets. sql_select runs one read-only SELECT; list_tables and describe_table show the schema.',
   });
+  const tools = captureTools(server);
   for (const tool of CATALOG) register(server, tool, deps);
   if (deps.config.ENABLE_CONFORMANCE_PACK) registerConformancePack(server);
+  enforceIntegrity(tools, deps.integrity);
   return server;
 }
 

@@ -46,7 +46,7 @@ describe.each([
     expect(tools.map((t) => t.name)).toEqual(CATALOG);
     const getCustomer = tools.find((t) => t.name === 'get_customer');
     expect(getCustomer?.inputSchema).toMatchObject({ type: 'object', properties: { customer_id: { type: 'integer' } }, required: ['customer_id'] });
-    expect(getCustomer?._meta).toEqual({ scope: 'support:read' });
+    expect(getCustomer?._meta).toEqual({ scope: 'support:read', 'io.github.own-mcp-server/integrity': expect.objectContaining({ scope: 'support:read', digest: expect.stringMatching(/^sha256:/) }) });
     expect(getCustomer?.annotations).toMatchObject({ readOnlyHint: true });
     const result = await client.callTool({ name: 'get_customer', arguments: { customer_id: 42 } });
     expect(result.isError).toBeFalsy();

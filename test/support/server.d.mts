@@ -26,5 +26,5 @@ export interface ServerHandle {
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number>;
 
-/** Starts `wrangler dev`; `mysqlUrl` switches to the `mysql` environment, `auditUrl` is the audit writer. */
-export function startServer(options?: { mysqlUrl?: string | undefined; auditUrl?: string | undefined; vars?: Record<string, string>; port?: number; logLevel?: 'debug' | 'info' | 'log' | 'warn' | 'error' | 'none'; onOutput?: (text: string) => void }): Promise<ServerHandle>;
+/** Starts `wrangler dev`; `mysqlUrl` switches to the `mysql` environment, `auditUrl` is the audit writer; `root` runs another copy of the project. */
+export function startServer(options?: { mysqlUrl?: string | undefined; auditUrl?: string | undefined; vars?: Record<string, string>; port?: number; logLevel?: 'debug' | 'info' | 'log' | 'warn' | 'error' | 'none'; onOutput?: (text: string) => void; root?: string }): Promise<ServerHandle>;

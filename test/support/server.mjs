@@ -31,7 +31,8 @@ export function freePort() {
  * environment with that Hyperdrive connection string; `vars` are passed as --var.
  * `logLevel` is wrangler's (default warn; 'log' shows the Worker's console output); `onOutput`
  * receives every chunk of the process's output (`output` keeps only the last 20 KB).
- * @param {{ mysqlUrl?: string, auditUrl?: string, vars?: Record<string, string>, port?: number, logLevel?: string, onOutput?: (text: string) => void }} [options]
+ * `root` runs another copy of the project (its own wrangler.toml and sources; the tool-integrity test edits one).
+ * @param {{ mysqlUrl?: string, auditUrl?: string, vars?: Record<string, string>, port?: number, logLevel?: string, onOutput?: (text: string) => void, root?: string }} [options]
  */
 export async function startServer(options = {}) {
   const port = options.port ?? (await freePort());
@@ -67,7 +68,7 @@ export async function startServer(options = {}) {
         // Without a writer the audit flush fails (and retries): events wait in the outboxes.
         env.CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_AUDIT_HYPERDRIVE = options.auditUrl ?? options.mysqlUrl;
       }
-      const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, args, { cwd: options.root ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
       handle.child = child;
       const keep = (chunk) => {
         handle.output = (handle.output + chunk.toString()).slice(-20_000);
