@@ -16,6 +16,7 @@ export type GateErrorCode =
   | 'unsupported_protocol_version'
   | 'origin_forbidden'
   | 'host_forbidden'
+  | 'host_invalid'
   | 'internal';
 
 /** The deepest nesting of arrays and objects a POST body may have. */
@@ -36,6 +37,7 @@ const GATE_WIRE: Record<GateErrorCode, { status: number; rpc: number; message: s
   unsupported_protocol_version: { status: 400, rpc: -32000, message: 'Bad Request: unsupported MCP-Protocol-Version' },
   origin_forbidden: { status: 403, rpc: -32000, message: 'Forbidden: Origin not allowed' },
   host_forbidden: { status: 403, rpc: -32000, message: 'Forbidden: Host not allowed' },
+  host_invalid: { status: 400, rpc: -32600, message: 'Bad Request: the Host header must be one host[:port]' },
   internal: { status: 500, rpc: -32603, message: 'Internal error' },
 };
 

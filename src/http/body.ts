@@ -19,7 +19,10 @@ export function mediaType(contentType: string | null): string | null {
 export async function readMessage(request: Request): Promise<BodyResult> {
   if (mediaType(request.headers.get('content-type')) !== 'application/json') return { ok: false, code: 'unsupported_media_type' };
   const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > MAX_BODY_BYTES) return { ok: false, code: 'body_too_large', detail: `limit ${MAX_BODY_BYTES} bytes` };
+  if (declared > MAX_BODY_BYTES) {
+    if (request.body) await discardRest(request.body.getReader(), MAX_DISCARD_BYTES);
+    return { ok: false, code: 'body_too_large', detail: `limit ${MAX_BODY_BYTES} bytes` };
+  }
   const text = await readLimitedText(request.body, MAX_BODY_BYTES);
   if (text === null) return { ok: false, code: 'body_too_large', detail: `limit ${MAX_BODY_BYTES} bytes` };
   // Checked on the text, before JSON.parse: a deeply nested value would overflow the stack of
@@ -58,6 +61,28 @@ export function jsonDepth(text: string): number {
   return deepest;
 }
 
+/** How much of an oversized body is read and thrown away so the 413 reaches the client. */
+export const MAX_DISCARD_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Reads and drops the rest of a body, up to `max` bytes. A request body left half-read (or
+ * cancelled) makes the runtime close the connection with unread data, which resets it: the
+ * client then sees a cut connection or the dev server's 500 instead of the 413. Past `max`,
+ * the connection is given up (cancelled).
+ */
+async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>, max: number): Promise<void> {
+  let dropped = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    dropped += value.byteLength;
+    if (dropped > max) {
+      await reader.cancel();
+      return;
+    }
+  }
+}
+
 /** Reads a body as UTF-8 text, or null as soon as it passes `limit` bytes (the rest is never read). */
 export async function readLimitedText(body: ReadableStream<Uint8Array> | null, limit: number): Promise<string | null> {
   if (!body) return '';
@@ -69,7 +94,7 @@ export async function readLimitedText(body: ReadableStream<Uint8Array> | null, l
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
-      await reader.cancel();
+      await discardRest(reader, MAX_DISCARD_BYTES);
       return null;
     }
     chunks.push(value);

@@ -12,6 +12,8 @@ import { authenticateKey, authenticateToken, readCredential, refuseUnusable, sco
 import { hostAllowed, originAllowed } from './origin.ts';
 import { serverUrls } from './urls.ts';
 
+/** One authority: a host name, IPv4 or bracketed IPv6 address, and an optional port. */
+const SINGLE_HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 const ALLOWED_METHODS = 'GET, POST, DELETE';
 const ALLOWED_HEADERS = 'authorization, content-type, accept, last-event-id, mcp-session-id, mcp-protocol-version';
 const EXPOSED_HEADERS = 'mcp-session-id, mcp-protocol-version, www-authenticate, retry-after, ratelimit, ratelimit-policy';
@@ -21,7 +23,10 @@ const EXPOSED_HEADERS = 'mcp-session-id, mcp-protocol-version, www-authenticate,
 export async function handleMcp(request: Request, env: Env): Promise<Response> {
   const config = loadConfig(env);
   const origin = request.headers.get('origin');
-  if (!hostAllowed(request.headers.get('host'), config)) return gateError('host_forbidden');
+  const host = request.headers.get('host');
+  // Two Host headers arrive folded into one value ("a, b"): malformed, not merely foreign.
+  if (host !== null && !SINGLE_HOST.test(host)) return gateError('host_invalid');
+  if (!hostAllowed(host, config)) return gateError('host_forbidden');
   if (!originAllowed(origin, config)) return gateError('origin_forbidden');
   const cors = corsHeaders(origin);
   if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: preflightHeaders(cors) });

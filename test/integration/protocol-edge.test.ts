@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { McpSession } from '../../durable/session.ts';
 import { classify, type McpMessage } from '../../src/mcp/message.ts';
 import { jsonDepth } from '../../src/http/body.ts';
-import { call, INITIALIZE, messages, openSession, post } from '../support/mcp-http.ts';
+import { call, INITIALIZE, MCP_HEADERS, messages, openSession, post, withAuth } from '../support/mcp-http.ts';
 
 function stubOf(sessionId: string): DurableObjectStub<McpSession> {
   return env.MCP_SESSION.get(env.MCP_SESSION.idFromName(sessionId));
@@ -190,5 +190,35 @@ describe('an unknown tool is a protocol error (MCP 2025-11-25)', () => {
     const { headers } = await openSession();
     const [reply] = await messages(await post({ jsonrpc: '2.0', id: 32, method: 'tools/call', params: { name: 'get_customer', arguments: { customer_id: 999_999 } } }, headers));
     expect(reply).toEqual({ jsonrpc: '2.0', id: 32, result: { isError: true, content: [{ type: 'text', text: 'not_found: no customer with that id' }] } });
+  });
+});
+
+describe('the Host header', () => {
+  it('two Host values folded into one ("a, b") → 400 host_invalid, no session created', async () => {
+    const before = await sessionCount();
+    const error = await expectGateError(await post(INITIALIZE, { host: 'localhost:8787, evil.example' }), 400, -32600, 'host_invalid');
+    expect(error.message).toContain('Host');
+    expect(await sessionCount()).toBe(before);
+  });
+  it('a foreign single host is still 403 host_forbidden', async () => {
+    await expectGateError(await post(INITIALIZE, { host: 'evil.example' }), 403, -32000, 'host_forbidden');
+  });
+});
+
+describe('an oversized streamed body', () => {
+  it('10 MB in chunks (no Content-Length) → 413 typed, no session created', async () => {
+    const before = await sessionCount();
+    const chunk = new Uint8Array(64 * 1024).fill(0x20);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= 10 * 1024 * 1024) return controller.close();
+        sent += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    });
+    const response = await call('/mcp', { method: 'POST', headers: await withAuth({ ...MCP_HEADERS }), body });
+    await expectGateError(response, 413, -32600, 'body_too_large');
+    expect(await sessionCount()).toBe(before);
   });
 });
