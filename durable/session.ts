@@ -251,6 +251,8 @@ export class McpSession extends DurableObject<Env> {
       sessionIdGenerator: () => meta.sessionId,
       eventStore: this.#events,
       retryInterval: SSE_RETRY_MS,
+      // A `: keepalive` comment on every open stream (the standalone GET and long tool calls).
+      keepAliveMs: this.#config.SSE_HEARTBEAT_MS,
     });
     const { server, hasTool } = createMcpServer({
       config: this.#config,
