@@ -24,6 +24,8 @@ interface Live {
 }
 
 const SSE_RETRY_MS = 1000;
+/** The stream id the SDK's transport gives the standalone GET stream in the event store. */
+const STANDALONE_STREAM = '_GET_stream';
 
 /** The session. Its name is the session id; all protocol state is in storage, so it survives eviction. */
 export class McpSession extends DurableObject<Env> {
@@ -95,9 +97,13 @@ export class McpSession extends DurableObject<Env> {
     const live = await this.#ensureLive(meta);
     // MCP 2025-11-25: a call of an unknown tool is a protocol error, not a tool result.
     if (message?.kind === 'tool_call' && !live.hasTool(message.name)) return rpcError('unknown_tool', message.id, message.name, { tool: message.name });
-    // One standalone stream per session: a new GET takes it over, so a client that dropped the
-    // old one (its cancel may reach us late) is not refused for the stream it no longer has.
-    if (request.method === 'GET' && !request.headers.has('last-event-id')) live.transport.closeStandaloneSSEStream();
+    // One standalone stream per session: a new GET (or a resume of that stream) takes it over, so
+    // a client that dropped the old one (its cancel may reach us late) is not refused with 409.
+    if (request.method === 'GET') {
+      const last = request.headers.get('last-event-id');
+      const stream = last === null ? STANDALONE_STREAM : await this.#events.getStreamIdForEventId(last);
+      if (stream === STANDALONE_STREAM) live.transport.closeStandaloneSSEStream();
+    }
     const response = await live.transport.handleRequest(request, message === undefined ? undefined : { parsedBody: message.raw });
     if (request.method === 'DELETE' && response.ok) await this.#end(now);
     return response;

@@ -143,6 +143,23 @@ describe('the standalone GET stream', () => {
     while (!done) done = (await reader.read()).done;
     await second.body?.cancel();
   });
+
+  it('a resume of the dropped stream (Last-Event-ID of an event it carried) takes over too', async () => {
+    const { sessionId, headers } = await openSession();
+    const first = await call('/mcp', { method: 'GET', headers: { ...headers, accept: 'text/event-stream' } });
+    expect(first.status).toBe(200);
+    // An event the standalone stream carried (nothing in the catalog sends one unprompted).
+    const lastEventId = await runInDurableObject(stubOf(sessionId), (_instance: McpSession, state) =>
+      String(state.storage.sql.exec<{ seq: number }>("INSERT INTO events (stream_id, message, at) VALUES ('_GET_stream', '{}', ?) RETURNING seq", Date.now()).one().seq),
+    );
+    const resumed = await call('/mcp', { method: 'GET', headers: { ...headers, accept: 'text/event-stream', 'last-event-id': lastEventId } });
+    expect(resumed.status).toBe(200);
+    expect(resumed.headers.get('content-type')).toBe('text/event-stream');
+    const reader = (first.body as ReadableStream<Uint8Array>).getReader();
+    let done = false;
+    while (!done) done = (await reader.read()).done;
+    await resumed.body?.cancel();
+  });
 });
 
 describe('invalid params → -32602 naming the parameter, never given to the SDK', () => {
