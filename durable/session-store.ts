@@ -3,6 +3,7 @@ import type { EventStore } from '@modelcontextprotocol/sdk/server/webStandardStr
 import type { JSONRPCMessage, LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
 import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import { InitializeParamsSchema, type InitializeParams } from '../src/mcp/message.ts';
 import { PrincipalSchema, type Principal } from '../src/mcp/principal.ts';
 
 export const SCHEMA = [
@@ -31,19 +32,14 @@ export const SCHEMA = [
   )`,
 ];
 
-/** The initialize request's params as stored (replayed to rebuild the server after eviction). */
-export const InitializeParamsSchema = z.looseObject({
-  protocolVersion: z.string(),
-  capabilities: z.looseObject({}),
-  clientInfo: z.looseObject({ name: z.string(), version: z.string() }),
-});
+export { InitializeParamsSchema } from '../src/mcp/message.ts';
 
 /** What the session knows about itself. */
 export interface SessionMeta {
   sessionId: string;
   principal: Principal;
   protocolVersion: string;
-  initialize: z.infer<typeof InitializeParamsSchema>;
+  initialize: InitializeParams;
   logLevel: LoggingLevel;
   createdAt: number;
   lastSeenAt: number;

@@ -3,51 +3,43 @@ import { DurableObject } from 'cloudflare:workers';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
-import { z } from 'zod';
 import { loadConfig, type Config } from '../src/config.ts';
 import { dataPort } from '../src/db/index.ts';
 import type { Env } from '../src/env.ts';
 import type { McpSessionObject } from '../src/contracts/session.ts';
-import { bearerError, gateError } from '../src/errors.ts';
-import { PrincipalSchema } from '../src/mcp/principal.ts';
+import { bearerError, gateError, rpcError } from '../src/errors.ts';
+import { requestIdOf, SessionCallSchema, type McpMessage, type RequestId, type SessionCall } from '../src/mcp/message.ts';
 import { createMcpServer, type ToolAudit } from '../src/mcp/server.ts';
 import { toolIntegrity } from '../src/mcp/tool-integrity.ts';
 import { auditIntegrityFailures } from '../src/mcp/integrity-audit.ts';
-import { actorOf, newEvent, RequestMetaSchema, type RequestMeta } from '../src/audit/emit.ts';
+import { actorOf, newEvent, type RequestMeta } from '../src/audit/emit.ts';
 import { policyFrom, sanitizeParams } from '../src/audit/redact.ts';
 import { AuditOutbox } from './audit-outbox.ts';
 import { scheduleAlarm } from './alarm.ts';
-import { grantStatus, InitializeParamsSchema, migrate, parseLevel, readMeta, setGrantStatus, SqlEventStore, writeMeta, type SessionMeta } from './session-store.ts';
+import { grantStatus, migrate, parseLevel, readMeta, setGrantStatus, SqlEventStore, writeMeta, type SessionMeta } from './session-store.ts';
 
-/** What the router tells the session about a request, besides the request itself. */
-export const SessionCallSchema = z.object({
-  sessionId: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
-  principal: PrincipalSchema,
-  /** The parsed JSON-RPC message of a POST (the router has read and checked the body). */
-  message: z.unknown().optional(),
-  /** The RFC 9728 metadata URL, for a 401 when the grant turns out to be revoked. */
-  resourceMetadata: z.string(),
-  /** Request id, client address and user agent, for the audit trail. */
-  meta: RequestMetaSchema.optional(),
-});
-
-/** A parsed session call. */
-export type SessionCall = z.infer<typeof SessionCallSchema>;
+export { SessionCallSchema, type SessionCall } from '../src/mcp/message.ts';
 
 interface Live {
   server: McpServer;
   transport: WebStandardStreamableHTTPServerTransport;
+  hasTool(name: string): boolean;
 }
 
 const SSE_RETRY_MS = 1000;
+/** The stream id the SDK's transport gives the standalone GET stream in the event store. */
+const STANDALONE_STREAM = '_GET_stream';
 
 /** The session. Its name is the session id; all protocol state is in storage, so it survives eviction. */
 export class McpSession extends DurableObject<Env> implements McpSessionObject {
   readonly #config: Config;
   readonly #events: SqlEventStore;
   readonly #outbox: AuditOutbox;
-  /** Request facts and the caller (its current token) of the tools/call requests in flight, by JSON-RPC id. */
-  readonly #inFlight = new Map<string | number, { meta: RequestMeta | undefined; principal: SessionCall['principal'] }>();
+  /**
+   * The requests in flight, by JSON-RPC id: their request facts and caller (its current token)
+   * for the audit, and the guard that refuses a second request with an id still in use.
+   */
+  readonly #inFlight = new Map<RequestId, { meta: RequestMeta | undefined; principal: SessionCall['principal'] }>();
   #live: Live | undefined;
   #meta: SessionMeta | null = null;
 
@@ -66,13 +58,9 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
   async handle(request: Request, rawCall: SessionCall): Promise<Response> {
     const call = SessionCallSchema.parse(rawCall);
     const message = call.message;
-    const revoked = async () => {
-      await this.#auditRefusal(call, 'the grant has been revoked');
-      return bearerError('invalid_token', { resourceMetadata: call.resourceMetadata, description: 'the grant has been revoked' });
-    };
-    if (isInitialize(message)) {
+    if (message?.kind === 'initialize') {
       if (this.#meta) return gateError('already_initialized');
-      if (!(await this.#askGrant(call))) return await revoked();
+      if (!(await this.#askGrant(call))) return await this.#revoked(call);
       return this.#initialize(request, call, message);
     }
 
@@ -81,27 +69,52 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
     if (!meta || meta.endedAt !== null || meta.sessionId !== call.sessionId || meta.principal.id !== call.principal.id) {
       return gateError('session_not_found');
     }
-    if (!(await this.#grantActive(call))) return await revoked();
+    const id = requestIdOf(message);
+    if (id === undefined) return this.#serve(request, call, meta, message);
+    // Checked and taken with no await in between: of two requests with one id, the second is
+    // refused while the first is in flight (the transport would cross their results otherwise).
+    if (this.#inFlight.has(id)) return gateError('request_id_in_use', `id ${JSON.stringify(id)}`);
+    this.#inFlight.set(id, { meta: call.meta, principal: call.principal });
+    const release = () => this.#inFlight.delete(id);
+    try {
+      return releasedAtEnd(await this.#serve(request, call, meta, message), release);
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  async #serve(request: Request, call: SessionCall, meta: SessionMeta, message: McpMessage | undefined): Promise<Response> {
+    if (!(await this.#grantActive(call))) return await this.#revoked(call);
     const now = Date.now();
     if (now - meta.lastSeenAt > 1000) {
       meta.lastSeenAt = now;
       this.ctx.storage.sql.exec('UPDATE session SET last_seen_at = ? WHERE id = 1', now);
     }
-    const level = methodOf(message) === 'logging/setLevel' ? parseLevel(paramsOf(message)?.level) : null;
+    if (message?.kind === 'invalid_params') return rpcError('invalid_params', message.id, `${message.param} ${message.detail}`, { method: message.method, param: message.param });
+    const level = message?.kind === 'request' && message.method === 'logging/setLevel' ? parseLevel(message.params?.level) : null;
     if (level) {
       meta.logLevel = level;
       this.ctx.storage.sql.exec('UPDATE session SET log_level = ? WHERE id = 1', level);
     }
     const live = await this.#ensureLive(meta);
-    const rpcId = idOf(message);
-    if (rpcId !== undefined && methodOf(message) === 'tools/call') {
-      // Calls refused by the SDK's schema check never reach the audit hook: keep the map bounded.
-      if (this.#inFlight.size >= 256) this.#inFlight.delete(this.#inFlight.keys().next().value as string | number);
-      this.#inFlight.set(rpcId, { meta: call.meta, principal: call.principal });
+    // MCP 2025-11-25: a call of an unknown tool is a protocol error, not a tool result.
+    if (message?.kind === 'tool_call' && !live.hasTool(message.name)) return rpcError('unknown_tool', message.id, message.name, { tool: message.name });
+    // One standalone stream per session: a new GET (or a resume of that stream) takes it over, so
+    // a client that dropped the old one (its cancel may reach us late) is not refused with 409.
+    if (request.method === 'GET') {
+      const last = request.headers.get('last-event-id');
+      const stream = last === null ? STANDALONE_STREAM : await this.#events.getStreamIdForEventId(last);
+      if (stream === STANDALONE_STREAM) live.transport.closeStandaloneSSEStream();
     }
-    const response = await live.transport.handleRequest(request, message === undefined ? undefined : { parsedBody: message });
+    const response = await live.transport.handleRequest(request, message === undefined ? undefined : { parsedBody: message.raw });
     if (request.method === 'DELETE' && response.ok) await this.#end(now);
     return response;
+  }
+
+  async #revoked(call: SessionCall): Promise<Response> {
+    await this.#auditRefusal(call, 'the grant has been revoked');
+    return bearerError('invalid_token', { resourceMetadata: call.resourceMetadata, description: 'the grant has been revoked' });
   }
 
   /** Called by a grant's Durable Object when it is revoked: its tokens stop working here at once. */
@@ -158,7 +171,7 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
       actor: actorOf(call.principal),
       error_code: 'invalid_token',
       reason,
-      ...(methodOf(call.message) === 'tools/call' ? { tool: String(paramsOf(call.message)?.name ?? '') } : {}),
+      ...(call.message?.kind === 'tool_call' ? { tool: call.message.name } : {}),
       meta: { ...call.meta, sessionId: this.#meta ? call.sessionId : undefined },
     });
     if (this.#meta) await this.#outbox.record(event);
@@ -168,7 +181,6 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
   /** Records a tool call in the outbox before its result is sent. */
   async #auditTool(entry: ToolAudit, sessionPrincipal: SessionMeta['principal']): Promise<void> {
     const inFlight = this.#inFlight.get(entry.requestId);
-    this.#inFlight.delete(entry.requestId);
     // The request's own principal: after a refresh it carries the new token's id.
     const principal = inFlight?.principal ?? sessionPrincipal;
     const meta = inFlight?.meta;
@@ -193,9 +205,8 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
     return { meta: this.#meta, events: this.#events.count(), live: this.#live !== undefined };
   }
 
-  async #initialize(request: Request, call: SessionCall, message: InitializeMessage): Promise<Response> {
-    const params = InitializeParamsSchema.safeParse(message.params);
-    if (!params.success) return gateError('invalid_request', 'initialize params are malformed');
+  async #initialize(request: Request, call: SessionCall, message: Extract<McpMessage, { kind: 'initialize' }>): Promise<Response> {
+    const params = { data: message.params };
     const now = Date.now();
     const meta: SessionMeta = {
       sessionId: call.sessionId,
@@ -209,7 +220,7 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
     };
     migrate(this.ctx.storage.sql);
     const live = await this.#connect(meta);
-    const response = await live.transport.handleRequest(request, { parsedBody: message });
+    const response = await live.transport.handleRequest(request, { parsedBody: message.raw });
     if (!response.ok) {
       await live.transport.close();
       await this.ctx.storage.deleteAll();
@@ -249,8 +260,10 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
       sessionIdGenerator: () => meta.sessionId,
       eventStore: this.#events,
       retryInterval: SSE_RETRY_MS,
+      // A `: keepalive` comment on every open stream (the standalone GET and long tool calls).
+      keepAliveMs: this.#config.SSE_HEARTBEAT_MS,
     });
-    const server = createMcpServer({
+    const { server, hasTool } = createMcpServer({
       config: this.#config,
       db: () => dataPort(this.env, this.#config),
       principal: meta.principal,
@@ -259,7 +272,7 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
       integrity: await toolIntegrity(this.#config, auditIntegrityFailures(this.env, this.#config)),
     });
     await server.connect(transport);
-    return { server, transport };
+    return { server, transport, hasTool };
   }
 
   /** Ends the session for good: a tombstone stays so the id keeps answering 404. */
@@ -275,26 +288,35 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
   }
 }
 
-type InitializeMessage = { method: 'initialize'; params?: unknown };
-
-function isInitialize(message: unknown): message is InitializeMessage {
-  return methodOf(message) === 'initialize';
-}
-
-function idOf(message: unknown): string | number | undefined {
-  if (typeof message !== 'object' || message === null || !('id' in message)) return undefined;
-  return typeof message.id === 'string' || typeof message.id === 'number' ? message.id : undefined;
-}
-
-function methodOf(message: unknown): string | undefined {
-  if (typeof message !== 'object' || message === null || !('method' in message)) return undefined;
-  return typeof message.method === 'string' ? message.method : undefined;
-}
-
-function paramsOf(message: unknown): Record<string, unknown> | undefined {
-  if (typeof message !== 'object' || message === null || !('params' in message)) return undefined;
-  const params = message.params;
-  return typeof params === 'object' && params !== null ? (params as Record<string, unknown>) : undefined;
+/** The response with `release` called once its body has been read to the end, failed or been cancelled (at once without a body). */
+function releasedAtEnd(response: Response, release: () => void): Response {
+  const body = response.body;
+  if (!body) {
+    release();
+    return response;
+  }
+  const reader = body.getReader();
+  const wrapped = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          release();
+          controller.close();
+        } else {
+          controller.enqueue(value);
+        }
+      } catch (error) {
+        release();
+        controller.error(error);
+      }
+    },
+    async cancel(reason) {
+      release();
+      await reader.cancel(reason);
+    },
+  });
+  return new Response(wrapped, response);
 }
 
 function syntheticPost(sessionId: string, protocolVersion: string | null): Request {

@@ -18,6 +18,8 @@ const ConfigSchema = z.object({
   ALLOW_LOCALHOST: flag.default(false),
   SESSION_IDLE_SECONDS: int(10, 7 * 24 * 3600).default(3600),
   SESSION_EVENT_LOG_MAX: int(10, 100_000).default(1000),
+  /** Interval of the SSE comment heartbeat on open streams (proxies close a silent response after about 100 s). */
+  SSE_HEARTBEAT_MS: int(100, 60_000).default(15_000),
   ENABLE_CONFORMANCE_PACK: flag.default(false),
   ENABLE_BENCH_FLOOR: flag.default(false),
   SQL_ROW_LIMIT: int(1, 10_000).default(200),

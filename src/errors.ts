@@ -7,6 +7,8 @@ export type GateErrorCode =
   | 'batch_not_supported'
   | 'body_too_large'
   | 'unsupported_media_type'
+  | 'nesting_too_deep'
+  | 'request_id_in_use'
   | 'method_not_allowed'
   | 'session_required'
   | 'session_not_found'
@@ -14,7 +16,11 @@ export type GateErrorCode =
   | 'unsupported_protocol_version'
   | 'origin_forbidden'
   | 'host_forbidden'
+  | 'host_invalid'
   | 'internal';
+
+/** The deepest nesting of arrays and objects a POST body may have. */
+export const MAX_JSON_DEPTH = 64;
 
 const GATE_WIRE: Record<GateErrorCode, { status: number; rpc: number; message: string }> = {
   parse_error: { status: 400, rpc: -32700, message: 'Parse error: body is not valid JSON' },
@@ -22,6 +28,8 @@ const GATE_WIRE: Record<GateErrorCode, { status: number; rpc: number; message: s
   batch_not_supported: { status: 400, rpc: -32600, message: 'Invalid Request: JSON-RPC batches are not supported' },
   body_too_large: { status: 413, rpc: -32600, message: 'Request body too large' },
   unsupported_media_type: { status: 415, rpc: -32600, message: 'Unsupported Media Type: Content-Type must be application/json' },
+  nesting_too_deep: { status: 400, rpc: -32600, message: `Invalid Request: JSON nested deeper than ${MAX_JSON_DEPTH} levels` },
+  request_id_in_use: { status: 409, rpc: -32600, message: 'Invalid Request: request id already in use by a request in flight' },
   method_not_allowed: { status: 405, rpc: -32000, message: 'Method not allowed: use GET, POST or DELETE' },
   session_required: { status: 400, rpc: -32000, message: 'Bad Request: Mcp-Session-Id header is required' },
   session_not_found: { status: 404, rpc: -32001, message: 'Session not found' },
@@ -29,6 +37,7 @@ const GATE_WIRE: Record<GateErrorCode, { status: number; rpc: number; message: s
   unsupported_protocol_version: { status: 400, rpc: -32000, message: 'Bad Request: unsupported MCP-Protocol-Version' },
   origin_forbidden: { status: 403, rpc: -32000, message: 'Forbidden: Origin not allowed' },
   host_forbidden: { status: 403, rpc: -32000, message: 'Forbidden: Host not allowed' },
+  host_invalid: { status: 400, rpc: -32600, message: 'Bad Request: the Host header must be one host[:port]' },
   internal: { status: 500, rpc: -32603, message: 'Internal error' },
 };
 
@@ -52,7 +61,8 @@ export type ToolErrorCode =
   | 'db_timeout'
   | 'db_query_failed'
   | 'not_found'
-  | 'invalid_arguments';
+  | 'invalid_arguments'
+  | 'internal_error';
 
 /** A failure inside a tool that the client may see; `message` must be safe to show. */
 export class ToolError extends Error {
@@ -62,6 +72,44 @@ export class ToolError extends Error {
     super(message);
     this.code = code;
   }
+}
+
+/** A tool failure as data: the code stays a member of the union all the way to the audit trail. */
+export interface ToolFailure {
+  code: ToolErrorCode;
+  message: string;
+}
+
+/** The one wire form of a tool failure: an `isError` result whose text starts with the code. */
+export function toolFailureResult(failure: ToolFailure): { isError: true; content: Array<{ type: 'text'; text: string }> } {
+  return { isError: true, content: [{ type: 'text', text: `${failure.code}: ${failure.message}` }] };
+}
+
+/** Why a request inside an MCP session is answered with a JSON-RPC error instead of being served. */
+export type RpcErrorCode = 'invalid_params' | 'unknown_tool';
+
+const RPC_WIRE: Record<RpcErrorCode, { rpc: number; message: string }> = {
+  invalid_params: { rpc: -32602, message: 'Invalid params' },
+  unknown_tool: { rpc: -32602, message: 'Invalid params: unknown tool' },
+};
+
+/** A JSON-RPC error response to one request (`id` its id), as a 200 `application/json` answer to its POST. */
+export function rpcError(code: RpcErrorCode, id: string | number, detail: string, data: Record<string, unknown> = {}): Response {
+  const wire = RPC_WIRE[code];
+  const body = { jsonrpc: '2.0', id, error: { code: wire.rpc, message: `${wire.message}: ${detail}`, data: { reason: code, ...data } } };
+  return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
+}
+
+/** Why the admin API refused a request. */
+export type AdminErrorCode = 'unauthorized' | 'invalid_request' | 'not_found' | 'conflict' | 'method_not_allowed';
+
+const ADMIN_STATUS: Record<AdminErrorCode, number> = { unauthorized: 401, invalid_request: 400, not_found: 404, conflict: 409, method_not_allowed: 405 };
+
+/** The admin API's one error form: `{error, error_description}`, never cached. */
+export function adminError(code: AdminErrorCode, description: string): Response {
+  const headers = new Headers({ 'content-type': 'application/json', 'cache-control': 'no-store' });
+  if (code === 'unauthorized') headers.set('www-authenticate', 'Bearer realm="admin"');
+  return new Response(JSON.stringify({ error: code, error_description: description }), { status: ADMIN_STATUS[code], headers });
 }
 
 /** RFC 6749 / 7009 / 7591 / 8707 error codes used by the authorization server's endpoints. */

@@ -5,6 +5,7 @@ import { toEcs } from '../audit/ecs.ts';
 import { toOcsf } from '../audit/ocsf.ts';
 import { readAudit } from '../audit/sink.ts';
 import type { Env } from '../env.ts';
+import { adminError } from '../errors.ts';
 import { SERVER_INFO } from '../mcp/server.ts';
 
 const QuerySchema = z.strictObject({
@@ -31,7 +32,7 @@ export async function handleAuditExport(request: Request, env: Env): Promise<Res
   const parsed = QuerySchema.safeParse(params);
   if (!parsed.success) {
     const description = parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; ');
-    return new Response(JSON.stringify({ error: 'invalid_request', error_description: description }), { status: 400, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
+    return adminError('invalid_request', description);
   }
   const { format, ...query } = parsed.data;
   const rows = await readAudit(env, query);

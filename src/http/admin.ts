@@ -7,6 +7,7 @@ import { timingSafeEqual } from '../auth/encoding.ts';
 import { idKey, mintId, verifyId } from '../auth/ids.ts';
 import { formatScope, parseScope, SCOPES } from '../auth/scopes.ts';
 import type { Env } from '../env.ts';
+import { adminError } from '../errors.ts';
 import { randomBytes } from '../lib/random.ts';
 import type { KeyRecord } from '../contracts/api-key.ts';
 import { mediaType, readLimitedText } from './body.ts';
@@ -40,18 +41,11 @@ export const CreateClientSchema = z.strictObject({
 
 const RotateSchema = z.strictObject({ overlap_seconds: z.number().int().min(0).max(7 * DAY).default(3600) });
 
-type AdminError = 'unauthorized' | 'invalid_request' | 'not_found' | 'conflict' | 'method_not_allowed';
-const STATUS: Record<AdminError, number> = { unauthorized: 401, invalid_request: 400, not_found: 404, conflict: 409, method_not_allowed: 405 };
-
 function json(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
 }
 
-function fail(code: AdminError, description: string): Response {
-  const response = json({ error: code, error_description: description }, STATUS[code]);
-  if (code === 'unauthorized') response.headers.set('www-authenticate', 'Bearer realm="admin"');
-  return response;
-}
+const fail = adminError;
 
 /** The wire form of a key (never its secret). */
 export function keySummary(r: KeyRecord): Record<string, unknown> {

@@ -7,6 +7,7 @@ import { signingKeys } from '../auth/signing-keys.ts';
 import type { Env } from '../env.ts';
 import type { RequestMeta } from '../audit/emit.ts';
 import { bearerError, rateLimited } from '../errors.ts';
+import type { McpMessage } from '../mcp/message.ts';
 import type { Principal } from '../mcp/principal.ts';
 import { CATALOG } from '../mcp/server.ts';
 import type { ServerUrls } from './urls.ts';
@@ -30,12 +31,10 @@ export function readCredential(request: Request): Credential {
   return key ? { kind: 'key', ...key } : { kind: 'token', token: value };
 }
 
-/** The tool a message calls and the scope it needs, if it is a tools/call of a catalog tool. */
-export function toolOf(message: unknown): { tool: string; scope: string | undefined } | null {
-  if (typeof message !== 'object' || message === null || !('method' in message) || message.method !== 'tools/call') return null;
-  const params = 'params' in message && typeof message.params === 'object' && message.params !== null ? message.params : {};
-  const tool = 'name' in params && typeof params.name === 'string' ? params.name : '';
-  return { tool, scope: TOOL_SCOPES.get(tool) };
+/** The tool a message calls and the scope it needs (undefined for a tool not in the catalog), if it is a tools/call. */
+export function calledTool(message: McpMessage | undefined): { tool: string; scope: string | undefined } | null {
+  if (message?.kind !== 'tool_call') return null;
+  return { tool: message.name, scope: TOOL_SCOPES.get(message.name) };
 }
 
 function challenge(urls: ServerUrls, code: 'missing' | 'invalid_token', description?: string): Response {
@@ -79,9 +78,9 @@ export async function authenticateToken(token: string, env: Env, urls: ServerUrl
  * Checks an API key in its Durable Object: secret, status, expiry, rotation window, the scope
  * of the tool called, then the rate buckets (the key's, and the tool's if it has one).
  */
-export async function authenticateKey(credential: { keyId: string; secret: string }, message: unknown, env: Env, urls: ServerUrls, meta?: RequestMeta): Promise<Authenticated> {
+export async function authenticateKey(credential: { keyId: string; secret: string }, message: McpMessage | undefined, env: Env, urls: ServerUrls, meta?: RequestMeta): Promise<Authenticated> {
   if (!(await verifyId(await idKey(env.ID_SECRET), 'key', credential.keyId))) return { ok: false, response: challenge(urls, 'invalid_token', 'the API key is not valid') };
-  const call = toolOf(message);
+  const call = calledTool(message);
   const stub = env.API_KEY.get(env.API_KEY.idFromName(credential.keyId));
   const result = await stub.check({ secret: credential.secret, tool: call?.tool, neededScope: call?.scope, now: Date.now(), meta });
   if (result.ok) {
@@ -95,8 +94,8 @@ export async function authenticateKey(credential: { keyId: string; secret: strin
 }
 
 /** 403 insufficient_scope for a tools/call the principal's scopes do not cover (step-up). */
-export function scopeRefusal(message: unknown, principal: Principal, urls: ServerUrls): Response | null {
-  const call = toolOf(message);
+export function scopeRefusal(message: McpMessage | undefined, principal: Principal, urls: ServerUrls): Response | null {
+  const call = calledTool(message);
   if (!call?.scope || principal.scopes.includes(call.scope)) return null;
   return scopeChallenge(call.tool, call.scope, urls);
 }

@@ -4,13 +4,16 @@ import { loadConfig, type Config } from '../config.ts';
 import type { Env } from '../env.ts';
 import { idKey, mintId, verifyId } from '../auth/ids.ts';
 import { actorOf, newEvent, requestMeta, type RequestMeta } from '../audit/emit.ts';
+import type { McpMessage } from '../mcp/message.ts';
 import type { Principal } from '../mcp/principal.ts';
 import { gateError } from '../errors.ts';
 import { readMessage } from './body.ts';
-import { authenticateKey, authenticateToken, readCredential, refuseUnusable, scopeRefusal, toolOf } from './mcp-auth.ts';
+import { authenticateKey, authenticateToken, readCredential, refuseUnusable, scopeRefusal, calledTool } from './mcp-auth.ts';
 import { hostAllowed, originAllowed } from './origin.ts';
 import { serverUrls } from './urls.ts';
 
+/** One authority: a host name, IPv4 or bracketed IPv6 address, and an optional port. */
+const SINGLE_HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 const ALLOWED_METHODS = 'GET, POST, DELETE';
 const ALLOWED_HEADERS = 'authorization, content-type, accept, last-event-id, mcp-session-id, mcp-protocol-version';
 const EXPOSED_HEADERS = 'mcp-session-id, mcp-protocol-version, www-authenticate, retry-after, ratelimit, ratelimit-policy';
@@ -20,7 +23,10 @@ const EXPOSED_HEADERS = 'mcp-session-id, mcp-protocol-version, www-authenticate,
 export async function handleMcp(request: Request, env: Env): Promise<Response> {
   const config = loadConfig(env);
   const origin = request.headers.get('origin');
-  if (!hostAllowed(request.headers.get('host'), config)) return gateError('host_forbidden');
+  const host = request.headers.get('host');
+  // Two Host headers arrive folded into one value ("a, b"): malformed, not merely foreign.
+  if (host !== null && !SINGLE_HOST.test(host)) return gateError('host_invalid');
+  if (!hostAllowed(host, config)) return gateError('host_forbidden');
   if (!originAllowed(origin, config)) return gateError('origin_forbidden');
   const cors = corsHeaders(origin);
   if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: preflightHeaders(cors) });
@@ -45,7 +51,7 @@ async function route(request: Request, env: Env, config: Config): Promise<Respon
   }
   const presented = request.headers.get('mcp-session-id');
 
-  let message: unknown;
+  let message: McpMessage | undefined;
   if (method === 'POST') {
     const body = await readMessage(request);
     if (!body.ok) return gateError(body.code, body.detail);
@@ -64,9 +70,12 @@ async function route(request: Request, env: Env, config: Config): Promise<Respon
     await recordDenied(env, config, principal, message, meta);
     return refused;
   }
-  const initializing = typeof message === 'object' && message !== null && 'method' in message && message.method === 'initialize';
   let sessionId: string;
-  if (initializing) {
+  if (message?.kind === 'invalid_params' && message.method === 'initialize') {
+    // Nothing to address yet: a malformed initialize is refused here and creates no session.
+    return gateError('invalid_request', `initialize ${message.param} ${message.detail}`);
+  }
+  if (message?.kind === 'initialize') {
     // A client never chooses its session id (no session fixation).
     if (presented !== null) return gateError('already_initialized', 'initialize must not carry Mcp-Session-Id');
     // 128 random bits and a 128-bit tag: ids the server did not mint never reach a Durable Object.
@@ -83,9 +92,9 @@ async function route(request: Request, env: Env, config: Config): Promise<Respon
 }
 
 /** A tools/call refused for scope is recorded (durably, before the 403) in the audit store. */
-async function recordDenied(env: Env, config: Config, principal: Principal, message: unknown, meta: RequestMeta): Promise<void> {
+async function recordDenied(env: Env, config: Config, principal: Principal, message: McpMessage | undefined, meta: RequestMeta): Promise<void> {
   if (!config.AUDIT_ENABLED) return;
-  const call = toolOf(message);
+  const call = calledTool(message);
   const event = newEvent({ type: 'tool.call', outcome: 'denied', actor: actorOf(principal), tool: call?.tool, error_code: 'insufficient_scope', reason: `needs ${call?.scope ?? ''}`, meta });
   await env.AUDIT_STORE.get(env.AUDIT_STORE.idFromName('default')).record(event);
 }

@@ -3,6 +3,7 @@ import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/
 import type { z } from 'zod';
 import type { Config } from '../config.ts';
 import type { DataPort, QueryResult, SqlValue } from '../db/port.ts';
+import { ToolError } from '../errors.ts';
 import type { Principal } from './principal.ts';
 
 /** Per-tool permission names; OAuth scopes and API-key scopes use the same strings. */
@@ -76,7 +77,7 @@ export function sqlTool<I extends z.ZodObject>(def: SqlTool<I>): CatalogTool {
       });
       if (def.one !== undefined) {
         const row = result.rows[0];
-        if (!row) return notFound(def.one);
+        if (!row) throw new ToolError('not_found', def.one);
         return json(row);
       }
       return rowsResult(result);
@@ -107,8 +108,4 @@ export function json(value: Record<string, unknown>): CallToolResult {
 /** Rows as a tool result, saying when the row limit cut them short. */
 export function rowsResult(result: QueryResult): CallToolResult {
   return json({ columns: result.columns, rows: result.rows, rowCount: result.rows.length, truncated: result.truncated });
-}
-
-function notFound(message: string): CallToolResult {
-  return { isError: true, content: [{ type: 'text', text: `not_found: ${message}` }] };
 }

@@ -4,7 +4,7 @@ import { CfWorkerJsonSchemaValidator } from '@modelcontextprotocol/sdk/validatio
 import type { CallToolResult, LoggingLevel, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { Config } from '../config.ts';
 import type { DataPort } from '../db/port.ts';
-import { ToolError } from '../errors.ts';
+import { ToolError, toolFailureResult, type ToolErrorCode, type ToolFailure } from '../errors.ts';
 import { supportTools } from '../tools/support.ts';
 import { sqlTools } from '../tools/sql.ts';
 import { conformanceCapabilities, registerConformancePack } from '../tools/conformance.ts';
@@ -39,14 +39,20 @@ export interface ToolAudit {
   tool: string;
   args: unknown;
   outcome: 'success' | 'failure';
-  errorCode?: string | undefined;
+  errorCode?: ToolErrorCode | undefined;
   rows?: number | undefined;
   bytes: number;
   latencyMs: number;
 }
 
+/** A live server and the names of the tools it serves (a call of any other name is a protocol error). */
+export interface LiveServer {
+  server: McpServer;
+  hasTool(name: string): boolean;
+}
+
 /** A new McpServer with the catalog registered; one per live session. */
-export function createMcpServer(deps: ServerDeps): McpServer {
+export function createMcpServer(deps: ServerDeps): LiveServer {
   const capabilities: ServerCapabilities = {
     tools: { listChanged: false },
     logging: {},
@@ -58,11 +64,14 @@ export function createMcpServer(deps: ServerDeps): McpServer {
     instructions:
       'Tools over a customer-support database (customers, orders, tickets). Use find_customers to locate a customer, then get_customer, list_customer_orders and list_open_tickets. sql_select runs one read-only SELECT; list_tables and describe_table show the schema.',
   });
+  // Every registration goes through captureTools, ours and the conformance pack's, so the names are exact.
   const tools = captureTools(server);
   for (const tool of CATALOG) register(server, tool, deps);
   if (deps.config.ENABLE_CONFORMANCE_PACK) registerConformancePack(server);
   enforceIntegrity(tools, deps.integrity);
-  return server;
+  const integrity = deps.integrity;
+  const served = new Set([...tools.keys()].filter((name) => integrity === 'unchecked' || integrity.passed.has(name)));
+  return { server, hasTool: (name) => served.has(name) };
 }
 
 function register(server: McpServer, tool: CatalogTool, deps: ServerDeps): void {
@@ -92,10 +101,9 @@ function register(server: McpServer, tool: CatalogTool, deps: ServerDeps): void 
         },
       };
       const started = Date.now();
-      const result = await runTool(tool, args, ctx);
+      const { result, failure } = await runTool(tool, args, ctx);
       if (deps.audit) {
-        const first = result.content[0];
-        const errorCode = result.isError && first?.type === 'text' ? first.text.split(':', 1)[0] : undefined;
+        const errorCode = failure?.code;
         const rows = (result.structuredContent as { rowCount?: unknown } | undefined)?.rowCount;
         await deps.audit({
           requestId: extra.requestId,
@@ -113,15 +121,18 @@ function register(server: McpServer, tool: CatalogTool, deps: ServerDeps): void 
   );
 }
 
-/** Runs a tool; every failure becomes an `isError` result whose text starts with its code. */
-async function runTool(tool: CatalogTool, args: unknown, ctx: ToolContext): Promise<CallToolResult> {
+/** Runs a tool; a failure stays data (its code) beside the one wire form, an `isError` result. */
+async function runTool(tool: CatalogTool, args: unknown, ctx: ToolContext): Promise<{ result: CallToolResult; failure?: ToolFailure }> {
+  let failure: ToolFailure;
   try {
-    return await tool.call(args, ctx);
+    return { result: await tool.call(args, ctx) };
   } catch (error) {
     if (error instanceof ToolError) {
-      return { isError: true, content: [{ type: 'text', text: `${error.code}: ${error.message}` }] };
+      failure = { code: error.code, message: error.message };
+    } else {
+      console.error(JSON.stringify({ event: 'tool_failed', tool: tool.name, error: String(error) }));
+      failure = { code: 'internal_error', message: 'the tool failed unexpectedly' };
     }
-    console.error(JSON.stringify({ event: 'tool_failed', tool: tool.name, error: String(error) }));
-    return { isError: true, content: [{ type: 'text', text: 'internal_error: the tool failed unexpectedly' }] };
   }
+  return { result: toolFailureResult(failure), failure };
 }

@@ -24,7 +24,7 @@ const NOBODY: Principal = { kind: 'agent', id: 'key:integrity-check', keyId: 'in
  * integrity gate, so what is signed and checked is what a client receives.
  */
 export async function referenceTools(config: Config): Promise<ReferenceTool[]> {
-  const server = createMcpServer({
+  const { server } = createMcpServer({
     config,
     db: () => {
       throw new Error('the reference server has no database');

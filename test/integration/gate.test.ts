@@ -170,6 +170,8 @@ describe('JSON-RPC errors inside a session', () => {
     const isProtocolError = 'error' in (reply ?? {});
     const isToolError = (reply as { result?: { isError?: boolean } }).result?.isError === true;
     expect(isProtocolError || isToolError).toBe(true);
+    // MCP 2025-11-25: it is a protocol error, -32602.
+    expect(reply).toMatchObject({ error: { code: -32602, data: { reason: 'unknown_tool', tool: 'no_such_tool' } } });
   });
   it('arguments that fail the schema → isError naming the field, the tool never runs', async () => {
     const { headers } = await openSession();

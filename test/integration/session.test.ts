@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import type { McpSession } from '../../durable/session.ts';
 import { call, callTool, messages, openSession, parseSse, post } from '../support/mcp-http.ts';
 
+const INIT_PARAMS = { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } };
+
 function stubOf(sessionId: string): DurableObjectStub<McpSession> {
   return env.MCP_SESSION.get(env.MCP_SESSION.idFromName(sessionId));
 }
@@ -42,7 +44,7 @@ describe('session state', () => {
         sessionId,
         principal: instance.inspect().meta!.principal,
         resourceMetadata: 'http://localhost:8787/.well-known/oauth-protected-resource/mcp',
-        message: { jsonrpc: '2.0', id: 9, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } } },
+        message: { kind: 'initialize', id: 9, params: INIT_PARAMS, raw: { jsonrpc: '2.0', id: 9, method: 'initialize', params: INIT_PARAMS } },
       }),
     );
     expect(response.status).toBe(400);

@@ -1,6 +1,6 @@
 // The tools on both adapters: the embedded SQLite and a real MariaDB through Hyperdrive, with the same expectations.
 import { describe, expect, it } from 'vitest';
-import { ToolError } from '../../src/errors.ts';
+import { ToolError, toolFailureResult } from '../../src/errors.ts';
 import type { DataPort } from '../../src/db/port.ts';
 import { SEED_COUNTS } from '../../src/db/seed-data.ts';
 import { config, downPort, embeddedPort, mysqlPort, runTool } from '../support/tool-context.ts';
@@ -43,7 +43,10 @@ describe.each(adapters)('tools on the %s database', (kind, port) => {
 
   it('get_customer of a missing id is a not_found error result', async () => {
     const outcome = await runTool(port(), 'get_customer', { customer_id: 999_999 });
-    expect(outcome.result).toEqual({ isError: true, content: [{ type: 'text', text: 'not_found: no customer with that id' }] });
+    const error = toolError(outcome);
+    expect(error.code).toBe('not_found');
+    expect(error.message).toBe('no customer with that id');
+    expect(toolFailureResult(error)).toEqual({ isError: true, content: [{ type: 'text', text: 'not_found: no customer with that id' }] });
   });
 
   it('list_customer_orders filters by status and orders newest first', async () => {

@@ -176,7 +176,7 @@ describe('the bundled lock and the server', () => {
     expect(keep).toBeDefined();
     const verdict = await checkTools(config, bundledLock());
     const onlyOne = { passed: new Map([['sql_select', verdict.passed.get('sql_select')!]]), failed: [] };
-    const server = createMcpServer({ config, db: () => { throw new Error('no db'); }, principal: { kind: 'agent', id: 'key:t', keyId: 'k'.repeat(16), agentId: 'a', agentName: 'a', owner: 'o', scopes: [] }, logLevel: () => 'info', integrity: onlyOne });
+    const { server } = createMcpServer({ config, db: () => { throw new Error('no db'); }, principal: { kind: 'agent', id: 'key:t', keyId: 'k'.repeat(16), agentId: 'a', agentName: 'a', owner: 'o', scopes: [] }, logLevel: () => 'info', integrity: onlyOne });
     const served = await listServedTools(server);
     expect(served.map((t) => t.name)).toEqual(['sql_select']);
     expect(served[0]?._meta).toEqual({ scope: 'sql:read', [INTEGRITY_META_KEY]: verdict.passed.get('sql_select') });
