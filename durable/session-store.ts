@@ -133,18 +133,18 @@ export class SqlEventStore implements EventStore {
     this.#now = now;
   }
 
-  async storeEvent(streamId: string, message: JSONRPCMessage): Promise<string> {
-    if (this.muted) return '0';
+  storeEvent(streamId: string, message: JSONRPCMessage): Promise<string> {
+    if (this.muted) return Promise.resolve('0');
     const seq = this.#sql
       .exec<{ seq: number }>('INSERT INTO events (stream_id, message, at) VALUES (?, ?, ?) RETURNING seq', streamId, JSON.stringify(message), this.#now())
       .one().seq;
     if (seq % 64 === 0) this.trim();
-    return String(seq);
+    return Promise.resolve(String(seq));
   }
 
-  async getStreamIdForEventId(eventId: string): Promise<string | undefined> {
-    if (!/^\d{1,15}$/.test(eventId)) return undefined;
-    return this.#sql.exec<{ stream_id: string }>('SELECT stream_id FROM events WHERE seq = ?', Number(eventId)).toArray()[0]?.stream_id;
+  getStreamIdForEventId(eventId: string): Promise<string | undefined> {
+    if (!/^\d{1,15}$/.test(eventId)) return Promise.resolve(undefined);
+    return Promise.resolve(this.#sql.exec<{ stream_id: string }>('SELECT stream_id FROM events WHERE seq = ?', Number(eventId)).toArray()[0]?.stream_id);
   }
 
   async replayEventsAfter(lastEventId: string, { send }: { send: (eventId: string, message: JSONRPCMessage) => Promise<void> }): Promise<string> {

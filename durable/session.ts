@@ -49,8 +49,9 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
     this.#events = new SqlEventStore(ctx.storage.sql, this.#config.SESSION_EVENT_LOG_MAX, Date.now);
     this.#outbox = new AuditOutbox(ctx.storage, env, this.#config.AUDIT_OUTBOX_MAX);
     // Nothing is written until an initialize succeeds: a refused request leaves no stored object.
-    void ctx.blockConcurrencyWhile(async () => {
+    void ctx.blockConcurrencyWhile(() => {
       this.#meta = readMeta(ctx.storage.sql);
+      return Promise.resolve();
     });
   }
 
@@ -295,7 +296,7 @@ function releasedAtEnd(response: Response, release: () => void): Response {
     release();
     return response;
   }
-  const reader = body.getReader();
+  const reader = body.getReader() as ReadableStreamDefaultReader<Uint8Array>;
   const wrapped = new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {

@@ -110,7 +110,7 @@ export async function handleAdmin(request: Request, env: Env): Promise<Response>
     if (!action && method === 'GET') {
       const shown = await stub.show();
       if (!shown) return fail('not_found', 'no such key');
-      return json({ ...keySummary(shown.record as KeyRecord), secrets: shown.secrets.map((s) => ({ created_at: new Date(s.createdAt).toISOString(), retires_at: s.retiresAt === null ? null : new Date(s.retiresAt).toISOString() })) });
+      return json({ ...keySummary(shown.record), secrets: shown.secrets.map((s) => ({ created_at: new Date(s.createdAt).toISOString(), retires_at: s.retiresAt === null ? null : new Date(s.retiresAt).toISOString() })) });
     }
     if (action === 'rotate' && method === 'POST') return rotateKey(request, env, keyId);
     if (action === 'revoke' && method === 'POST') {
@@ -148,7 +148,7 @@ async function listKeys(env: Env): Promise<Array<Record<string, unknown>>> {
   const out: Array<Record<string, unknown>> = [];
   for (let i = 0; i < ids.length; i += 8) {
     const shown = await Promise.all(ids.slice(i, i + 8).map((id) => env.API_KEY.get(env.API_KEY.idFromName(id)).show()));
-    for (const s of shown) if (s) out.push(keySummary(s.record as KeyRecord));
+    for (const s of shown) if (s) out.push(keySummary(s.record));
   }
   return out;
 }
@@ -224,5 +224,5 @@ async function rotateKey(request: Request, env: Env, keyId: string): Promise<Res
   const rotated = await env.API_KEY.get(env.API_KEY.idFromName(keyId)).rotate(parsed.data.overlap_seconds, Date.now());
   if ('error' in rotated) return rotated.error === 'not_found' ? fail('not_found', 'no such key') : fail('conflict', 'the key is revoked');
   const shown = await env.API_KEY.get(env.API_KEY.idFromName(keyId)).show();
-  return json({ key: formatApiKey(keyId, rotated.secret), ...(shown ? keySummary(shown.record as KeyRecord) : { key_id: keyId }), previous_retires_at: new Date(rotated.previousRetiresAt).toISOString() });
+  return json({ key: formatApiKey(keyId, rotated.secret), ...(shown ? keySummary(shown.record) : { key_id: keyId }), previous_retires_at: new Date(rotated.previousRetiresAt).toISOString() });
 }

@@ -20,7 +20,7 @@ export async function readMessage(request: Request): Promise<BodyResult> {
   if (mediaType(request.headers.get('content-type')) !== 'application/json') return { ok: false, code: 'unsupported_media_type' };
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (declared > MAX_BODY_BYTES) {
-    if (request.body) await discardRest(request.body.getReader(), MAX_DISCARD_BYTES);
+    if (request.body) await discardRest(request.body.getReader() as ReadableStreamDefaultReader<Uint8Array>, MAX_DISCARD_BYTES);
     return { ok: false, code: 'body_too_large', detail: `limit ${MAX_BODY_BYTES} bytes` };
   }
   const text = await readLimitedText(request.body, MAX_BODY_BYTES);

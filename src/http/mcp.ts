@@ -13,6 +13,7 @@ import { hostAllowed, originAllowed } from './origin.ts';
 import { serverUrls } from './urls.ts';
 
 /** One authority: a host name, IPv4 or bracketed IPv6 address, and an optional port. */
+// eslint-disable-next-line security/detect-unsafe-regex -- two alternatives of single character classes and a bounded port: no nested repetition
 const SINGLE_HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 const ALLOWED_METHODS = 'GET, POST, DELETE';
 const ALLOWED_HEADERS = 'authorization, content-type, accept, last-event-id, mcp-session-id, mcp-protocol-version';

@@ -69,7 +69,7 @@ export function sqlTool<I extends z.ZodObject>(def: SqlTool<I>): CatalogTool {
     scope: def.scope,
     annotations: { title: def.title, readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     async call(args, ctx) {
-      const parsed = def.input.parse(args) as z.output<I>;
+      const parsed = def.input.parse(args);
       const sql = typeof def.sql === 'string' ? def.sql : def.sql[ctx.db.dialect];
       const result = await ctx.db.select(sql, def.params(parsed), {
         maxRows: Math.min(def.maxRows ?? ctx.config.SQL_ROW_LIMIT, ctx.config.SQL_ROW_LIMIT),
@@ -95,7 +95,7 @@ export function handlerTool<I extends z.ZodObject>(def: HandlerTool<I>): Catalog
     scope: def.scope,
     annotations: { title: def.title, readOnlyHint: true, destructiveHint: false, openWorldHint: false, ...def.annotations },
     async call(args, ctx) {
-      return def.handle(def.input.parse(args) as z.output<I>, ctx);
+      return def.handle(def.input.parse(args), ctx);
     },
   };
 }

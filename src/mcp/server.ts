@@ -48,7 +48,8 @@ export interface ToolAudit {
 /** A live server and the names of the tools it serves (a call of any other name is a protocol error). */
 export interface LiveServer {
   server: McpServer;
-  hasTool(name: string): boolean;
+  /** Whether the live server serves this tool (registered and verified). */
+  hasTool: (name: string) => boolean;
 }
 
 /** A new McpServer with the catalog registered; one per live session. */

@@ -15,6 +15,7 @@ const HOMOGLYPHS: Readonly<Record<string, string>> = {
 };
 
 // Invisible characters that change a name without changing how it looks.
+// eslint-disable-next-line no-misleading-character-class -- a class of single invisible code points; the combining ones are listed on purpose
 const INVISIBLE = /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF]/gu;
 
 /**
