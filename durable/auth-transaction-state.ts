@@ -1,5 +1,6 @@
 /** The authorization transaction's storage (tables, the one-row state) and the fresh secrets its transitions need. */
-import { base64url, sha256Base64url } from '../src/auth/encoding.ts';
+import { sha256Base64url } from '../src/auth/encoding.ts';
+import { randomToken } from '../src/lib/random.ts';
 import { s256Challenge } from '../src/auth/pkce.ts';
 import type { FreshSecret, UpstreamSecrets } from '../src/auth/transaction/machine.ts';
 import { TxnSchema, type RefreshStatus, type Txn } from '../src/auth/transaction/state.ts';
@@ -11,22 +12,17 @@ export const SCHEMA = [
   'CREATE TABLE IF NOT EXISTS sessions (session_id TEXT PRIMARY KEY, attached_at INTEGER NOT NULL)',
 ];
 
-/** Random bytes as base64url (256 bits unless said otherwise). */
-export function random(bytes = 32): string {
-  return base64url(crypto.getRandomValues(new Uint8Array(bytes)));
-}
-
 /** A fresh 256-bit secret and its SHA-256. */
 export async function freshSecret(): Promise<FreshSecret> {
-  const secret = random();
+  const secret = randomToken();
   return { secret, hash: await sha256Base64url(secret) };
 }
 
 /** Fresh upstream `state` (prefixed with the transaction id, so the callback finds us), nonce and PKCE verifier, with their digests. */
 export async function upstreamSecrets(id: string): Promise<UpstreamSecrets> {
-  const state = `${id}.${random()}`;
-  const nonce = random();
-  const verifier = random(48);
+  const state = `${id}.${randomToken()}`;
+  const nonce = randomToken();
+  const verifier = randomToken(48);
   const [stateHash, challenge] = await Promise.all([sha256Base64url(state), s256Challenge(verifier)]);
   return { state, stateHash, nonce, verifier, challenge };
 }

@@ -34,7 +34,8 @@ import type {
 import type { Env } from '../src/env.ts';
 import { scheduleAlarm } from './alarm.ts';
 import { AuditOutbox } from './audit-outbox.ts';
-import { freshSecret, random, TxnTables, upstreamSecrets } from './auth-transaction-state.ts';
+import { randomToken } from '../src/lib/random.ts';
+import { freshSecret, TxnTables, upstreamSecrets } from './auth-transaction-state.ts';
 
 export type { BeginInput, ClientCredentialsInput, ClientCredentialsOutcome, Step, TokenOutcome, UpstreamUser } from '../src/contracts/auth-transaction.ts';
 
@@ -87,7 +88,7 @@ export class AuthTransaction extends DurableObject<Env> implements AuthTransacti
    */
   async grantClientCredentials(id: string, input: ClientCredentialsInput): Promise<ClientCredentialsOutcome> {
     const { now, ...request } = input;
-    const { reply, accessToken } = await this.#step(now, () => ({ kind: 'client_credentials', id, request, tokenId: random(16) }));
+    const { reply, accessToken } = await this.#step(now, () => ({ kind: 'client_credentials', id, request, tokenId: randomToken(16) }));
     if (!reply.ok) return reply;
     if (accessToken === undefined) return fail('server_error', 'no access token was minted');
     return { ok: true, access_token: accessToken, expires_in: reply.expires_in, scope: reply.scope, token_type: 'Bearer' };
@@ -135,7 +136,7 @@ export class AuthTransaction extends DurableObject<Env> implements AuthTransacti
       resource: input.resource,
       meta: input.meta,
       refresh,
-      tokenId: random(16),
+      tokenId: randomToken(16),
     }));
     return withAccessToken(done.reply, done.accessToken);
   }
@@ -152,7 +153,7 @@ export class AuthTransaction extends DurableObject<Env> implements AuthTransacti
       resource: input.resource,
       meta: input.meta,
       refresh,
-      tokenId: random(16),
+      tokenId: randomToken(16),
     }));
     return withAccessToken(done.reply, done.accessToken);
   }

@@ -11,6 +11,7 @@ import { readMessage } from './body.ts';
 import { authenticateKey, authenticateToken, readCredential, refuseUnusable, scopeRefusal, calledTool } from './mcp-auth.ts';
 import { hostAllowed, originAllowed } from './origin.ts';
 import { serverUrls } from './urls.ts';
+import { randomBytes } from '../lib/random.ts';
 
 /** One authority: a host name, IPv4 or bracketed IPv6 address, and an optional port. */
 // eslint-disable-next-line security/detect-unsafe-regex -- two alternatives of single character classes and a bounded port: no nested repetition
@@ -80,7 +81,7 @@ async function route(request: Request, env: Env, config: Config): Promise<Respon
     // A client never chooses its session id (no session fixation).
     if (presented !== null) return gateError('already_initialized', 'initialize must not carry Mcp-Session-Id');
     // 128 random bits and a 128-bit tag: ids the server did not mint never reach a Durable Object.
-    sessionId = await mintId(await idKey(env.ID_SECRET), 'session', crypto.getRandomValues(new Uint8Array(16)));
+    sessionId = await mintId(await idKey(env.ID_SECRET), 'session', randomBytes(16));
   } else {
     if (presented === null) return gateError('session_required');
     if (!presentedValid) return gateError('session_not_found');
