@@ -160,7 +160,7 @@ describe('a tool whose description changed without re-signing', () => {
       (error: unknown) => ({ result: undefined, error }),
     );
     const text = outcome.error instanceof Error ? outcome.error.message : JSON.stringify(outcome.result);
-    expect(text).toMatch(/Tool list_tables not found/);
+    expect(text).toMatch(/-32602: Invalid params: unknown tool: list_tables/);
     if (outcome.result) expect(outcome.result.isError).toBe(true);
     // The untouched tools still work.
     const ok = await client.callTool({ name: 'describe_table', arguments: { table: 'customers' } });

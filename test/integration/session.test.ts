@@ -60,8 +60,9 @@ describe('SSE resumption', () => {
     const ids = events.map((e) => e.id);
     expect(new Set(ids).size).toBe(ids.length);
     const withData = events.filter((e) => e.data !== '');
+    // support_report logs each step at info, the level a session starts at, after its progress.
     expect(withData.map((e) => JSON.parse(e.data).method ?? 'result')).toEqual([
-      'notifications/progress', 'notifications/progress', 'notifications/progress', 'notifications/progress', 'result',
+      'notifications/progress', 'notifications/message', 'notifications/progress', 'notifications/message', 'notifications/progress', 'notifications/message', 'notifications/progress', 'result',
     ]);
     // Resume after the first progress event, as a client whose connection dropped would.
     const cursor = withData[0]?.id as string;
