@@ -221,7 +221,7 @@ async function rotate(server, actor) {
     if (response.status === 200) {
       actor.credential = body.key;
       counts.rotations += 1;
-    } else error(`${actor.name}: rotate: HTTP ${response.status}`);
+    } else if (!(actor.revoked && response.status === 409)) error(`${actor.name}: rotate: HTTP ${response.status}`);
   } catch (e) {
     if (!duringRestart()) error(`${actor.name}: rotate: ${e.cause?.code ?? e.message}`);
   }
@@ -346,7 +346,11 @@ try {
 
   const started = Date.now();
   const endAt = started + DURATION_MS;
-  for (const a of actors) if (a.kind === 'agent' && Math.random() < 0.2) a.rotateAt = started + Math.random() * DURATION_MS * 0.9;
+  // Every fifth agent rotates its key once, the rotations spread over the run.
+  const agents = actors.filter((a) => a.kind === 'agent');
+  agents.forEach((a, i) => {
+    if (i % 5 === 0) a.rotateAt = started + DURATION_MS * (0.05 + (0.85 * i) / Math.max(1, agents.length));
+  });
   sampler = setInterval(() => {
     if (server.child?.pid) memory.push({ t: Math.round((Date.now() - started) / 1000), rssMiB: workerdRss(server.child.pid), requests: counts.requests });
   }, 5000);
