@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run fuzz`: every fuzz edge with 10,000 inputs (bounded in time per edge) against the real runtime: the workers-project edges through Miniflare (SELF.fetch), the e2e edges against `wrangler dev`. Prints a per-edge summary and fails with the shrunk counter-examples.
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -31,10 +31,15 @@ const env = { ...process.env, FUZZ_RUNS: flags.runs, FUZZ_SEED: seed, FUZZ_TIME_
 process.stdout.write(`[fuzz] ${flags.runs} inputs per edge, at most ${flags['time-per-edge']} s each, seed ${seed}\n`);
 
 const started = Date.now();
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
+// The whole test output goes to a log beside the JSON report (the terminal gets the summary).
+const log = createWriteStream(path.join(ROOT, 'bench/results', `fuzz-${stamp}.log`));
 const summaries = [];
 let tail = '';
 const child = spawn(process.execPath, [path.join(ROOT, 'bin/test.mjs'), ...files], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
 child.stdout.on('data', (chunk) => {
+  log.write(chunk);
   const text = tail + chunk.toString();
   const lines = text.split('\n');
   tail = lines.pop() ?? '';
@@ -61,8 +66,8 @@ process.stdout.write(`\n[fuzz] seed ${seed}, ${((Date.now() - started) / 1000).t
 for (const s of summaries) {
   for (const f of s.invariants) process.stdout.write(`\n✗ ${s.edge}: ${f.invariant} (${f.count}×)\n  seen: ${f.detail}\n  shrunk (${f.shrinks} steps): ${f.counterexample}\n`);
 }
-mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
-const file = path.join(ROOT, 'bench/results', `fuzz-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+log.end();
+const file = path.join(ROOT, 'bench/results', `fuzz-${stamp}.json`);
 writeFileSync(file, `${JSON.stringify({ seed: Number(seed), runsPerEdge: Number(flags.runs), timePerEdgeSeconds: Number(flags['time-per-edge']), summaries }, null, 2)}\n`);
-process.stdout.write(`\n[fuzz] report: ${path.relative(ROOT, file)}\n`);
+process.stdout.write(`\n[fuzz] report: ${path.relative(ROOT, file)} (test output: ${path.relative(ROOT, file.replace(/\.json$/, '.log'))})\n`);
 process.exit(summaries.some((s) => s.failures > 0) ? 1 : code);

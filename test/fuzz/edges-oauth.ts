@@ -42,6 +42,9 @@ export const registrationMetadata = fc.record(
   { requiredKeys: [] },
 );
 
+/** A public client's metadata that /register accepts. */
+const VALID_METADATA = { redirect_uris: ['http://127.0.0.1:9/callback'], token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], client_name: 'Fuzz client' };
+
 /** The input of /register: a body (usually metadata as JSON) and its content type. */
 export interface RegisterInput {
   contentType: string;
@@ -51,7 +54,13 @@ export interface RegisterInput {
 
 export const registerInput: fc.Arbitrary<RegisterInput> = fc.record({
   contentType: fc.oneof({ weight: 6, arbitrary: fc.constant('application/json') }, { weight: 1, arbitrary: fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16', '') }),
-  body: fc.oneof({ weight: 6, arbitrary: registrationMetadata.map((m) => JSON.stringify(m)) }, { weight: 1, arbitrary: fc.string({ maxLength: 100 }) }, { weight: 1, arbitrary: anyJson.map((v) => JSON.stringify(v)) }),
+  body: fc.oneof(
+    { weight: 3, arbitrary: registrationMetadata.map((m) => JSON.stringify(m)) },
+    // A valid public client's metadata with a few fields changed (so some registrations succeed and the rest fail late).
+    { weight: 3, arbitrary: fc.tuple(registrationMetadata, fc.nat()).map(([m, n]) => JSON.stringify({ ...VALID_METADATA, ...Object.fromEntries(Object.entries(m).slice(0, n % 3)) })) },
+    { weight: 1, arbitrary: fc.string({ maxLength: 100 }) },
+    { weight: 1, arbitrary: anyJson.map((v) => JSON.stringify(v)) },
+  ),
   address: fc.integer({ min: 1, max: 65_000 }),
 });
 
@@ -74,24 +83,29 @@ export function registerProbe(ctx: FuzzContext): Probe<RegisterInput> {
 export type AuthorizeInput = Array<[string, string]>;
 
 export function authorizeInput(setup: OAuthSetup, origin: string): fc.Arbitrary<AuthorizeInput> {
-  const value = (good: string[], bad: fc.Arbitrary<string> = short) => fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...good) }, { weight: 1, arbitrary: bad });
+  const valid: Record<string, string> = { response_type: 'code', client_id: setup.clientId, redirect_uri: setup.redirectUri, state: 'st', scope: 'support:read', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', resource: `${origin}/mcp` };
+  const changes = fc.record(
+    {
+      response_type: fc.oneof(fc.constantFrom('token', 'code id_token', 'CODE', ''), short),
+      client_id: fc.oneof(fc.constantFrom(`${setup.clientId}x`, 'http://127.0.0.1:9/client.json', 'https://127.0.0.1:9/client.json', 'http://localhost:9/', ''), short),
+      redirect_uri: fc.oneof(fc.constantFrom(`${setup.redirectUri}/x`, `${setup.redirectUri}?a=1`, 'https://evil.example/cb', 'javascript:alert(1)', 'http://127.0.0.1:10/callback'), uri),
+      state: fc.oneof(short, fc.string({ minLength: 500, maxLength: 3000 })),
+      scope: fc.oneof(fc.constantFrom('support:read sql:read', 'admin', 'openid offline_access', ''), short),
+      code_challenge: fc.oneof(fc.constantFrom('short', 'x'.repeat(129), ''), short),
+      code_challenge_method: fc.oneof(fc.constantFrom('plain', 's256', ''), short),
+      resource: fc.oneof(fc.constantFrom(`${origin}/mcp/`, 'https://evil.example/mcp', origin, ''), uri),
+      extra: short,
+    },
+  );
   return fc
-    .record(
-      {
-        response_type: value(['code', 'token', 'code id_token', 'CODE']),
-        client_id: value([setup.clientId, `${setup.clientId}x`, 'http://127.0.0.1:9/client.json', 'https://127.0.0.1:9/client.json', 'http://localhost:9/', '']),
-        redirect_uri: value([setup.redirectUri, `${setup.redirectUri}/x`, `${setup.redirectUri}?a=1`, 'https://evil.example/cb', 'javascript:alert(1)', 'http://127.0.0.1:10/callback'], uri),
-        state: short,
-        scope: value(['support:read', 'support:read sql:read', 'admin', 'openid offline_access', '']),
-        code_challenge: value(['E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', 'short', 'x'.repeat(129)]),
-        code_challenge_method: value(['S256', 'plain', 's256', '']),
-        resource: value([`${origin}/mcp`, `${origin}/mcp/`, 'https://evil.example/mcp', origin]),
-        extra: short,
-      },
-      { requiredKeys: [] },
-    )
-    .chain((params) => fc.tuple(fc.constant(Object.entries(params) as Array<[string, string]>), fc.subarray(Object.keys(params), { maxLength: 2 })))
-    .map(([entries, repeated]) => [...entries, ...entries.filter(([k]) => repeated.includes(k))]);
+    .tuple(changes, fc.subarray([...Object.keys(valid), 'extra'], { maxLength: 2 }), fc.subarray(Object.keys(valid), { maxLength: 1 }), fc.subarray(Object.keys(valid), { maxLength: 1 }))
+    .map(([values, changed, dropped, repeated]) => {
+      const params: Record<string, string> = { ...valid };
+      for (const key of changed) params[key] = values[key as keyof typeof values];
+      for (const key of dropped) delete params[key];
+      const entries = Object.entries(params);
+      return [...entries, ...entries.filter(([k]) => repeated.includes(k))];
+    });
 }
 
 /** Edge `authorize`: a page or a redirect to the upstream provider only (never to an unregistered URI); a refusal stores no transaction. */

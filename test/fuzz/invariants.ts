@@ -154,10 +154,23 @@ export function authorizeShape(seen: Seen, upstreamOrigin: string, registered: s
     if (mediaType(seen) !== 'text/html') out.push({ invariant: 'authorize answers an HTML page', detail: `${seen.status} ${mediaType(seen)}` });
     for (const match of seen.text.matchAll(/href="([^"]*)"/g)) {
       const href = (match[1] ?? '').replaceAll('&amp;', '&');
-      if (/^[a-z][a-z0-9+.-]*:/i.test(href) && !registered.some((uri) => href.startsWith(uri))) out.push({ invariant: 'authorize links only to a registered redirect URI', detail: href.slice(0, 200) });
+      if (/^[a-z][a-z0-9+.-]*:/i.test(href) && !registered.some((uri) => sameRedirect(href, uri))) out.push({ invariant: 'authorize links only to a registered redirect URI', detail: href.slice(0, 200) });
     }
   } else if (seen.status < 500) {
     out.push({ invariant: 'authorize answers 200, 302 or 400', detail: String(seen.status) });
   }
   return out;
+}
+
+/** Whether a link goes to a registered redirect URI; loopback IP URIs match on any port (RFC 8252 §7.3). */
+export function sameRedirect(href: string, registered: string): boolean {
+  if (href.startsWith(registered)) return true;
+  try {
+    const a = new URL(href);
+    const b = new URL(registered);
+    const loopback = b.protocol === 'http:' && (b.hostname === '127.0.0.1' || b.hostname === '[::1]');
+    return loopback && a.protocol === b.protocol && a.hostname === b.hostname && a.pathname === b.pathname;
+  } catch {
+    return false;
+  }
 }

@@ -61,7 +61,20 @@ function show(value: unknown): string {
  * Pass 1 runs every input and counts violations per invariant (no early stop). Pass 2 replays the
  * same seed with a property that fails only on one invariant, so fast-check shrinks it.
  */
-export async function fuzzEdge<T>(edge: string, arbitrary: fc.Arbitrary<T>, probe: Probe<T>, settings: FuzzSettings, examples: T[] = []): Promise<EdgeSummary> {
+export async function fuzzEdge<T>(edge: string, arbitrary: fc.Arbitrary<T>, rawProbe: Probe<T>, settings: FuzzSettings, examples: T[] = []): Promise<EdgeSummary> {
+  // fast-check's time limit returns while a run may still be in flight: wait for it, so its answer is not counted in the next edge.
+  let inFlight = 0;
+  const probe: Probe<T> = async (input) => {
+    inFlight += 1;
+    try {
+      return await rawProbe(input);
+    } finally {
+      inFlight -= 1;
+    }
+  };
+  const settle = async () => {
+    for (let i = 0; i < 600 && inFlight > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  };
   const started = Date.now();
   const deadline = started + settings.timeLimitMs;
   const seen = new Map<string, { count: number; detail: string; example?: number; random?: number }>();
@@ -71,7 +84,12 @@ export async function fuzzEdge<T>(edge: string, arbitrary: fc.Arbitrary<T>, prob
   const counting = await fc.check(
     fc.asyncProperty(arbitrary, async (input) => {
       inputs += 1;
-      const violations = await probe(input);
+      let violations: Violation[];
+      try {
+        violations = await probe(input);
+      } catch (error) {
+        violations = [{ invariant: 'the probe runs to the end', detail: String(error).slice(0, 300) }];
+      }
       if (violations.length > 0) failed += 1;
       for (const v of violations) {
         const entry = seen.get(v.invariant);
@@ -88,6 +106,7 @@ export async function fuzzEdge<T>(edge: string, arbitrary: fc.Arbitrary<T>, prob
     }),
     { numRuns: settings.runs, seed: settings.seed, examples: examples.map((e) => [e] as [T]), interruptAfterTimeLimit: Math.max(1, Math.floor(settings.timeLimitMs * 0.75)), markInterruptAsFailure: false },
   );
+  await settle();
   const counted = Object.fromEntries([...statuses.entries()].sort());
   const invariants: InvariantFailure[] = [];
   for (const [invariant, { count, detail, example, random }] of [...seen.entries()].slice(0, MAX_SHRUNK_INVARIANTS)) {
@@ -105,15 +124,16 @@ export async function fuzzEdge<T>(edge: string, arbitrary: fc.Arbitrary<T>, prob
       const shrinking = await fc.check(
         fc.asyncProperty(arbitrary, async (input) => {
           if (Date.now() > stopAt) return true;
-          const hit = (await probe(input)).find((v) => v.invariant === invariant);
-          return hit === undefined;
+          const found = await probe(input).catch((error: unknown) => [{ invariant: 'the probe runs to the end', detail: String(error) }]);
+          return found.find((v) => v.invariant === invariant) === undefined;
         }),
         { numRuns: settings.runs, seed: settings.seed, path: String(random - examples.length), markInterruptAsFailure: false, endOnFailure: false },
       );
+      await settle();
       if (shrinking.failed && shrinking.counterexample) {
         counterexample = show(shrinking.counterexample[0]);
         shrinks = shrinking.numShrinks;
-        const last = (await probe(shrinking.counterexample[0])).find((v) => v.invariant === invariant);
+        const last = (await probe(shrinking.counterexample[0]).catch((error: unknown) => [{ invariant: 'the probe runs to the end', detail: String(error) }])).find((v) => v.invariant === invariant);
         if (last) shrunkDetail = last.detail;
       } else {
         counterexample = '(not reproduced: the time was up)';
