@@ -1,4 +1,4 @@
-/** Fuzz edge of the admin API: any method, path, credential, body and audit-export query. */
+/** Fuzz edge of the admin API: every method, path, credential, body and audit-export query. */
 import fc from 'fast-check';
 import { exchange, headerSafe, unchanged, type FuzzContext } from './context.ts';
 import { adminShape } from './invariants.ts';

@@ -178,7 +178,7 @@ export function apiKeyStrings(setup: KeySetup): fc.Arbitrary<string> {
   );
 }
 
-/** Edge `api-keys`: any key string but the real one is a 401 with a Bearer challenge; no session, and the key's record (last use, status) is unchanged. */
+/** Edge `api-keys`: every key string but the real one is a 401 with a Bearer challenge; no session, and the key's record (last use, status) is unchanged. */
 export function apiKeyProbe(ctx: FuzzContext, setup: KeySetup): Probe<string> {
   return async (candidate) => {
     if (candidate === setup.key) return [];

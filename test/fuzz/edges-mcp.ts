@@ -123,7 +123,7 @@ export interface HeaderInput {
   body: string | null;
 }
 
-/** Edge `mcp-headers`: any method and header combination is refused with the gate's typed errors, never makes a session when refused. */
+/** Edge `mcp-headers`: every method and header combination is refused with the gate's typed errors, never makes a session when refused. */
 export function mcpHeaderArbitrary(setup: McpSetup, origin: string): fc.Arbitrary<HeaderInput> {
   const host = new URL(origin).host;
   const printable = fc.string({ maxLength: 60 }).map(headerSafe);
