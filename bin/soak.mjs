@@ -62,8 +62,13 @@ const memory = [];
 let serverDown = false;
 let restartedAt = 0;
 
+/** Errors by kind (the message without the actor's name and the request's details). */
+const errorKinds = new Map();
+
 function error(what) {
   counts.errors += 1;
+  const kind = what.replace(/^(person|agent)-\d+: /, '').replace(/\d{2,}/g, 'N').slice(0, 120);
+  errorKinds.set(kind, (errorKinds.get(kind) ?? 0) + 1);
   if (errorSamples.length < 40) errorSamples.push(`${new Date().toISOString()} ${what}`.slice(0, 400));
 }
 
@@ -406,6 +411,7 @@ try {
     requestsPerSecond: Math.round((counts.requests / elapsed) * 1000),
     memory: { samples: memory, minMiB: Math.min(...rss), maxMiB: Math.max(...rss), lastMiB: rss.at(-1), maxFirstHalfMiB: Math.max(...firstHalf) },
     audit,
+    errorKinds: Object.fromEntries([...errorKinds.entries()].sort((a, b) => b[1] - a[1])),
     errorSamples,
   };
   const pass = counts.errors === 0 && audit.exactlyOnce && counts.notResumed === 0;
@@ -435,6 +441,7 @@ try {
     '',
     pass ? 'Result: PASS' : 'Result: FAIL',
     '',
+    ...(errorKinds.size ? ['## Errors by kind', '', ...Object.entries(report.errorKinds).map(([k, n]) => `- ${n} × ${k}`), ''] : []),
     ...(errorSamples.length ? ['## First errors', '', ...errorSamples.map((e) => `- ${e}`)] : []),
     '',
     '## RSS over time (s: MiB)',
