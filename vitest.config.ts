@@ -27,6 +27,10 @@ export default defineConfig({
                 OAUTH_SIGNING_KEY: signingKey,
                 ID_SECRET: generateIdSecret() as string,
                 ADMIN_SECRET: generateIdSecret() as string,
+                // Fuzz settings (`npm run fuzz` sets them; the normal run uses a small fixed-seed slice).
+                FUZZ_RUNS: process.env.FUZZ_RUNS ?? '',
+                FUZZ_SEED: process.env.FUZZ_SEED ?? '',
+                FUZZ_TIME_MS: process.env.FUZZ_TIME_MS ?? '',
                 ...(idp ? { UPSTREAM_ISSUER: idp, UPSTREAM_CLIENT_ID: 'own-mcp-test', UPSTREAM_CLIENT_SECRET: process.env.TEST_IDP_CLIENT_SECRET ?? '' } : {}),
               },
               hyperdrives: mysqlUrl
