@@ -107,7 +107,7 @@ export function mcpBodyProbe(ctx: FuzzContext, setup: McpSetup): Probe<BodyInput
       if (expected && result.seen.status === 200) {
         const reply = rpcMessages(result.seen).find((m) => isRecord(m) && ('result' in m || 'error' in m));
         const code = isRecord(reply) && isRecord(reply.error) ? reply.error.code : undefined;
-        if (code !== -32602) out.push({ invariant: 'tools/call with bad params answers -32602', detail: `${expected}: got ${code === undefined ? 'a tool result' : code}` });
+        if (code !== -32602) out.push({ invariant: 'tools/call with bad params answers -32602', detail: `${expected}: got ${code === undefined ? 'a tool result' : JSON.stringify(code)}` });
       }
       const made = result.seen.status === 200 && result.seen.headers.get('mcp-session-id') && !inSession ? 1 : 0;
       out.push(...unchanged(before, await ctx.snapshot(['sessions']), { sessions: made }));

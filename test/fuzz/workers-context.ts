@@ -43,7 +43,11 @@ function signingSecrets(value: string | undefined): string[] {
   const found: string[] = [value];
   try {
     const walk = (v: unknown): void => {
-      if (typeof v === 'object' && v !== null) for (const [k, x] of Object.entries(v)) (k === 'd' && typeof x === 'string' ? found.push(x) : walk(x));
+      if (typeof v !== 'object' || v === null) return;
+      for (const [k, x] of Object.entries(v)) {
+        if (k === 'd' && typeof x === 'string') found.push(x);
+        else walk(x);
+      }
     };
     walk(JSON.parse(value));
   } catch {
