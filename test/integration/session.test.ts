@@ -119,7 +119,9 @@ async function readUntil(response: Response, marker: string): Promise<string> {
   const reader = (response.body as ReadableStream<Uint8Array>).getReader();
   const decoder = new TextDecoder();
   let text = '';
-  while (!text.includes(marker)) {
+  // Until the event holding the marker has ended: a long event may arrive in several chunks.
+  const ended = () => text.includes(marker) && text.indexOf('\n\n', text.indexOf(marker)) >= 0;
+  while (!ended()) {
     const { done, value } = await reader.read();
     if (done) break;
     text += decoder.decode(value, { stream: true });
