@@ -61,7 +61,7 @@ describe('fuzz: against wrangler dev', () => {
     expect(summary.failures, describeFailures(summary)).toBe(0);
   }, TIMEOUT);
 
-  it('raw HTTP at /mcp: repeated Host, chunked and oversized bodies are answered with typed 4xx, never a 5xx or a stack trace', async () => {
+  it('raw HTTP at /mcp: well-framed chunked and oversized bodies are answered with typed 4xx, never a 5xx or a stack trace; malformed framing never stops the server', async () => {
     const host = `127.0.0.1:${server.port}`;
     const summary = await fuzzEdge('raw-http', rawInput(host), rawProbe(server.port, `Bearer ${apiKey}`, ctx.secrets), SETTINGS, reported(host));
     console.log(SUMMARY_PREFIX + JSON.stringify(summary));
