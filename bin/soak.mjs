@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // `npm run soak`: N concurrent MCP sessions (people signed in through the local OpenID provider, agents with API keys) for D minutes against wrangler dev + MariaDB, with refreshes, SSE streams, key rotations, a revocation wave and a server restart in the middle; checks every audit event against the load generator's own ledger. Talks only to 127.0.0.1; every loop ends by itself.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { soakMarkdown, workerdRss } from './lib/soak-report.mjs';
 import { seedAuditDb, seedDemo, startMariaDb } from '../test/support/mariadb.mjs';
 import { startServer } from '../test/support/server.mjs';
 import { signIn, tokenRequest } from '../test/support/oauth-flow.ts';
@@ -75,41 +76,6 @@ function error(what) {
 /** A request outcome during the restart (refused or cut connection) is expected, not an error. */
 function duringRestart() {
   return serverDown || Date.now() - restartedAt < 3000;
-}
-
-// ---------------------------------------------------------------- memory of workerd
-
-function childrenOf(pid) {
-  const out = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid) out.push(Number(entry));
-    } catch {
-      // the process ended
-    }
-  }
-  return out;
-}
-
-/** RSS in MiB of every workerd process under the wrangler dev process. */
-function workerdRss(rootPid) {
-  let kib = 0;
-  const queue = [rootPid];
-  while (queue.length > 0) {
-    const pid = queue.shift();
-    for (const child of childrenOf(pid)) {
-      queue.push(child);
-      try {
-        if (readFileSync(`/proc/${child}/comm`, 'utf8').trim() === 'workerd') kib += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child}/status`, 'utf8'))?.[1] ?? 0);
-      } catch {
-        // the process ended
-      }
-    }
-  }
-  return Math.round(kib / 1024);
 }
 
 // ---------------------------------------------------------------- one actor
@@ -419,36 +385,7 @@ try {
   mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
   const jsonFile = path.join(ROOT, 'bench/results', `soak-${stamp}.json`);
   writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
-  const md = [
-    `# Soak ${stamp}`,
-    '',
-    `${SESSIONS} sessions (${PEOPLE} people, ${SESSIONS - PEOPLE} agents), ${Math.round(elapsed / 1000)} s, ${report.machine.cpus} CPUs (${report.machine.model}), restart ${RESTART ? 'at 50%' : 'off'}, revocation wave at 65%.`,
-    '',
-    '| figure | value |',
-    '| --- | --- |',
-    `| requests | ${counts.requests} (${report.requestsPerSecond}/s) |`,
-    `| tool calls answered | ${counts.toolCalls} |`,
-    `| errors (not 429, not revoked, not the restart window) | ${counts.errors} |`,
-    `| expected 429 | ${counts.expected429} |`,
-    `| refused after revocation (expected) | ${counts.expectedRevoked} |`,
-    `| requests cut by the restart (expected) | ${counts.restartWindow} |`,
-    `| SSE streams held | ${counts.streams} |`,
-    `| refreshes / key rotations / revocations | ${counts.refreshes} / ${counts.rotations} / ${counts.revoked} |`,
-    `| sessions resumed after the restart | ${counts.resumed} (not resumed: ${counts.notResumed}) |`,
-    `| workerd RSS MiB (min / max first half / max / last) | ${report.memory.minMiB} / ${report.memory.maxFirstHalfMiB} / ${report.memory.maxMiB} / ${report.memory.lastMiB} |`,
-    `| audit: answered calls exported exactly once | ${audit.answered - audit.answeredMissing} of ${audit.answered}; duplicates ${audit.duplicated}; unknown ${audit.unknown} |`,
-    `| audit: calls without an answer (cut by the restart, refused) that were recorded | ${audit.unansweredRecorded} of ${audit.unanswered} |`,
-    '',
-    pass ? 'Result: PASS' : 'Result: FAIL',
-    '',
-    ...(errorKinds.size ? ['## Errors by kind', '', ...Object.entries(report.errorKinds).map(([k, n]) => `- ${n} × ${k}`), ''] : []),
-    ...(errorSamples.length ? ['## First errors', '', ...errorSamples.map((e) => `- ${e}`)] : []),
-    '',
-    '## RSS over time (s: MiB)',
-    '',
-    memory.map((m) => `${m.t}: ${m.rssMiB}`).join(', '),
-    '',
-  ].join('\n');
+  const md = soakMarkdown({ stamp, report, pass, memory, errorKinds, errorSamples });
   writeFileSync(jsonFile.replace(/\.json$/, '.md'), md);
   process.stdout.write(`\n${md}\n`);
   say(`report: ${path.relative(ROOT, jsonFile.replace(/\.json$/, '.md'))} and .json`);
