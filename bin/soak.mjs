@@ -281,8 +281,6 @@ function auditCheck(seen) {
   return { answered, answeredMissing, duplicated, unanswered, unansweredRecorded, unknown, exactlyOnce: answeredMissing === 0 && duplicated === 0 && unknown === 0 };
 }
 
-// ---------------------------------------------------------------- run
-
 async function pool(items, width, fn) {
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(width, items.length) }, async () => {
