@@ -66,6 +66,16 @@ function kidOf(spec: TokenSpec, setup: TokenSetup): unknown {
 function claimsOf(spec: TokenSpec, setup: TokenSetup): Record<string, unknown> {
   const now = Math.floor(Date.now() / 1000);
   const c: Record<string, unknown> = { iss: setup.issuer, aud: setup.resource, sub: 'fuzz-user', client_id: 'fuzz-client', scope: 'support:read', jti: 'j'.repeat(22), gid: 'g'.repeat(43), iat: now, exp: now + 300 };
+  // Odd changes first, breaking ones last: an odd change (a unicode sub, a huge exp) must never undo the change that makes the token one to refuse.
+  for (const o of spec.odd) {
+    if (o === 'huge_scope') c.scope = 'support:read '.repeat(6000);
+    if (o === 'nested_claim') c.x = JSON.parse('['.repeat(500) + ']'.repeat(500));
+    if (o === 'unicode_sub') c.sub = '\u202e\u0000ሴ😀';
+    if (o === 'client_id_object') c.client_id = { id: 'x' };
+    if (o === 'numeric_aud') c.aud = 42;
+    if (o === 'proto_claim') Object.defineProperty(c, '__proto__', { value: { admin: true }, enumerable: true, writable: true, configurable: true });
+    if (o === 'huge_exp') c.exp = 1e308;
+  }
   for (const b of spec.breaking) {
     if (b === 'wrong_iss') c.iss = 'https://evil.example';
     if (b === 'wrong_aud') c.aud = `${setup.issuer}/other`;
@@ -80,15 +90,6 @@ function claimsOf(spec: TokenSpec, setup: TokenSetup): Record<string, unknown> {
     if (b === 'short_gid') c.gid = 'g';
     if (b === 'exp_string') c.exp = String(now + 300);
     if (b === 'iat_future_exp_past') Object.assign(c, { iat: now + 3600, exp: now - 10 });
-  }
-  for (const o of spec.odd) {
-    if (o === 'huge_scope') c.scope = 'support:read '.repeat(6000);
-    if (o === 'nested_claim') c.x = JSON.parse('['.repeat(500) + ']'.repeat(500));
-    if (o === 'unicode_sub') c.sub = '\u202e\u0000ሴ😀';
-    if (o === 'client_id_object') c.client_id = { id: 'x' };
-    if (o === 'numeric_aud') c.aud = 42;
-    if (o === 'proto_claim') Object.defineProperty(c, '__proto__', { value: { admin: true }, enumerable: true, writable: true, configurable: true });
-    if (o === 'huge_exp') c.exp = 1e308;
   }
   return c;
 }

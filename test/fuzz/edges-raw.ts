@@ -125,7 +125,9 @@ export function rawProbe(port: number, authorization: string, secrets: string[])
     const chunked = input.framing === 'chunked' ? 'ok' : input.framing === 'chunked-bad' ? 'bad' : 'no';
     if (chunked !== 'no') lines.push('Transfer-Encoding: chunked');
     else lines.push(`Content-Length: ${input.framing === 'length-short' ? body.length + 10 : body.length}`);
-    const wellFramed = (input.framing === 'length' || input.framing === 'chunked') && !input.extra.some(([k, v]) => k === 'content-length' || v.includes('\r\n')) && input.hosts.length > 0;
+    // Well framed: a valid body framing and exactly one Host header naming one authority (RFC 9112 §3.2).
+    const oneHost = input.hosts.length === 1 && !(input.hosts[0] ?? '').includes(',');
+    const wellFramed = (input.framing === 'length' || input.framing === 'chunked') && !input.extra.some(([k, v]) => k === 'content-length' || v.includes('\r\n')) && oneHost;
     // A malformed request may be left waiting for bytes that never come: a short wait is enough there.
     const answer = await rawExchange(port, `${lines.join('\r\n')}\r\n\r\n`, body, chunked, wellFramed ? 15_000 : 2_000);
     tally(answer.status ?? 'no answer');
@@ -137,8 +139,7 @@ export function rawProbe(port: number, authorization: string, secrets: string[])
     // not what Cloudflare's edge does, which refuses such framing before any Worker runs): here
     // only that the server keeps answering is checked, by the next input. Every well-framed
     // request is held to all the invariants.
-    const oneHost = input.hosts.length === 1 && !(input.hosts[0] ?? '').includes(',');
-    if (!wellFramed || !oneHost) return [];
+    if (!wellFramed) return [];
     const out: Violation[] = [...no5xx(seen), ...noLeak(seen, lines.join('\n'), secrets)];
     if (input.bodySize > MIB && wellFramed && input.hosts.length === 1 && seen.status !== 413 && seen.status < 500 && ![401, 403, 415].includes(seen.status)) {
       out.push({ invariant: 'a body over 1 MiB is refused 413', detail: `${seen.status} (${input.framing}, ${body.length} bytes)` });
