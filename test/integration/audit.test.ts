@@ -6,7 +6,7 @@ import type { AuditStore } from '../../durable/audit-store.ts';
 import type { AuthTransaction } from '../../durable/auth-transaction.ts';
 import type { McpSession } from '../../durable/session.ts';
 import { AuditEventSchema, type AuditEvent } from '../../src/audit/event.ts';
-import { call, callTool, FETCHERS, INITIALIZE, ORIGIN, post } from '../support/mcp-http.ts';
+import { call, callTool, FETCHERS, INITIALIZE, messages, ORIGIN, post } from '../support/mcp-http.ts';
 import { signIn } from '../support/oauth-flow.ts';
 
 const store = () => env.AUDIT_STORE.get(env.AUDIT_STORE.idFromName('default'));
@@ -87,6 +87,41 @@ describe('tool calls', () => {
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ tool: 'sql_select', error_code: 'insufficient_scope', actor: { client_id: user.clientId } });
   });
+});
+
+describe('tool calls refused before any tool ran', () => {
+  const cases = [
+    { name: 'arguments an array (the tools/call params check)', params: { name: 'get_customer', arguments: [1, 'password=hunter2'] }, tool: 'get_customer', code: 'invalid_params', rpc: -32602 },
+    { name: 'an unknown tool', params: { name: 'drop_everything', arguments: { token: 'hunter2' } }, tool: 'drop_everything', code: 'unknown_tool', rpc: -32602 },
+    { name: 'arguments that fail the input schema (answered by the SDK)', params: { name: 'get_customer', arguments: { customer_id: 'x', password: 'hunter2' } }, tool: 'get_customer', code: 'invalid_params', rpc: undefined },
+  ] as const;
+  for (const c of cases) {
+    it(`${c.name}: one tool.call failure with ${c.code}, the chain and sanitised params`, async () => {
+      const user = await signIn(ORIGIN, FETCHERS, { login: `audit-refused-${c.code}-${c.rpc ?? 'sdk'}` });
+      const { sessionId, headers } = await session(user.accessToken);
+      const response = await post({ jsonrpc: '2.0', id: 11, method: 'tools/call', params: c.params }, { ...headers, 'cf-ray': `ray-${c.code}-${c.rpc ?? 'sdk'}` });
+      const reply = (await messages(response)).find((m) => m.id === 11) as { error?: { code: number }; result?: { isError?: boolean } } | undefined;
+      if (c.rpc === undefined) expect(reply?.result?.isError).toBe(true);
+      else expect(reply?.error?.code).toBe(c.rpc);
+      const stub = env.MCP_SESSION.get(env.MCP_SESSION.idFromName(sessionId));
+      expect(await runInDurableObject(stub, (i: McpSession) => i.auditPending())).toBe(1);
+      await runDurableObjectAlarm(stub);
+      await runDurableObjectAlarm(stub);
+      const events = await stored(`type=tool.call&user=${encodeURIComponent(decodeSub(user.accessToken))}`);
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({
+        outcome: 'failure',
+        tool: c.tool,
+        error_code: c.code,
+        session_id: sessionId,
+        request_id: `ray-${c.code}-${c.rpc ?? 'sdk'}`,
+        actor: { user_id: decodeSub(user.accessToken), client_id: user.clientId, grant_id: user.refreshToken.split('.')[0] },
+      });
+      expect(events[0]?.actor.token_id).toMatch(/.{16,}/);
+      expect(events[0]?.params).toBeDefined();
+      expect(JSON.stringify(events[0])).not.toContain('hunter2');
+    });
+  }
 });
 
 describe('sign-in', () => {
