@@ -81,22 +81,36 @@ function tail(args: string[]): Tail {
   return { following, exited, stdout: () => stdout, interrupt: () => child.kill('SIGINT') };
 }
 
-/** The NDJSON lines of a run, parsed. */
+/**
+ * The NDJSON lines of a run, parsed, without the admin API reads: every search is itself recorded
+ * (`admin.read`, delivered a moment later), so the trail grows as the tests read it; the
+ * assertions here are about the other events, which these reads do not change.
+ */
 function events(run: Run): RawEvent[] {
   expect(run.stderr).toBe('');
   expect(run.status).toBe(0);
   return run.stdout
     .split('\n')
     .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as RawEvent);
+    .map((line) => JSON.parse(line) as RawEvent)
+    .filter((e) => e.type !== 'admin.read');
 }
 
 /** The rows of a table as cells (columns are separated by two or more spaces). */
-function rows(text: string): string[][] {
+function allRows(text: string): string[][] {
   return text
     .trimEnd()
     .split('\n')
     .map((line) => line.split(/\s{2,}/));
+}
+
+/** The rows of a table as cells (columns are separated by two or more spaces), without the admin API reads (as in `events`). */
+function rows(text: string): string[][] {
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((line) => line.split(/\s{2,}/))
+    .filter((cells) => cells[1] !== 'admin.read');
 }
 
 async function mcp(body: unknown, headers: Record<string, string> = {}): Promise<Response> {
@@ -196,7 +210,7 @@ describe('mcp-admin audit search', () => {
     // The other formats are the server's lines too, for the same events in the same order.
     const ocsf = cli(['audit', 'search', '--format', 'ocsf']);
     expect(ocsf.status).toBe(0);
-    const records = ocsf.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { class_uid: number; metadata: { uid: string } });
+    const records = ocsf.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { class_uid: number; metadata: { uid: string; event_code: string } }).filter((r) => r.metadata.event_code !== 'admin.read');
     expect(records.map((r) => r.metadata.uid)).toEqual(ids);
     expect(records.find((r) => r.metadata.uid === call?.id)?.class_uid).toBe(6003);
     const ecs = cli(['audit', 'search', '--format', 'ecs', '--tool', 'find_customers']);
@@ -239,21 +253,24 @@ describe('mcp-admin audit search', () => {
     expect(events(cli(['audit', 'search', '--json', '--page-size', '2']))).toEqual(all);
     const limited = cli(['audit', 'search', '--json', '--page-size', '2', '--limit', '5']);
     expect(limited.status).toBe(0);
-    expect(limited.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as RawEvent).id)).toEqual(all.slice(0, 5).map((e) => e.id));
-    expect(limited.stderr).toBe(`mcp-admin: more events match than --limit 5: continue with --after ${all[4]?.id}, or narrow the search (--since, --until, filters).\n`);
+    const firstFive = limited.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as RawEvent);
+    expect(firstFive.map((e) => e.id)).toEqual(all.slice(0, 5).map((e) => e.id));
+    expect(limited.stderr).toBe(`mcp-admin: more events match than --limit 5: continue with --after ${firstFive[4]?.id}, or narrow the search (--since, --until, filters).\n`);
     // Continuing with --after, three at a time, reads every event exactly once.
     const read: string[] = [];
     let after: string | undefined;
     for (let i = 0; i < 20; i++) {
       const page = cli(['audit', 'search', '--json', '--limit', '3', ...(after ? ['--after', after] : [])]);
       expect(page.status).toBe(0);
-      read.push(...page.stdout.split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as RawEvent).id));
+      read.push(...page.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as RawEvent).filter((e) => e.type !== 'admin.read').map((e) => e.id));
       after = /--after ([0-9A-Z]{26})/.exec(page.stderr)?.[1];
       if (!after) break;
     }
     expect(read).toEqual(all.map((e) => e.id));
     // Exactly --limit events match: no note.
-    expect(cli(['audit', 'search', '--json', '--limit', String(all.length)]).stderr).toBe('');
+    // (By type: the reads themselves are recorded, so the whole trail grows while it is read.)
+    const calls = events(cli(['audit', 'search', '--json', '--type', 'tool.call']));
+    expect(cli(['audit', 'search', '--json', '--type', 'tool.call', '--limit', String(calls.length)]).stderr).toBe('');
   });
 
   it('knows exactly the event types the server has', () => {
@@ -307,22 +324,27 @@ describe('mcp-admin audit search', () => {
 
 describe('mcp-admin audit tail', () => {
   it('prints the last events, then a new tool call as it arrives, and exits 0 after --max-events', async () => {
-    const stored = rows(cli(['audit', 'search']).stdout).slice(1);
+    const storedAll = allRows(cli(['audit', 'search']).stdout).slice(1);
+    const stored = storedAll.filter((r) => r[1] !== 'admin.read');
     expect(stored.length).toBeGreaterThan(10);
-    const backlog = stored.slice(-10);
     const run = tail(['--max-events', '1', '--timeout', '20s']);
     onTestFinished(() => run.interrupt());
     await run.following;
-    // The backlog: the header and the last ten events, as `audit search` shows them.
-    expect(rows(run.stdout())).toEqual([HEADER, ...backlog]);
+    // The backlog: the header and the last ten events, as `audit search` shows them. Reads are
+    // recorded too (admin.read, stored before the answer leaves): the newest event is that
+    // search's own read, which its output could not contain.
+    const tailed = allRows(run.stdout());
+    expect(tailed).toHaveLength(11);
+    expect(tailed.slice(0, 10)).toEqual([HEADER, ...storedAll.slice(-9)]);
+    expect(tailed[10]?.slice(1, 4)).toEqual(['admin.read', 'success', 'admin bootstrap']);
     const called = await callTool('find_customers', { query: 'tail-probe' });
     expect(called.status).toBe(200);
     const done = await run.exited;
     expect(done.status).toBe(0);
     expect(done.ms).toBeLessThan(15_000);
     const printed = rows(done.stdout);
-    expect(printed).toHaveLength(backlog.length + 2);
-    expect(printed.at(-1)?.slice(1, 5)).toEqual(['tool.call', 'success', backlog.find((r) => r[4] === 'find_customers')?.[3], 'find_customers']);
+    expect(printed).toHaveLength(rows(tailed.map((r) => r.join('  ')).join('\n')).length + 1);
+    expect(printed.at(-1)?.slice(1, 5)).toEqual(['tool.call', 'success', stored.find((r) => r[4] === 'find_customers')?.[3], 'find_customers']);
     expect(printed.at(-1)?.[5]).toContain('query="tail-probe"');
   }, 40_000);
 

@@ -169,16 +169,20 @@ describe('export', () => {
   it('pages with the cursor in id order, without gaps or repeats', async () => {
     await settleDeliveries();
     const everything = await stored('limit=10000');
+    const last = everything.at(-1)?.id ?? '';
     const paged: AuditEvent[] = [];
     let cursor = '';
-    for (let i = 0; i < everything.length + 1; i++) {
+    for (let i = 0; i < 2 * everything.length + 2; i++) {
       const response = await call(`/admin/audit/events?limit=2${cursor ? `&after=${cursor}` : ''}`, { headers: admin });
       const text = await response.text();
       if (text === '') break;
       paged.push(...text.trim().split('\n').map((line) => AuditEventSchema.parse(JSON.parse(line))));
       cursor = response.headers.get('x-next-cursor') ?? '';
+      if (cursor >= last) break;
     }
-    expect(paged.map((e) => e.id)).toEqual(everything.map((e) => e.id));
+    // Every read is itself recorded (admin.read, newer ids): the pages up to the snapshot's last id are the snapshot.
+    expect(paged.filter((e) => e.id <= last).map((e) => e.id)).toEqual(everything.map((e) => e.id));
+    expect(paged.filter((e) => e.id > last).every((e) => e.type === 'admin.read')).toBe(true);
     expect([...paged.map((e) => e.id)].sort()).toEqual(paged.map((e) => e.id));
   });
 
@@ -188,6 +192,8 @@ describe('export', () => {
       const text = await response.text();
       return { ids: text === '' ? [] : text.trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id), next: response.headers.get('x-delivery-cursor') ?? '' };
     };
+    // Read before the pull: this read is itself recorded (admin.read), and must not land after the cursor.
+    const sample = (await stored('limit=1'))[0]!;
     await settleDeliveries();
     const seen: string[] = [];
     let cursor = '0';
@@ -200,10 +206,40 @@ describe('export', () => {
     expect(new Set(seen).size).toBe(seen.length);
     expect(seen.length).toBe(await store().count());
     // An event recorded earlier (older id) but delivered now appears after the cursor.
-    const late = { ...(await stored('limit=1'))[0]!, id: '00000000000000000000000001' };
+    const late = { ...sample, id: '00000000000000000000000001' };
     await runInDurableObject(store(), (i: AuditStore) => i.append([late]));
     const after = await read(cursor);
     expect(after.ids).toEqual([late.id]);
+  });
+
+  it('admin API requests, reads included, are recorded once with the administrator, route, outcome, address and user agent', async () => {
+    const meta = { 'cf-connecting-ip': '203.0.113.7', 'user-agent': 'audit-admin-test/1', 'cf-ray': 'ray-admin-read' };
+    const list = await call('/admin/keys', { headers: { ...admin, ...meta } });
+    expect(list.status).toBe(200);
+    await list.text();
+    const missing = await call(`/admin/keys/${'A'.repeat(43)}`, { headers: { ...admin, ...meta, 'cf-ray': 'ray-admin-missing' } });
+    expect(missing.status).toBe(404);
+    await missing.text();
+    const refused = await call('/admin/keys', { headers: { authorization: 'Bearer nope', 'cf-ray': 'ray-admin-refused' } });
+    expect(refused.status).toBe(401);
+    const reads = (await stored('type=admin.read&limit=10000')).filter((e) => e.request_id?.startsWith('ray-admin-'));
+    expect(reads).toHaveLength(2);
+    expect(reads[0]).toMatchObject({
+      type: 'admin.read',
+      outcome: 'success',
+      actor: { admin: 'bootstrap' },
+      params: { method: 'GET', route: '/admin/keys', status: 200 },
+      request_id: 'ray-admin-read',
+      client_ip: '203.0.113.7',
+      user_agent: 'audit-admin-test/1',
+    });
+    expect(reads[1]).toMatchObject({ outcome: 'failure', error_code: 'not_found', actor: { admin: 'bootstrap', key_id: 'A'.repeat(43) }, params: { route: '/admin/keys/:id', status: 404 } });
+    // The export is recorded too, once per read, after it is read (so not in its own page).
+    const before = await stored('type=admin.read&limit=10000');
+    const after = await stored('type=admin.read&limit=10000');
+    expect(after.length).toBe(before.length + 1);
+    expect(after.at(-1)).toMatchObject({ params: { route: '/admin/audit/events', query: { type: 'admin.read', limit: '10000' } } });
+    expect(JSON.stringify(after)).not.toContain(env.ADMIN_SECRET);
   });
 
   it('OCSF and ECS formats carry the same events', async () => {
