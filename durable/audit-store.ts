@@ -6,6 +6,12 @@ import type { AuditStoreObject } from '../src/contracts/audit-store.ts';
 import { auditRow, searchLimit, whereClause, type AuditQuery, type StoredAuditEvent } from '../src/db/audit-port.ts';
 import type { Env } from '../src/env.ts';
 import { AuditOutbox } from './audit-outbox.ts';
+import { scheduleAlarm } from './alarm.ts';
+
+/** Events deleted by one retention run (the alarm runs again a second later while more are due). */
+export const PURGE_BATCH = 1000;
+/** How often the retention purge runs while events are stored. */
+const PURGE_EVERY_MS = 86_400_000;
 
 /** The store's SQLite tables (docs/storage.md is checked against this). */
 export const AUDIT_STORE_SCHEMA = [
@@ -30,8 +36,8 @@ export class AuditStore extends DurableObject<Env> implements AuditStoreObject {
     this.#outbox = new AuditOutbox(ctx.storage, env, loadConfig(env).AUDIT_OUTBOX_MAX);
   }
 
-  /** Inserts a batch; an event already stored is ignored (exactly once by id). */
-  append(events: AuditEvent[]): number {
+  /** Inserts a batch; an event already stored is ignored (exactly once by id). A retention purge is due within a day. */
+  async append(events: AuditEvent[]): Promise<number> {
     let inserted = 0;
     this.ctx.storage.transactionSync(() => {
       for (const e of events) {
@@ -42,13 +48,14 @@ export class AuditStore extends DurableObject<Env> implements AuditStoreObject {
         inserted += cursor.rowsWritten > 0 ? 1 : 0;
       }
     });
+    if (inserted > 0) await scheduleAlarm(this.ctx.storage, Date.now() + PURGE_EVERY_MS);
     return inserted;
   }
 
   /** Records an event the router emitted: stored here directly, or queued for MySQL. */
   async record(event: AuditEvent): Promise<void> {
     if (this.env.AUDIT_HYPERDRIVE) await this.#outbox.record(event);
-    else this.append([event]);
+    else await this.append([event]);
   }
 
   /** Events matching the query as JSON text with their delivery sequence (the rowid), in id or delivery order. */
@@ -64,7 +71,22 @@ export class AuditStore extends DurableObject<Env> implements AuditStoreObject {
     return this.ctx.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM audit_events').one().n;
   }
 
+  /**
+   * Deletes up to PURGE_BATCH events older than AUDIT_RETENTION_DAYS (oldest first); `more` when
+   * older ones are left for the next run.
+   */
+  purge(now = Date.now()): { deleted: number; more: boolean } {
+    const days = loadConfig(this.env).AUDIT_RETENTION_DAYS;
+    const before = new Date(now - days * 86_400_000).toISOString().replace('T', ' ').replace('Z', '');
+    const deleted = this.ctx.storage.sql.exec('DELETE FROM audit_events WHERE rowid IN (SELECT rowid FROM audit_events WHERE time < ? ORDER BY time LIMIT ?)', before, PURGE_BATCH).rowsWritten;
+    return { deleted, more: deleted >= PURGE_BATCH };
+  }
+
+  /** Delivers the outbox (events for MySQL), then purges a bounded batch past the retention: again in a second if more are left, else within a day while events are stored. */
   override async alarm(): Promise<void> {
     await this.#outbox.flush();
+    const { more } = this.purge();
+    if (more) await scheduleAlarm(this.ctx.storage, Date.now() + 1000);
+    else if (this.count() > 0) await scheduleAlarm(this.ctx.storage, Date.now() + PURGE_EVERY_MS);
   }
 }

@@ -252,6 +252,33 @@ describe('export', () => {
 });
 
 
+describe('retention (AUDIT_RETENTION_DAYS, default 400)', () => {
+  it('the store purges events older than the retention in bounded batches on its alarm, and keeps the rest', async () => {
+    const now = Date.now();
+    const day = 86_400_000;
+    const sample = (await stored('limit=1'))[0]!;
+    const at = (ms: number, i: number) => ({ ...sample, id: `0${String(i).padStart(4, '0')}${'0'.repeat(21)}`.replace(/[ILOU]/g, '0'), time: new Date(ms).toISOString() });
+    // 1,001 events past the retention (one batch and one more), two inside it.
+    const old = Array.from({ length: 1001 }, (_, i) => at(now - 500 * day - i * 1000, i + 1));
+    const kept = [at(now - 399 * day, 2001), at(now - 10 * day, 2002)];
+    expect(await runInDurableObject(store(), (i: AuditStore) => i.append([...old, ...kept]))).toBe(1003);
+    const ids = () => runInDurableObject(store(), (i: AuditStore) => i.search({ until: new Date(now - 9 * day).toISOString(), limit: 10_000 }).map((r) => (JSON.parse(r.event) as { id: string }).id));
+    expect(await ids()).toHaveLength(1003);
+    // One run deletes one batch and asks for another.
+    expect(await runInDurableObject(store(), (i: AuditStore) => i.purge(now))).toEqual({ deleted: 1000, more: true });
+    expect(await ids()).toHaveLength(3);
+    // The alarm finishes the job and keeps the events inside the retention.
+    expect(await runDurableObjectAlarm(store())).toBe(true);
+    expect((await ids()).sort()).toEqual(kept.map((e) => e.id).sort());
+    expect(await runInDurableObject(store(), (i: AuditStore) => i.purge(now))).toEqual({ deleted: 0, more: false });
+    // While events are stored, a purge stays scheduled.
+    expect(await runInDurableObject(store(), (_i: AuditStore, state) => state.storage.getAlarm())).not.toBeNull();
+    await runInDurableObject(store(), (_i: AuditStore, state) => {
+      state.storage.sql.exec('DELETE FROM audit_events WHERE id IN (?, ?)', kept[0]!.id, kept[1]!.id);
+    });
+  });
+});
+
 /** The `sub` claim of an access token. */
 function decodeSub(token: string): string {
   const payload = JSON.parse(atob((token.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/'))) as { sub: string };
