@@ -2,8 +2,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import mysql, { type Connection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { AUDIT_TYPES } from '../../src/audit/event.ts';
+import { AUDIT_TYPES, type AuditEvent } from '../../src/audit/event.ts';
+import { auditRow } from '../../src/db/audit-port.ts';
+// @ts-expect-error -- plain ES module without type declarations
+import { parseMysqlUrl, seedNamedAuditDb } from '../support/mariadb.mjs';
 import { signIn, type FlowFetchers, type SignedIn } from '../support/oauth-flow.ts';
 import { freePort, startServer, type ServerHandle as Server } from '../support/server.mjs';
 
@@ -378,3 +382,72 @@ describe('mcp-admin audit tail', () => {
     expect(done.ms).toBeLessThan(10_000);
   }, 20_000);
 });
+
+describe('mcp-admin audit tail on MySQL: the delivery cursor', () => {
+  const suffix = Math.random().toString(16).slice(2, 10);
+  const database = `cli_tail_${suffix}`;
+  const writerUser = `cli_tail_${suffix}`;
+  let mysqlServer: Server;
+  let admin: Connection;
+
+  beforeAll(async () => {
+    const adminUrl = process.env.TEST_MYSQL_ADMIN_URL;
+    const mysqlUrl = process.env.TEST_MYSQL_URL;
+    if (!adminUrl || !mysqlUrl) throw new Error('TEST_MYSQL_ADMIN_URL and TEST_MYSQL_URL must be set: run the tests with `npm test`, which starts MariaDB');
+    const { writerUrl } = (await seedNamedAuditDb({ adminUrl, database, writerUser })) as { writerUrl: string };
+    const a = parseMysqlUrl(adminUrl) as { host: string; port: number; user: string; password: string };
+    admin = await mysql.createConnection({ host: a.host, port: a.port, user: a.user, password: a.password, database });
+    mysqlServer = await startServer({ mysqlUrl, auditUrl: writerUrl });
+  }, 120_000);
+  afterAll(async () => {
+    await mysqlServer?.close();
+    await admin?.query(`DROP DATABASE IF EXISTS ${mysql.escapeId(database)}`);
+    await admin?.query('DROP USER IF EXISTS ?@?', [writerUser, '%']);
+    await admin?.end();
+  });
+
+  it('an event delivered late with an older id is still printed, once', async () => {
+    const run = spawn(process.execPath, [CLI, 'audit', 'tail', '--json', '--lines', '0', '--type', 'tool.call', '--interval', '1s', '--timeout', '30s'], {
+      env: { ...cliEnv(), MCP_ADMIN_URL: mysqlServer.url, MCP_ADMIN_SECRET: mysqlServer.adminSecret },
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    run.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const following = new Promise<void>((resolve) => run.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (stderr.includes('Following new audit events')) resolve();
+    }));
+    const exited = new Promise<number | null>((resolve) => run.once('close', resolve));
+    onTestFinished(() => void run.kill('SIGINT'));
+    await following;
+    const at = (ms: number, n: number): AuditEvent => ({ v: 1, id: `${idAt(ms).slice(0, 10)}${'0'.repeat(15)}${n}`, time: new Date(ms).toISOString(), type: 'tool.call', outcome: 'success', actor: { user_id: 'u_tail' }, tool: 'get_customer', params: { n } });
+    const insert = (e: AuditEvent) => admin.query('INSERT INTO audit_events (id, time, type, outcome, user_id, agent_id, key_id, client_id, grant_id, session_id, tool, event) VALUES (?)', [[...auditRow(e)]]);
+    // A new event, then (as an outbox that waited for the store would) one from an hour ago.
+    const fresh = at(Date.now(), 1);
+    await insert(fresh);
+    await sleep(3500);
+    const late = at(Date.now() - 3_600_000, 2);
+    await insert(late);
+    // Several polls pass over both.
+    await sleep(6000);
+    run.kill('SIGINT');
+    expect(await exited).toBe(0);
+    const printed = stdout.trimEnd().split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { id: string }).id);
+    expect(printed).toEqual([fresh.id, late.id]);
+    expect(late.id < fresh.id).toBe(true);
+  }, 60_000);
+});
+
+/** The smallest event id of a millisecond (as the CLI computes it). */
+function idAt(ms: number): string {
+  const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+  let t = Math.floor(ms);
+  let time = '';
+  for (let i = 0; i < 10; i++) {
+    time = CROCKFORD[t % 32] + time;
+    t = Math.floor(t / 32);
+  }
+  return `${time}${'0'.repeat(16)}`;
+}
