@@ -2,6 +2,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { AuditEvent } from '../src/audit/event.ts';
 import { loadConfig } from '../src/config.ts';
+import { postWebhook } from '../src/audit/sink.ts';
 import type { AuditStoreObject } from '../src/contracts/audit-store.ts';
 import { auditRow, searchLimit, whereClause, type AuditQuery, type StoredAuditEvent } from '../src/db/audit-port.ts';
 import type { Env } from '../src/env.ts';
@@ -33,7 +34,9 @@ export class AuditStore extends DurableObject<Env> implements AuditStoreObject {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     for (const statement of AUDIT_STORE_SCHEMA) ctx.storage.sql.exec(statement);
-    this.#outbox = new AuditOutbox(ctx.storage, env, loadConfig(env).AUDIT_OUTBOX_MAX);
+    // Without MySQL the store is the sink: its outbox (used when a webhook must also get the
+    // router's events) stores here and posts to the webhook, never through its own stub.
+    this.#outbox = new AuditOutbox(ctx.storage, env, loadConfig(env).AUDIT_OUTBOX_MAX, env.AUDIT_HYPERDRIVE ? undefined : (events) => this.#deliverHere(events));
   }
 
   /** Inserts a batch; an event already stored is ignored (exactly once by id). A retention purge is due within a day. */
@@ -52,10 +55,17 @@ export class AuditStore extends DurableObject<Env> implements AuditStoreObject {
     return inserted;
   }
 
-  /** Records an event the router emitted: stored here directly, or queued for MySQL. */
+  /** Records an event the router emitted: stored here directly, or queued for MySQL or the webhook. */
   async record(event: AuditEvent): Promise<void> {
-    if (this.env.AUDIT_HYPERDRIVE) await this.#outbox.record(event);
+    if (this.env.AUDIT_HYPERDRIVE || this.env.AUDIT_WEBHOOK_URL) await this.#outbox.record(event);
     else await this.append([event]);
+  }
+
+  /** Delivery of the router's events without MySQL: stored here, then the webhook and the log line (as src/audit/sink.ts deliver). */
+  async #deliverHere(events: readonly AuditEvent[]): Promise<void> {
+    await this.append([...events]);
+    if (this.env.AUDIT_WEBHOOK_URL) await postWebhook(this.env.AUDIT_WEBHOOK_URL, this.env.AUDIT_WEBHOOK_SECRET, events);
+    for (const e of events) console.log(JSON.stringify({ audit: e }));
   }
 
   /** Events matching the query as JSON text with their delivery sequence (the rowid), in id or delivery order. */

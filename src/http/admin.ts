@@ -108,19 +108,20 @@ export async function handleAdmin(request: Request, env: Env): Promise<Response>
   // admin.action for a machine client, auth.revoke for a grant); here: every read, and the
   // actions that were refused or failed, which record nothing else.
   const read = request.method === 'GET' || request.method === 'HEAD';
-  if ((read || response.status >= 400) && !continuesDeliveryPull(request)) await recordAdminRequest(request, env, response, Date.now() - started);
+  if ((read || response.status >= 400) && !continuesRead(request)) await recordAdminRequest(request, env, response, Date.now() - started);
   return response;
 }
 
 /**
- * A page of the audit export after the first of a delivery-order pull (`cursor` > 0): not
- * recorded, so that a continuous export (a SIEM, `audit tail`) does not feed on its own reads;
- * the pull is recorded when it starts (`cursor=0`), like every other read.
+ * A page of the audit export that continues a read (`after=<id>`, or `cursor` > 0): not
+ * recorded, so that paging to the end or a continuous export (a SIEM, `audit tail`) does not
+ * feed on its own reads; the read is recorded at its first page, like every other read.
  */
-function continuesDeliveryPull(request: Request): boolean {
+function continuesRead(request: Request): boolean {
   const url = new URL(request.url);
+  if (request.method !== 'GET' || url.pathname.replace(/\/+$/, '') !== '/admin/audit/events') return false;
   const cursor = url.searchParams.get('cursor');
-  return request.method === 'GET' && url.pathname.replace(/\/+$/, '') === '/admin/audit/events' && cursor !== null && /^[0-9]+$/.test(cursor) && Number(cursor) > 0;
+  return url.searchParams.has('after') || (cursor !== null && /^[0-9]+$/.test(cursor) && Number(cursor) > 0);
 }
 
 /** The route with its object id as `:id`, and that object as the chain names it (as key events do: `key_id`, `grant_id`). */
