@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { own, parseArgv, parseDuration } from './admin/args.mjs';
-import { AUDIT_TYPES, GRACE_SECONDS, PAGE, RUN_AUDIT, searchPlan, tailPlan } from './admin/audit.mjs';
+import { AUDIT_TYPES, PAGE, RUN_AUDIT, searchPlan, tailPlan } from './admin/audit.mjs';
 import { DAY, out } from './admin/format.mjs';
 import { CliError, DEFAULT_URL, EXIT, adminSecret, baseUrl, setHelpTopic, usage } from './admin/http.mjs';
 import { ID, RUN_KEYS, SCOPES, createBody, keyIdPrefix } from './admin/keys.mjs';
@@ -96,10 +96,10 @@ ${AUDIT_FILTERS}
   --json                the same as --format raw
 
 Prints events as they reach the audit store (about a second after they happen), until Ctrl-C.
-Ctrl-C, --max-events and --timeout all end it with exit code 0. Each poll looks ${GRACE_SECONDS} s back
-from the newest event seen, so an event delivered late (events from different parts of the
-server arrive in their own batches) is still printed, once; one delivered later than that
-(after a store outage) is not: find it with \`audit search\`.`,
+Ctrl-C, --max-events and --timeout all end it with exit code 0. It follows the delivery
+order (the export's delivery cursor), so an event delivered late with an older time (events from
+different parts of the server arrive in their own batches; an outbox waits out a store outage)
+is still printed, once. Its own reads of the trail (recorded as admin.read) are not printed.`,
   },
 };
 const GLOBAL_OPTIONS = { url: 'string', 'admin-secret': 'string', json: 'boolean', help: 'boolean', version: 'boolean' };

@@ -22,17 +22,19 @@ export interface FlushResult {
 /** The outbox of one Durable Object. Nothing is stored until the first event. */
 export class AuditOutbox {
   readonly #storage: DurableObjectStorage;
-  readonly #env: Env;
   readonly #max: number;
   #ready = false;
   #failures = 0;
   /** Pending rows, counted once per object life and then kept up to date (not a COUNT per event). */
   #pending: number | null = null;
 
-  constructor(storage: DurableObjectStorage, env: Env, max: number) {
+  readonly #send: (events: readonly AuditEvent[]) => Promise<void>;
+
+  /** `send` delivers a batch (default: the audit port, the webhook and the log line, src/audit/sink.ts). */
+  constructor(storage: DurableObjectStorage, env: Env, max: number, send?: (events: readonly AuditEvent[]) => Promise<void>) {
     this.#storage = storage;
-    this.#env = env;
     this.#max = max;
+    this.#send = send ?? ((events) => deliver(env, events));
   }
 
   /**
@@ -77,7 +79,7 @@ export class AuditOutbox {
       if (rows.length === 0) break;
       const events = rows.map((r) => AuditEventSchema.parse(JSON.parse(r.event)));
       try {
-        await deliver(this.#env, events);
+        await this.#send(events);
       } catch (error) {
         this.#failures++;
         const wait = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(this.#failures, 6));

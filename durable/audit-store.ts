@@ -2,10 +2,17 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { AuditEvent } from '../src/audit/event.ts';
 import { loadConfig } from '../src/config.ts';
+import { postWebhook } from '../src/audit/sink.ts';
 import type { AuditStoreObject } from '../src/contracts/audit-store.ts';
 import { auditRow, searchLimit, whereClause, type AuditQuery, type StoredAuditEvent } from '../src/db/audit-port.ts';
 import type { Env } from '../src/env.ts';
 import { AuditOutbox } from './audit-outbox.ts';
+import { scheduleAlarm } from './alarm.ts';
+
+/** Events deleted by one retention run (the alarm runs again a second later while more are due). */
+export const PURGE_BATCH = 1000;
+/** How often the retention purge runs while events are stored. */
+const PURGE_EVERY_MS = 86_400_000;
 
 /** The store's SQLite tables (docs/storage.md is checked against this). */
 export const AUDIT_STORE_SCHEMA = [
@@ -27,11 +34,13 @@ export class AuditStore extends DurableObject<Env> implements AuditStoreObject {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     for (const statement of AUDIT_STORE_SCHEMA) ctx.storage.sql.exec(statement);
-    this.#outbox = new AuditOutbox(ctx.storage, env, loadConfig(env).AUDIT_OUTBOX_MAX);
+    // Without MySQL the store is the sink: its outbox (used when a webhook must also get the
+    // router's events) stores here and posts to the webhook, never through its own stub.
+    this.#outbox = new AuditOutbox(ctx.storage, env, loadConfig(env).AUDIT_OUTBOX_MAX, env.AUDIT_HYPERDRIVE ? undefined : (events) => this.#deliverHere(events));
   }
 
-  /** Inserts a batch; an event already stored is ignored (exactly once by id). */
-  append(events: AuditEvent[]): number {
+  /** Inserts a batch; an event already stored is ignored (exactly once by id). A retention purge is due within a day. */
+  async append(events: AuditEvent[]): Promise<number> {
     let inserted = 0;
     this.ctx.storage.transactionSync(() => {
       for (const e of events) {
@@ -42,13 +51,21 @@ export class AuditStore extends DurableObject<Env> implements AuditStoreObject {
         inserted += cursor.rowsWritten > 0 ? 1 : 0;
       }
     });
+    if (inserted > 0) await scheduleAlarm(this.ctx.storage, Date.now() + PURGE_EVERY_MS);
     return inserted;
   }
 
-  /** Records an event the router emitted: stored here directly, or queued for MySQL. */
+  /** Records an event the router emitted: stored here directly, or queued for MySQL or the webhook. */
   async record(event: AuditEvent): Promise<void> {
-    if (this.env.AUDIT_HYPERDRIVE) await this.#outbox.record(event);
-    else this.append([event]);
+    if (this.env.AUDIT_HYPERDRIVE || this.env.AUDIT_WEBHOOK_URL) await this.#outbox.record(event);
+    else await this.append([event]);
+  }
+
+  /** Delivery of the router's events without MySQL: stored here, then the webhook and the log line (as src/audit/sink.ts deliver). */
+  async #deliverHere(events: readonly AuditEvent[]): Promise<void> {
+    await this.append([...events]);
+    if (this.env.AUDIT_WEBHOOK_URL) await postWebhook(this.env.AUDIT_WEBHOOK_URL, this.env.AUDIT_WEBHOOK_SECRET, events);
+    for (const e of events) console.log(JSON.stringify({ audit: e }));
   }
 
   /** Events matching the query as JSON text with their delivery sequence (the rowid), in id or delivery order. */
@@ -64,7 +81,22 @@ export class AuditStore extends DurableObject<Env> implements AuditStoreObject {
     return this.ctx.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM audit_events').one().n;
   }
 
+  /**
+   * Deletes up to PURGE_BATCH events older than AUDIT_RETENTION_DAYS (oldest first); `more` when
+   * older ones are left for the next run.
+   */
+  purge(now = Date.now()): { deleted: number; more: boolean } {
+    const days = loadConfig(this.env).AUDIT_RETENTION_DAYS;
+    const before = new Date(now - days * 86_400_000).toISOString().replace('T', ' ').replace('Z', '');
+    const deleted = this.ctx.storage.sql.exec('DELETE FROM audit_events WHERE rowid IN (SELECT rowid FROM audit_events WHERE time < ? ORDER BY time LIMIT ?)', before, PURGE_BATCH).rowsWritten;
+    return { deleted, more: deleted >= PURGE_BATCH };
+  }
+
+  /** Delivers the outbox (events for MySQL), then purges a bounded batch past the retention: again in a second if more are left, else within a day while events are stored. */
   override async alarm(): Promise<void> {
     await this.#outbox.flush();
+    const { more } = this.purge();
+    if (more) await scheduleAlarm(this.ctx.storage, Date.now() + 1000);
+    else if (this.count() > 0) await scheduleAlarm(this.ctx.storage, Date.now() + PURGE_EVERY_MS);
   }
 }

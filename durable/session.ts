@@ -9,7 +9,7 @@ import type { Env } from '../src/env.ts';
 import type { McpSessionObject } from '../src/contracts/session.ts';
 import { bearerError, gateError, rpcError } from '../src/errors.ts';
 import { requestIdOf, SessionCallSchema, type McpMessage, type RequestId, type SessionCall } from '../src/mcp/message.ts';
-import { createMcpServer, type ToolAudit } from '../src/mcp/server.ts';
+import { CATALOG, createMcpServer, type ToolAudit } from '../src/mcp/server.ts';
 import { toolIntegrity } from '../src/mcp/tool-integrity.ts';
 import { auditIntegrityFailures } from '../src/mcp/integrity-audit.ts';
 import { actorOf, newEvent, type RequestMeta } from '../src/audit/emit.ts';
@@ -92,7 +92,13 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
       meta.lastSeenAt = now;
       this.ctx.storage.sql.exec('UPDATE session SET last_seen_at = ? WHERE id = 1', now);
     }
-    if (message?.kind === 'invalid_params') return rpcError('invalid_params', message.id, `${message.param} ${message.detail}`, { method: message.method, param: message.param });
+    if (message?.kind === 'invalid_params') {
+      if (message.method === 'tools/call') {
+        const name = message.params?.name;
+        await this.#auditRefusedCall(call, meta, { tool: typeof name === 'string' ? name.slice(0, 100) : undefined, args: message.params?.arguments, errorCode: 'invalid_params', reason: `${message.param} ${message.detail}` });
+      }
+      return rpcError('invalid_params', message.id, `${message.param} ${message.detail}`, { method: message.method, param: message.param });
+    }
     const level = message?.kind === 'request' && message.method === 'logging/setLevel' ? parseLevel(message.params?.level) : null;
     if (level) {
       meta.logLevel = level;
@@ -100,7 +106,16 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
     }
     const live = await this.#ensureLive(meta);
     // MCP 2025-11-25: a call of an unknown tool is a protocol error, not a tool result.
-    if (message?.kind === 'tool_call' && !live.hasTool(message.name)) return rpcError('unknown_tool', message.id, message.name, { tool: message.name });
+    if (message?.kind === 'tool_call' && !live.hasTool(message.name)) {
+      await this.#auditRefusedCall(call, meta, { tool: message.name.slice(0, 100), args: message.arguments, errorCode: 'unknown_tool', reason: 'no such tool' });
+      return rpcError('unknown_tool', message.id, message.name, { tool: message.name });
+    }
+    // Arguments that fail the tool's input schema are answered by the SDK (an isError result)
+    // without reaching the tool's handler, so they are recorded here, with the same schema.
+    if (message?.kind === 'tool_call') {
+      const issue = CATALOG.find((t) => t.name === message.name)?.input.safeParse(message.arguments).error?.issues[0];
+      if (issue) await this.#auditRefusedCall(call, meta, { tool: message.name, args: message.arguments, errorCode: 'invalid_params', reason: `arguments.${issue.path.join('.') || '(root)'}: ${issue.message}` });
+    }
     // One standalone stream per session: a new GET (or a resume of that stream) takes it over, so
     // a client that dropped the old one (its cancel may reach us late) is not refused with 409.
     if (request.method === 'GET') {
@@ -177,6 +192,28 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
     });
     if (this.#meta) await this.#outbox.record(event);
     else await this.env.AUDIT_STORE.get(this.env.AUDIT_STORE.idFromName('default')).record(event);
+  }
+
+  /**
+   * A tools/call refused before any tool ran (malformed params, an unknown tool, arguments that
+   * fail the input schema): a `tool.call` failure with its error code, in this session's outbox.
+   */
+  async #auditRefusedCall(call: SessionCall, meta: SessionMeta, refusal: { tool: string | undefined; args: unknown; errorCode: 'invalid_params' | 'unknown_tool'; reason: string }): Promise<void> {
+    if (!this.#config.AUDIT_ENABLED) return;
+    await this.#outbox.record(
+      newEvent({
+        type: 'tool.call',
+        outcome: 'failure',
+        actor: actorOf(call.principal),
+        session_id: meta.sessionId,
+        ...(refusal.tool !== undefined ? { tool: refusal.tool } : {}),
+        ...(refusal.args !== undefined ? { params: sanitizeParams(refusal.args, policyFrom(this.#config.AUDIT_SENSITIVE_FIELDS)) } : {}),
+        latency_ms: 0,
+        error_code: refusal.errorCode,
+        reason: refusal.reason,
+        meta: call.meta,
+      }),
+    );
   }
 
   /** Records a tool call in the outbox before its result is sent. */

@@ -40,6 +40,8 @@ const ConfigSchema = z.object({
   AUDIT_ENABLED: flag.default(true),
   /** Events an emitting Durable Object keeps while its sink is down; a loud log line warns at 80%. */
   AUDIT_OUTBOX_MAX: int(10, 1_000_000).default(10_000),
+  /** Days an audit event is kept; the embedded store purges older ones on its alarm, MySQL by `npm run db:purge-audit`. */
+  AUDIT_RETENTION_DAYS: int(1, 36_500).default(400),
   /** Parameter names redacted in audit events, besides the fixed policy (comma separated). */
   AUDIT_SENSITIVE_FIELDS: list.default([]),
 });

@@ -1,10 +1,11 @@
 // mcp-admin's audit commands: filters and plans from options, the export's pages and event ids, rows, and `audit search` and `audit tail`.
+import { randomUUID } from 'node:crypto';
 import { parseCount, parseDuration, parseTime } from './args.mjs';
 import { DAY, out, table } from './format.mjs';
 import { CliError, EXIT, parseJson, send, usage } from './http.mjs';
 
 /** The same strings as AUDIT_TYPES in src/audit/event.ts (test/e2e/cli-audit.test.ts checks they match). */
-export const AUDIT_TYPES = ['tool.call', 'tool.integrity_failed', 'auth.sign_in', 'auth.consent', 'auth.code_issued', 'auth.token_issued', 'auth.refresh', 'auth.refresh_reuse', 'auth.code_replay', 'auth.revoke', 'auth.token_rejected', 'client.registered', 'key.created', 'key.rotated', 'key.revoked', 'key.rate_limited', 'admin.action'];
+export const AUDIT_TYPES = ['tool.call', 'tool.integrity_failed', 'auth.sign_in', 'auth.consent', 'auth.code_issued', 'auth.token_issued', 'auth.refresh', 'auth.refresh_reuse', 'auth.code_replay', 'auth.revoke', 'auth.token_rejected', 'client.registered', 'key.created', 'key.rotated', 'key.revoked', 'key.rate_limited', 'admin.action', 'admin.read'];
 const OUTCOMES = ['success', 'failure', 'denied'];
 const FORMATS = ['raw', 'ocsf', 'ecs'];
 /** An audit event id: 26 Crockford base32 characters, the first 10 its time in milliseconds. */
@@ -67,8 +68,6 @@ export function tailPlan(o) {
   };
 }
 
-/** The time in an event id, in milliseconds. */
-const idTime = (id) => [...id.slice(0, 10)].reduce((t, c) => t * 32 + CROCKFORD.indexOf(c), 0);
 /** The smallest event id of a millisecond: `after` it means "from that time on". */
 function idAt(ms) {
   let t = Math.max(0, Math.floor(ms));
@@ -118,6 +117,7 @@ function who(actor) {
   const id = actor.user_id ?? actor.owner;
   if (id) return clean(id).length > 14 ? `${clean(id).slice(0, 12)}…` : clean(id);
   if (actor.client_id) return `client ${cut(clean(actor.client_id), 13)}`;
+  if (actor.admin) return `admin ${cut(clean(actor.admin), 18)}`;
   return '-';
 }
 
@@ -157,43 +157,54 @@ async function readAll(ctx, plan, after, signal, onLine) {
   }
 }
 
+/** One page in delivery order (`cursor=`): its lines and the X-Delivery-Cursor to pass next. */
+async function deliveryPage(ctx, query, cursor, signal) {
+  const params = new URLSearchParams(Object.entries({ ...query, cursor }).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+  const { response, text } = await send(ctx, 'GET', `audit/events?${params}`, undefined, { accept: 'application/x-ndjson', signal });
+  if (!(response.headers.get('content-type') ?? '').startsWith('application/x-ndjson')) throw new CliError(EXIT.server, `server error: GET /admin/audit/events did not answer NDJSON (is ${ctx.base} this MCP server?)`);
+  const next = response.headers.get('x-delivery-cursor');
+  if (!/^[0-9]+$/.test(next ?? '')) throw new CliError(EXIT.server, 'server error: GET /admin/audit/events sent no X-Delivery-Cursor header (a server without delivery-order export)');
+  return { lines: text.split('\n').filter((line) => line !== ''), cursor: Number(next) };
+}
+
+/** The user agent in a line of any format (raw `user_agent`, OCSF `http_request.user_agent`, ECS `user_agent.original`). */
+function lineUserAgent(line, format) {
+  const v = parseJson(line);
+  return format === 'ocsf' ? v?.http_request?.user_agent : format === 'ecs' ? v?.user_agent?.original : v?.user_agent;
+}
+
 /**
- * `audit tail`: the last events, then new ones as they are delivered. Deliveries from different
- * Durable Objects interleave, so an event can arrive after a newer one: each poll reads again from
- * GRACE_SECONDS before the newest event seen and prints only the ids it has not printed.
+ * `audit tail`: the last events, then new ones as they are delivered. It follows the delivery
+ * cursor (`cursor=` and `X-Delivery-Cursor`): events come in the order the store received them,
+ * so one delivered late with an older id (an outbox that waited for the store) is still printed,
+ * once. Its own reads of the trail (recorded as `admin.read`) are not printed: they carry its
+ * own user agent.
  */
 async function follow(ctx, plan, signal, interval) {
-  const grace = GRACE_SECONDS * 1000;
+  const self = { ...ctx, userAgent: `mcp-admin audit tail ${randomUUID()}` };
   const print = plan.ndjson ? out : (line) => out(tailLine(eventRow(parseEvent(line))));
-  const seen = new Map();
-  let newest;
-  let floor = 0;
-  const lower = () => (newest === undefined ? floor : Math.max(floor, newest - grace));
-  const prune = () => {
-    const bound = lower();
-    for (const [id, time] of seen) if (time < bound) seen.delete(id);
-  };
-  const note = (line) => {
-    const id = lineId(line, plan.format);
-    const time = idTime(id);
-    const fresh = !seen.has(id);
-    seen.set(id, time);
-    newest = Math.max(newest ?? time, time);
-    if (seen.size > 100_000) prune();
-    return fresh;
-  };
+  const mine = (line) => lineUserAgent(line, plan.format) === self.userAgent;
+  // Ids printed in the backlog: the delivery cursor may serve them again (MySQL serves a row
+  // once it has settled for 2 s); they are forgotten once the follow has passed them.
+  const printed = new Set();
 
-  // Everything delivered before now is the backlog: the last --lines of it are printed, none of it counts as new.
+  // Where the follow starts: the delivery cursor at the end of what is stored now. Only the
+  // recent past is scanned (delivery order, one unfiltered page at a time).
   const start = Date.now();
+  let cursor = 0;
+  for (;;) {
+    const page = await deliveryPage(self, { since: new Date(start - 10 * 60 * 1000).toISOString(), format: 'raw', limit: PAGE }, cursor, signal);
+    cursor = page.cursor;
+    if (page.lines.length < PAGE) break;
+  }
+
+  // The backlog, as before: the last --lines events by time, none of them printed again.
   let kept = [];
   for (const seconds of plan.lines === 0 ? [GRACE_SECONDS] : [300, 3600, DAY, 7 * DAY, 30 * DAY]) {
-    floor = start - seconds * 1000;
-    seen.clear();
-    newest = undefined;
     kept = [];
-    await readAll(ctx, plan, idAt(floor), signal, (line) => {
-      note(line);
-      if (plan.lines > 0) kept.push(line);
+    await readAll(self, plan, idAt(start - seconds * 1000), signal, (line) => {
+      printed.add(lineId(line, plan.format));
+      if (plan.lines > 0 && !mine(line)) kept.push(line);
       if (kept.length > plan.lines) kept.shift();
       return false;
     });
@@ -201,21 +212,28 @@ async function follow(ctx, plan, signal, interval) {
   }
   if (!plan.ndjson) out(tailLine(AUDIT_HEADER));
   kept.forEach(print);
-  prune();
   process.stderr.write(`Following new audit events every ${interval} (Ctrl-C to stop).\n`);
 
-  let printed = 0;
+  let count = 0;
   let failing = false;
-  while (printed < plan.maxEvents) {
+  while (count < plan.maxEvents) {
     await sleep(plan.intervalMs, signal);
     if (signal.aborted) return;
     try {
-      await readAll(ctx, plan, idAt(lower()), signal, (line) => {
-        if (!note(line)) return false;
-        print(line);
-        printed++;
-        return printed >= plan.maxEvents;
-      });
+      for (;;) {
+        const page = await deliveryPage(self, { ...plan.query, format: plan.format, limit: PAGE }, cursor, signal);
+        for (const line of page.lines) {
+          const id = lineId(line, plan.format);
+          if (printed.has(id) || mine(line)) continue;
+          printed.add(id);
+          print(line);
+          count++;
+          if (count >= plan.maxEvents) return;
+        }
+        cursor = page.cursor;
+        if (page.lines.length < PAGE) break;
+      }
+      if (printed.size > 100_000) printed.clear();
       if (failing) process.stderr.write('mcp-admin: audit tail: the server answers again.\n');
       failing = false;
     } catch (error) {
@@ -225,7 +243,6 @@ async function follow(ctx, plan, signal, interval) {
       if (!failing) process.stderr.write(`mcp-admin: audit tail: ${error.message}; trying again every ${interval}.\n`);
       failing = true;
     }
-    prune();
   }
 }
 

@@ -60,7 +60,7 @@ export function parseJson(text) {
 /** Sends one admin API request; returns the response and its body, or throws a CliError (network errors, 400, 401, 404, 409, other non-2xx). */
 export async function send(ctx, method, route, body, { accept = 'application/json', signal } = {}) {
   const url = `${ctx.base}/admin/${route}`;
-  const headers = { authorization: `Bearer ${ctx.secret}`, accept };
+  const headers = { authorization: `Bearer ${ctx.secret}`, accept, 'user-agent': ctx.userAgent ?? 'mcp-admin' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   const timeout = AbortSignal.timeout(TIMEOUT_MS);
   let response;

@@ -9,6 +9,7 @@ export const ECS_MAPPING: Readonly<Record<AuditType, { category: string; type: s
   'tool.call': { category: 'api', type: 'access' },
   'tool.integrity_failed': { category: 'api', type: 'denied' },
   'admin.action': { category: 'api', type: 'admin' },
+  'admin.read': { category: 'api', type: 'access' },
   'key.created': { category: 'iam', type: 'creation' },
   'key.rotated': { category: 'iam', type: 'change' },
   'key.revoked': { category: 'iam', type: 'deletion' },
@@ -50,7 +51,7 @@ function eventTypes(event: AuditEvent): string[] {
 /** An audit event as an ECS 8.11 document. */
 export function toEcs(event: AuditEvent): Record<string, unknown> {
   const chain = event.actor;
-  const userId = chain.user_id ?? chain.owner;
+  const userId = chain.user_id ?? chain.owner ?? (chain.admin ? `admin:${chain.admin}` : undefined);
   const relatedUsers = [...new Set([chain.user_id, chain.owner, chain.email, chain.upstream_subject].filter((u): u is string => !!u))];
   const doc: Record<string, unknown> = {
     '@timestamp': event.time,
@@ -66,7 +67,7 @@ export function toEcs(event: AuditEvent): Record<string, unknown> {
       reason: event.reason,
       dataset: 'mcp.audit',
     }),
-    user: nonEmpty({ id: userId, email: chain.email }),
+    user: nonEmpty({ id: userId, email: chain.email, name: chain.admin, roles: chain.admin ? ['admin'] : undefined }),
     client: nonEmpty({ ip: event.client_ip }),
     source: nonEmpty({ ip: event.client_ip }),
     user_agent: nonEmpty({ original: event.user_agent }),
@@ -92,6 +93,7 @@ export function toEcs(event: AuditEvent): Record<string, unknown> {
       result: event.result,
       agent_name: chain.agent_name,
       owner: chain.owner,
+      admin: chain.admin,
       upstream: nonEmpty({ issuer: chain.upstream_issuer, subject: chain.upstream_subject }),
     }),
   };

@@ -20,6 +20,7 @@ export const AUDIT_TYPES = [
   'key.revoked',
   'key.rate_limited',
   'admin.action',
+  'admin.read',
 ] as const;
 
 /** One of AUDIT_TYPES. */
@@ -39,6 +40,8 @@ export const ActorSchema = z.object({
   grant_id: z.string().optional(),
   /** For an agent: the user the key acts for. */
   owner: z.string().optional(),
+  /** The administrator behind an admin API request (`bootstrap`: the ADMIN_SECRET credential). */
+  admin: z.string().optional(),
 });
 
 /** The chain as parsed. */

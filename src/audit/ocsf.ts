@@ -12,6 +12,7 @@ export const OCSF_MAPPING: Readonly<Record<AuditType, { class_uid: OcsfClass; ac
   'tool.call': { class_uid: 6003, activity_id: 2, activity_name: 'Read' },
   'tool.integrity_failed': { class_uid: 6003, activity_id: 99, activity_name: 'tool.integrity_failed' },
   'admin.action': { class_uid: 6003, activity_id: 99, activity_name: 'admin.action' },
+  'admin.read': { class_uid: 6003, activity_id: 2, activity_name: 'Read' },
   'key.created': { class_uid: 6003, activity_id: 1, activity_name: 'Create' },
   'key.rotated': { class_uid: 6003, activity_id: 3, activity_name: 'Update' },
   'key.revoked': { class_uid: 6003, activity_id: 4, activity_name: 'Delete' },
@@ -115,6 +116,7 @@ function severity(event: AuditEvent): { severity_id: number; severity: string } 
 
 /** The person (or the owner an agent acts for) as an OCSF User, or undefined when the chain names nobody. */
 function personOf(actor: Actor): Record<string, unknown> | undefined {
+  if (actor.admin && !actor.user_id) return { uid: `admin:${actor.admin}`, name: actor.admin, type_id: 2, type: 'Admin' };
   const uid = actor.user_id ?? actor.owner;
   if (!uid && !actor.email) return undefined;
   return compact({
@@ -165,6 +167,7 @@ function unmappedOf(event: AuditEvent): Record<string, unknown> {
     agent_id: chain.agent_id,
     agent_name: chain.agent_name,
     owner: chain.owner,
+    admin: chain.admin,
     key_id: chain.key_id,
     token_id: chain.token_id,
     grant_id: chain.grant_id,

@@ -5,11 +5,13 @@ import type { AuditQuery, StoredAuditEvent } from '../db/audit-port.ts';
 /** The one embedded audit store (named "default"), also the outbox of events the router emits. */
 export interface AuditStoreObject extends Rpc.DurableObjectBranded {
   /** Inserts a batch; an event already stored is ignored. Returns how many were new. */
-  append(events: AuditEvent[]): number;
+  append(events: AuditEvent[]): Promise<number>;
   /** Records an event the router emitted: stored directly, or queued for the MySQL audit database. */
   record(event: AuditEvent): Promise<void>;
   /** Stored events matching the query, in id order or (with a cursor) in delivery order. */
   search(q: AuditQuery): StoredAuditEvent[];
   /** How many events are stored (tests and diagnostics). */
   count(): number;
+  /** Deletes up to one batch of events older than AUDIT_RETENTION_DAYS; `more` when older ones are left. */
+  purge(now?: number): { deleted: number; more: boolean };
 }

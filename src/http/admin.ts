@@ -14,6 +14,9 @@ import { mediaType, readLimitedText } from './body.ts';
 import { registry } from './clients.ts';
 import { handleAuditExport } from './admin-audit.ts';
 import { CATALOG } from '../mcp/server.ts';
+import { newEvent, requestMeta } from '../audit/emit.ts';
+import { policyFrom, sanitizeParams } from '../audit/redact.ts';
+import { loadConfig } from '../config.ts';
 
 const DAY = 86_400;
 const SLUG = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -89,10 +92,76 @@ function issues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
 }
 
-/** Handles every /admin/* request. */
+/**
+ * Handles every /admin/* request. Each authenticated request, reads included, is recorded once
+ * naming the administrator, the route and the outcome, before the answer leaves: a read as
+ * `admin.read`, a refused or failed action as `admin.action`, a successful action by its own
+ * event. Requests without the credential are only refused (like invalid tokens, they are not
+ * put in the trail).
+ */
 export async function handleAdmin(request: Request, env: Env): Promise<Response> {
   if (!env.ADMIN_SECRET || env.ADMIN_SECRET.length < 32) return fail('unauthorized', 'the admin API is disabled: set the ADMIN_SECRET secret (32+ characters)');
   if (!authorized(request, env)) return fail('unauthorized', 'a valid admin credential is required');
+  const started = Date.now();
+  const response = await route(request, env);
+  // A successful action is recorded by the action itself (key.created, key.rotated, key.revoked,
+  // admin.action for a machine client, auth.revoke for a grant); here: every read, and the
+  // actions that were refused or failed, which record nothing else.
+  const read = request.method === 'GET' || request.method === 'HEAD';
+  if ((read || response.status >= 400) && !continuesRead(request)) await recordAdminRequest(request, env, response, Date.now() - started);
+  return response;
+}
+
+/**
+ * A page of the audit export that continues a read (`after=<id>`, or `cursor` > 0): not
+ * recorded, so that paging to the end or a continuous export (a SIEM, `audit tail`) does not
+ * feed on its own reads; the read is recorded at its first page, like every other read.
+ */
+function continuesRead(request: Request): boolean {
+  const url = new URL(request.url);
+  if (request.method !== 'GET' || url.pathname.replace(/\/+$/, '') !== '/admin/audit/events') return false;
+  const cursor = url.searchParams.get('cursor');
+  return url.searchParams.has('after') || (cursor !== null && /^[0-9]+$/.test(cursor) && Number(cursor) > 0);
+}
+
+/** The route with its object id as `:id`, and that object as the chain names it (as key events do: `key_id`, `grant_id`). */
+function routeOf(path: string): { route: string; object?: { key_id: string } | { grant_id: string } } {
+  const m = /^\/admin\/(keys|grants)\/([A-Za-z0-9_-]{43})(\/rotate|\/revoke)?$/.exec(path);
+  const id = m?.[2];
+  if (!id) return { route: path.slice(0, 200) };
+  return { route: `/admin/${m[1] ?? ''}/:id${m[3] ?? ''}`, object: m[1] === 'keys' ? { key_id: id } : { grant_id: id } };
+}
+
+async function recordAdminRequest(request: Request, env: Env, response: Response, latencyMs: number): Promise<void> {
+  const config = loadConfig(env);
+  if (!config.AUDIT_ENABLED) return;
+  const url = new URL(request.url);
+  const { route, object } = routeOf(url.pathname.replace(/\/+$/, ''));
+  const query = Object.fromEntries(url.searchParams);
+  let errorCode: string | undefined;
+  if (response.status >= 400) {
+    const body = (await response.clone().json().catch(() => null)) as { error?: unknown } | null;
+    errorCode = typeof body?.error === 'string' ? body.error : `http_${response.status}`;
+  }
+  const event = newEvent({
+    type: request.method === 'GET' || request.method === 'HEAD' ? 'admin.read' : 'admin.action',
+    outcome: response.status < 400 ? 'success' : 'failure',
+    actor: { admin: 'bootstrap', ...object },
+    params: {
+      method: request.method,
+      route,
+      ...(Object.keys(query).length > 0 ? { query: sanitizeParams(query, policyFrom(config.AUDIT_SENSITIVE_FIELDS)) } : {}),
+      status: response.status,
+    },
+    latency_ms: latencyMs,
+    ...(errorCode ? { error_code: errorCode } : {}),
+    reason: `${request.method} ${route} answered ${response.status}`,
+    meta: requestMeta(request),
+  });
+  await env.AUDIT_STORE.get(env.AUDIT_STORE.idFromName('default')).record(event);
+}
+
+async function route(request: Request, env: Env): Promise<Response> {
   const path = new URL(request.url).pathname.replace(/\/+$/, '');
   const method = request.method;
   const keyRoute = /^\/admin\/keys\/([A-Za-z0-9_-]{43})(?:\/(rotate|revoke))?$/.exec(path);

@@ -29,7 +29,7 @@ export const McpMessageSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('notification'), method: z.string(), raw: RawSchema }),
   z.object({ kind: z.literal('response'), id: IdSchema, raw: RawSchema }),
   /** A request of a known method whose params do not fit: answered -32602 by the session, never given to the SDK. */
-  z.object({ kind: z.literal('invalid_params'), id: IdSchema, method: z.string(), param: z.string(), detail: z.string() }),
+  z.object({ kind: z.literal('invalid_params'), id: IdSchema, method: z.string(), param: z.string(), detail: z.string(), params: z.record(z.string(), z.unknown()).optional() }),
 ]);
 
 /** A classified message. */
@@ -71,7 +71,8 @@ export function classify(value: unknown): Classified {
     if (!checked.success) {
       const issue = checked.error.issues[0];
       const param = issue && issue.path.length > 1 ? issue.path.slice(1).join('.') : 'params';
-      return { ok: true, message: { kind: 'invalid_params', id, method: raw.method, param, detail: describe(issue) } };
+      // The params as sent go along only for the audit of a refused tools/call (sanitised there).
+      return { ok: true, message: { kind: 'invalid_params', id, method: raw.method, param, detail: describe(issue), ...(raw.method === 'tools/call' && raw.params ? { params: raw.params } : {}) } };
     }
   }
   const params = raw.params ?? {};
@@ -85,7 +86,7 @@ export function classify(value: unknown): Classified {
     const args = params.arguments ?? {};
     // The SDK schema above has checked both; these guards only narrow the types.
     if (typeof name !== 'string' || typeof args !== 'object' || args === null || Array.isArray(args)) {
-      return { ok: true, message: { kind: 'invalid_params', id, method: raw.method, param: typeof name !== 'string' ? 'name' : 'arguments', detail: 'is malformed' } };
+      return { ok: true, message: { kind: 'invalid_params', id, method: raw.method, param: typeof name !== 'string' ? 'name' : 'arguments', detail: 'is malformed', params } };
     }
     return { ok: true, message: { kind: 'tool_call', id, name, arguments: args as Record<string, unknown>, raw } };
   }

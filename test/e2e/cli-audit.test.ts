@@ -2,8 +2,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import mysql, { type Connection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { AUDIT_TYPES } from '../../src/audit/event.ts';
+import { AUDIT_TYPES, type AuditEvent } from '../../src/audit/event.ts';
+import { auditRow } from '../../src/db/audit-port.ts';
+// @ts-expect-error -- plain ES module without type declarations
+import { parseMysqlUrl, seedNamedAuditDb } from '../support/mariadb.mjs';
 import { signIn, type FlowFetchers, type SignedIn } from '../support/oauth-flow.ts';
 import { freePort, startServer, type ServerHandle as Server } from '../support/server.mjs';
 
@@ -81,22 +85,36 @@ function tail(args: string[]): Tail {
   return { following, exited, stdout: () => stdout, interrupt: () => child.kill('SIGINT') };
 }
 
-/** The NDJSON lines of a run, parsed. */
+/**
+ * The NDJSON lines of a run, parsed, without the admin API reads: every search is itself recorded
+ * (`admin.read`, delivered a moment later), so the trail grows as the tests read it; the
+ * assertions here are about the other events, which these reads do not change.
+ */
 function events(run: Run): RawEvent[] {
   expect(run.stderr).toBe('');
   expect(run.status).toBe(0);
   return run.stdout
     .split('\n')
     .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as RawEvent);
+    .map((line) => JSON.parse(line) as RawEvent)
+    .filter((e) => e.type !== 'admin.read');
 }
 
 /** The rows of a table as cells (columns are separated by two or more spaces). */
-function rows(text: string): string[][] {
+function allRows(text: string): string[][] {
   return text
     .trimEnd()
     .split('\n')
     .map((line) => line.split(/\s{2,}/));
+}
+
+/** The rows of a table as cells (columns are separated by two or more spaces), without the admin API reads (as in `events`). */
+function rows(text: string): string[][] {
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((line) => line.split(/\s{2,}/))
+    .filter((cells) => cells[1] !== 'admin.read');
 }
 
 async function mcp(body: unknown, headers: Record<string, string> = {}): Promise<Response> {
@@ -196,7 +214,7 @@ describe('mcp-admin audit search', () => {
     // The other formats are the server's lines too, for the same events in the same order.
     const ocsf = cli(['audit', 'search', '--format', 'ocsf']);
     expect(ocsf.status).toBe(0);
-    const records = ocsf.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { class_uid: number; metadata: { uid: string } });
+    const records = ocsf.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { class_uid: number; metadata: { uid: string; event_code: string } }).filter((r) => r.metadata.event_code !== 'admin.read');
     expect(records.map((r) => r.metadata.uid)).toEqual(ids);
     expect(records.find((r) => r.metadata.uid === call?.id)?.class_uid).toBe(6003);
     const ecs = cli(['audit', 'search', '--format', 'ecs', '--tool', 'find_customers']);
@@ -239,21 +257,24 @@ describe('mcp-admin audit search', () => {
     expect(events(cli(['audit', 'search', '--json', '--page-size', '2']))).toEqual(all);
     const limited = cli(['audit', 'search', '--json', '--page-size', '2', '--limit', '5']);
     expect(limited.status).toBe(0);
-    expect(limited.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as RawEvent).id)).toEqual(all.slice(0, 5).map((e) => e.id));
-    expect(limited.stderr).toBe(`mcp-admin: more events match than --limit 5: continue with --after ${all[4]?.id}, or narrow the search (--since, --until, filters).\n`);
+    const firstFive = limited.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as RawEvent);
+    expect(firstFive.map((e) => e.id)).toEqual(all.slice(0, 5).map((e) => e.id));
+    expect(limited.stderr).toBe(`mcp-admin: more events match than --limit 5: continue with --after ${firstFive[4]?.id}, or narrow the search (--since, --until, filters).\n`);
     // Continuing with --after, three at a time, reads every event exactly once.
     const read: string[] = [];
     let after: string | undefined;
     for (let i = 0; i < 20; i++) {
       const page = cli(['audit', 'search', '--json', '--limit', '3', ...(after ? ['--after', after] : [])]);
       expect(page.status).toBe(0);
-      read.push(...page.stdout.split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as RawEvent).id));
+      read.push(...page.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as RawEvent).filter((e) => e.type !== 'admin.read').map((e) => e.id));
       after = /--after ([0-9A-Z]{26})/.exec(page.stderr)?.[1];
       if (!after) break;
     }
     expect(read).toEqual(all.map((e) => e.id));
     // Exactly --limit events match: no note.
-    expect(cli(['audit', 'search', '--json', '--limit', String(all.length)]).stderr).toBe('');
+    // (By type: the reads themselves are recorded, so the whole trail grows while it is read.)
+    const calls = events(cli(['audit', 'search', '--json', '--type', 'tool.call']));
+    expect(cli(['audit', 'search', '--json', '--type', 'tool.call', '--limit', String(calls.length)]).stderr).toBe('');
   });
 
   it('knows exactly the event types the server has', () => {
@@ -307,22 +328,27 @@ describe('mcp-admin audit search', () => {
 
 describe('mcp-admin audit tail', () => {
   it('prints the last events, then a new tool call as it arrives, and exits 0 after --max-events', async () => {
-    const stored = rows(cli(['audit', 'search']).stdout).slice(1);
+    const storedAll = allRows(cli(['audit', 'search']).stdout).slice(1);
+    const stored = storedAll.filter((r) => r[1] !== 'admin.read');
     expect(stored.length).toBeGreaterThan(10);
-    const backlog = stored.slice(-10);
     const run = tail(['--max-events', '1', '--timeout', '20s']);
     onTestFinished(() => run.interrupt());
     await run.following;
-    // The backlog: the header and the last ten events, as `audit search` shows them.
-    expect(rows(run.stdout())).toEqual([HEADER, ...backlog]);
+    // The backlog: the header and the last ten events, as `audit search` shows them. Reads are
+    // recorded too (admin.read, stored before the answer leaves): the newest event is that
+    // search's own read, which its output could not contain.
+    const tailed = allRows(run.stdout());
+    expect(tailed).toHaveLength(11);
+    expect(tailed.slice(0, 10)).toEqual([HEADER, ...storedAll.slice(-9)]);
+    expect(tailed[10]?.slice(1, 4)).toEqual(['admin.read', 'success', 'admin bootstrap']);
     const called = await callTool('find_customers', { query: 'tail-probe' });
     expect(called.status).toBe(200);
     const done = await run.exited;
     expect(done.status).toBe(0);
     expect(done.ms).toBeLessThan(15_000);
     const printed = rows(done.stdout);
-    expect(printed).toHaveLength(backlog.length + 2);
-    expect(printed.at(-1)?.slice(1, 5)).toEqual(['tool.call', 'success', backlog.find((r) => r[4] === 'find_customers')?.[3], 'find_customers']);
+    expect(printed).toHaveLength(rows(tailed.map((r) => r.join('  ')).join('\n')).length + 1);
+    expect(printed.at(-1)?.slice(1, 5)).toEqual(['tool.call', 'success', stored.find((r) => r[4] === 'find_customers')?.[3], 'find_customers']);
     expect(printed.at(-1)?.[5]).toContain('query="tail-probe"');
   }, 40_000);
 
@@ -356,3 +382,72 @@ describe('mcp-admin audit tail', () => {
     expect(done.ms).toBeLessThan(10_000);
   }, 20_000);
 });
+
+describe('mcp-admin audit tail on MySQL: the delivery cursor', () => {
+  const suffix = Math.random().toString(16).slice(2, 10);
+  const database = `cli_tail_${suffix}`;
+  const writerUser = `cli_tail_${suffix}`;
+  let mysqlServer: Server;
+  let admin: Connection;
+
+  beforeAll(async () => {
+    const adminUrl = process.env.TEST_MYSQL_ADMIN_URL;
+    const mysqlUrl = process.env.TEST_MYSQL_URL;
+    if (!adminUrl || !mysqlUrl) throw new Error('TEST_MYSQL_ADMIN_URL and TEST_MYSQL_URL must be set: run the tests with `npm test`, which starts MariaDB');
+    const { writerUrl } = (await seedNamedAuditDb({ adminUrl, database, writerUser })) as { writerUrl: string };
+    const a = parseMysqlUrl(adminUrl) as { host: string; port: number; user: string; password: string };
+    admin = await mysql.createConnection({ host: a.host, port: a.port, user: a.user, password: a.password, database });
+    mysqlServer = await startServer({ mysqlUrl, auditUrl: writerUrl });
+  }, 120_000);
+  afterAll(async () => {
+    await mysqlServer?.close();
+    await admin?.query(`DROP DATABASE IF EXISTS ${mysql.escapeId(database)}`);
+    await admin?.query('DROP USER IF EXISTS ?@?', [writerUser, '%']);
+    await admin?.end();
+  });
+
+  it('an event delivered late with an older id is still printed, once', async () => {
+    const run = spawn(process.execPath, [CLI, 'audit', 'tail', '--json', '--lines', '0', '--type', 'tool.call', '--interval', '1s', '--timeout', '30s'], {
+      env: { ...cliEnv(), MCP_ADMIN_URL: mysqlServer.url, MCP_ADMIN_SECRET: mysqlServer.adminSecret },
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    run.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const following = new Promise<void>((resolve) => run.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (stderr.includes('Following new audit events')) resolve();
+    }));
+    const exited = new Promise<number | null>((resolve) => run.once('close', resolve));
+    onTestFinished(() => void run.kill('SIGINT'));
+    await following;
+    const at = (ms: number, n: number): AuditEvent => ({ v: 1, id: `${idAt(ms).slice(0, 10)}${'0'.repeat(15)}${n}`, time: new Date(ms).toISOString(), type: 'tool.call', outcome: 'success', actor: { user_id: 'u_tail' }, tool: 'get_customer', params: { n } });
+    const insert = (e: AuditEvent) => admin.query('INSERT INTO audit_events (id, time, type, outcome, user_id, agent_id, key_id, client_id, grant_id, session_id, tool, event) VALUES (?)', [[...auditRow(e)]]);
+    // A new event, then (as an outbox that waited for the store would) one from an hour ago.
+    const fresh = at(Date.now(), 1);
+    await insert(fresh);
+    await sleep(3500);
+    const late = at(Date.now() - 3_600_000, 2);
+    await insert(late);
+    // Several polls pass over both.
+    await sleep(6000);
+    run.kill('SIGINT');
+    expect(await exited).toBe(0);
+    const printed = stdout.trimEnd().split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { id: string }).id);
+    expect(printed).toEqual([fresh.id, late.id]);
+    expect(late.id < fresh.id).toBe(true);
+  }, 60_000);
+});
+
+/** The smallest event id of a millisecond (as the CLI computes it). */
+function idAt(ms: number): string {
+  const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+  let t = Math.floor(ms);
+  let time = '';
+  for (let i = 0; i < 10; i++) {
+    time = CROCKFORD[t % 32] + time;
+    t = Math.floor(t / 32);
+  }
+  return `${time}${'0'.repeat(16)}`;
+}

@@ -454,6 +454,17 @@ export async function seedAuditDb({ adminUrl }) {
   return seedAudit({ adminUrl, writerPassword: randomPassword() });
 }
 
+/**
+ * An audit database and writer of the given names (a test's own, dropped by the test).
+ * @param {{ adminUrl: string, database: string, writerUser: string }} options
+ */
+export async function seedNamedAuditDb({ adminUrl, database, writerUser }) {
+  return seedAudit({ adminUrl, database, writerUser, writerPassword: randomPassword() });
+}
+
+export { purgeAudit } from '../../bin/lib/purge-audit.mjs';
+export { formatMysqlUrl, parseMysqlUrl };
+
 /** `node test/support/mariadb.mjs --selftest`: start, seed, check the reader, stop, restart, check, clean up. */
 async function selftest() {
   const started = Date.now();

@@ -33,7 +33,9 @@ describe('classify', () => {
     expect(message(raw)).toMatchObject({ raw });
   });
   it('bad params of a known method are invalid_params naming the parameter', () => {
-    expect(message({ jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name: 'x', arguments: [1] } })).toEqual({ kind: 'invalid_params', id: 8, method: 'tools/call', param: 'arguments', detail: 'must be an object' });
+    expect(message({ jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name: 'x', arguments: [1] } })).toEqual({ kind: 'invalid_params', id: 8, method: 'tools/call', param: 'arguments', detail: 'must be an object', params: { name: 'x', arguments: [1] } });
+    // The params of a refused tools/call go along for its audit event; other methods' do not.
+    expect(message({ jsonrpc: '2.0', id: 10, method: 'tools/list', params: { cursor: 5 } })).not.toHaveProperty('params');
     expect(message({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 7 } })).toMatchObject({ kind: 'invalid_params', param: 'name', detail: 'must be a string' });
     expect(message({ jsonrpc: '2.0', id: 10, method: 'tools/list', params: { cursor: 5 } })).toMatchObject({ kind: 'invalid_params', param: 'cursor', detail: 'must be a string' });
     expect(message({ jsonrpc: '2.0', id: 11, method: 'logging/setLevel', params: { level: 'loud' } })).toMatchObject({ kind: 'invalid_params', param: 'level', detail: expect.stringContaining('one of debug, info') });
