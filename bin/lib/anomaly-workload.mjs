@@ -1,5 +1,6 @@
 // Seeded synthetic workloads for the anomaly evaluation: normal principals over weeks, plus labelled attack episodes.
 /* eslint-disable house-security/no-string-built-sql -- the SQL here is sample text for recorded sql_select arguments, never executed */
+import { mulberry32 } from '../../src/lib/seeded.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -7,14 +8,7 @@ const DAY = 24 * HOUR;
 
 /** Mulberry32: a small seeded generator, so every run of a seed produces the same trace. */
 export function rng(seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const r = {
     next,
     between: (lo, hi) => lo + (hi - lo) * next(),

@@ -1,5 +1,6 @@
 // Data and training helpers of the poisoning scanner's learned layer: loading labelled JSONL, features, logistic regression, folds.
 import { readFileSync } from 'node:fs';
+import { mulberry32 } from '../../src/lib/seeded.ts';
 import { BUCKETS, NAMED_FEATURES, featuresOf } from '../../src/security/scanner/features.ts';
 import { fieldsOf } from '../../src/security/scanner/fields.ts';
 import { ruleHits } from '../../src/security/scanner/index.ts';
@@ -70,16 +71,7 @@ export function featurise(rows) {
 }
 
 /** Deterministic pseudo-random numbers (mulberry32), so folds and training are reproducible. */
-export function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 /** Stratified k folds: fold index per row, each label spread evenly, shuffled with a fixed seed. */
 export function stratifiedFolds(rows, k, seed) {

@@ -1,4 +1,5 @@
 /** Deterministic demo rows (customers, orders, tickets) for both databases. Pure: same rows every run. */
+import { mulberry32 } from '../lib/seeded.ts';
 
 /** Row counts of the demo data set. */
 export const SEED_COUNTS = { customers: 600, orders: 2400, tickets: 1200 } as const;
@@ -34,17 +35,6 @@ const SUBJECT = [
   'Feature request: dark mode', 'Two-factor codes not arriving', 'Cancel my subscription',
 ];
 
-/** Mulberry32: a tiny seeded generator, so the data set is identical on every machine. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const BASE = Date.UTC(2024, 0, 1);
 const DAY = 86_400_000;
@@ -55,7 +45,7 @@ function stamp(ms: number): string {
 
 /** The whole demo data set, generated from a fixed seed. */
 export function demoRows(): { customers: CustomerRow[]; orders: OrderRow[]; tickets: TicketRow[] } {
-  const random = generator(20261125);
+  const random = mulberry32(20261125);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const customers: CustomerRow[] = [];
   const created: number[] = [];
