@@ -1,5 +1,5 @@
 // The audit outbox in the Workers runtime: events are stored before the response, delivered by the alarm exactly once, exported with a cursor.
-import { listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { AuditStore } from '../../durable/audit-store.ts';
@@ -8,6 +8,7 @@ import type { McpSession } from '../../durable/session.ts';
 import { AuditEventSchema, type AuditEvent } from '../../src/audit/event.ts';
 import { call, callTool, FETCHERS, INITIALIZE, messages, ORIGIN, post } from '../support/mcp-http.ts';
 import { signIn } from '../support/oauth-flow.ts';
+import { settleDeliveries } from '../support/settle.ts';
 
 const store = () => env.AUDIT_STORE.get(env.AUDIT_STORE.idFromName('default'));
 const admin = { authorization: `Bearer ${env.ADMIN_SECRET}` };
@@ -17,17 +18,6 @@ async function stored(query: string): Promise<AuditEvent[]> {
   expect(response.status).toBe(200);
   const text = await response.text();
   return text === '' ? [] : text.trim().split('\n').map((line) => AuditEventSchema.parse(JSON.parse(line)));
-}
-
-/**
- * Runs every pending alarm of the objects that keep an outbox now, so that no delivery of an
- * earlier test's events lands while a test counts the whole store (their real alarms would
- * otherwise fire about a second later, in the middle of the count).
- */
-async function settleDeliveries(): Promise<void> {
-  const stubs = async <T extends Rpc.DurableObjectBranded>(namespace: DurableObjectNamespace<T>) => (await listDurableObjectIds(namespace)).map((id) => namespace.get(id));
-  const all = [...(await stubs(env.MCP_SESSION)), ...(await stubs(env.AUTH_TXN)), ...(await stubs(env.API_KEY)), ...(await stubs(env.CLIENTS))];
-  for (const stub of all) await runDurableObjectAlarm(stub);
 }
 
 async function session(token: string): Promise<{ sessionId: string; headers: Record<string, string> }> {

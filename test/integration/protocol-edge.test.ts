@@ -1,11 +1,15 @@
 // Hostile input at the protocol edge (issue 9): deep nesting, a reused in-flight id, a dropped GET stream, bad params, unknown tools.
 import { listDurableObjectIds, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { McpSession } from '../../durable/session.ts';
 import { classify, type McpMessage } from '../../src/mcp/message.ts';
 import { jsonDepth } from '../../src/http/body.ts';
 import { call, INITIALIZE, MCP_HEADERS, messages, openSession, post, withAuth } from '../support/mcp-http.ts';
+import { settleDeliveries } from '../support/settle.ts';
+
+// The refusals here are audited: deliver them before the file ends, not a second later during teardown.
+afterAll(settleDeliveries);
 
 function stubOf(sessionId: string): DurableObjectStub<McpSession> {
   return env.MCP_SESSION.get(env.MCP_SESSION.idFromName(sessionId));
