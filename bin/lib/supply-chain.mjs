@@ -48,7 +48,11 @@ export function productionPackages(lock) {
   while (queue.length > 0) {
     const at = /** @type {string} */ (queue.shift());
     const entry = packages[at] ?? {};
-    for (const name of Object.keys({ ...entry.dependencies, ...entry.optionalDependencies, ...entry.peerDependencies })) {
+    // An optional peer (peerDependenciesMeta) is not installed on its account: it is production
+    // only when another production path reaches it.
+    const optionalPeers = new Set(Object.entries(entry.peerDependenciesMeta ?? {}).filter(([, meta]) => meta?.optional).map(([name]) => name));
+    const peers = Object.keys(entry.peerDependencies ?? {}).filter((name) => !optionalPeers.has(name));
+    for (const name of [...Object.keys({ ...entry.dependencies, ...entry.optionalDependencies }), ...peers]) {
       const next = resolveIn(packages, at, name);
       if (next && !chains.has(next) && !packages[next]?.dev) {
         chains.set(next, [...(chains.get(at) ?? []), name]);
@@ -58,8 +62,22 @@ export function productionPackages(lock) {
   }
   // The walk is the truth; npm's own flags must agree with it (a package npm marks prod that no
   // production path reaches is listed too, so nothing npm would install slips through).
+  // npm marks a platform binary `optional` (not dev) even when only dev packages depend on it
+  // (lightningcss's builds under vite): such an entry is not production.
+  const dependents = new Map();
   for (const [at, entry] of Object.entries(packages)) {
-    if (at !== '' && !entry.dev && !entry.devOptional && !chains.has(at)) chains.set(at, ['(marked production in the lockfile)']);
+    for (const name of Object.keys({ ...entry.dependencies, ...entry.optionalDependencies })) {
+      dependents.set(name, [...(dependents.get(name) ?? []), at]);
+    }
+  }
+  const onlyDevNeedsIt = (at) => {
+    const from = dependents.get(packageName(at)) ?? [];
+    return from.length > 0 && from.every((parent) => parent !== '' && (packages[parent]?.dev || packages[parent]?.devOptional));
+  };
+  for (const [at, entry] of Object.entries(packages)) {
+    if (at === '' || entry.dev || entry.devOptional || chains.has(at)) continue;
+    if (entry.optional && onlyDevNeedsIt(at)) continue;
+    chains.set(at, ['(marked production in the lockfile)']);
   }
   return [...chains.entries()]
     .map(([at, chain]) => ({ path: at, name: packageName(at), version: String(packages[at]?.version ?? ''), license: String(packages[at]?.license ?? 'UNKNOWN'), chain }))

@@ -89,6 +89,23 @@ describe('reviewed dependencies', () => {
     ]);
   });
 
+  it('follows a required peer but not an optional one, and skips a platform binary only dev tools need', () => {
+    const lock = lockfile({
+      'node_modules/a': { version: '1.0.0', integrity: HASH, license: 'MIT', dependencies: { b: '^2.0.0' }, peerDependencies: { p: '1', q: '1' }, peerDependenciesMeta: { q: { optional: true } } },
+      'node_modules/p': { version: '1.0.0', integrity: HASH, license: 'MIT', peer: true },
+      'node_modules/q': { version: '1.0.0', integrity: HASH, license: 'MIT', devOptional: true },
+      'node_modules/d': { version: '1.0.0', integrity: HASH, license: 'MIT', dev: true, optionalDependencies: { 'd-linux': '1' } },
+      'node_modules/d-linux': { version: '1.0.0', integrity: HASH, license: 'MPL-2.0', optional: true },
+      'node_modules/orphan': { version: '1.0.0', integrity: HASH, license: 'MIT', optional: true },
+    });
+    expect(productionPackages(lock).map((p) => [p.name, p.chain.join(' > ')])).toEqual([
+      ['a', 'a'],
+      ['b', 'a > b'],
+      ['orphan', '(marked production in the lockfile)'],
+      ['p', 'a > p'],
+    ]);
+  });
+
   it('passes when every production package, version and license is reviewed', () => {
     expect(checkDependencies({ lock: lockfile(), reviewed: REVIEWED })).toMatchObject({ status: 'passed' });
   });
