@@ -1,4 +1,5 @@
 /** The bindings the Worker and its Durable Objects receive. */
+import type { AlertHubObject } from './contracts/alert-hub.ts';
 import type { AuthTransactionObject } from './contracts/auth-transaction.ts';
 import type { ApiKeyObject } from './contracts/api-key.ts';
 import type { AuditStoreObject } from './contracts/audit-store.ts';
@@ -14,6 +15,8 @@ export interface Env {
   CLIENTS: DurableObjectNamespace<ClientRegistryObject>;
   API_KEY: DurableObjectNamespace<ApiKeyObject>;
   AUDIT_STORE: DurableObjectNamespace<AuditStoreObject>;
+  /** The alert hub (agents' Agent class): anomaly alerts, detections, flagged tool results. Optional until its binding is configured. */
+  ALERT_HUB?: DurableObjectNamespace<AlertHubObject>;
   /** MySQL for the audit trail (a user with INSERT and SELECT on audit_events only); the embedded AuditStore otherwise. */
   AUDIT_HYPERDRIVE?: Hyperdrive;
   AUDIT_ENABLED?: string;
