@@ -72,6 +72,18 @@ export function dataSeverity(hit: Hit): ResultSeverity {
   return hit.severity;
 }
 
+/**
+ * Rules whose hit says the text is aimed at a model (it addresses one, names our tools, tells it to call one, overrides
+ * or hides instructions, hides characters, encodes a payload). Customers also write "send the invoice to", "from now on",
+ * SQL error messages and webhook URLs: those count only beside one of these.
+ */
+const MODEL_DIRECTED = /^(?:result\/(?:model-address|tool-call|tool-name)|hidden-instructions\/(?:tag|override|secrecy|address)|cross-tool\/(?:shadowing|servers|call-with)|sensitive\/(?:shell|conversation)|exfiltration\/parameter|unicode\/|encoded\/)/u;
+
+/** Whether a rule's hit shows the text is aimed at a model (see MODEL_DIRECTED). */
+export function isModelDirected(rule: string): boolean {
+  return MODEL_DIRECTED.test(rule);
+}
+
 /** Cues of which one must occur for a string to be read by the full rules (anything not printable ASCII always is). */
 export const DATA_CUES =
   /[^\t\n\r\x20-\x7e]|ignore|disregard|forget|overrid|supersed|instruct|assistant|\bai\b|a\.i\.|model|llm|gpt|claude|gemini|copilot|agent|bot\b|system|prompt|tool|function|select|call|invok|execut|run\b|send|post|upload|forward|transmit|exfil|http|www\.|<|\[|\{|base64|decod|secret|password|passphrase|credential|token|api.?key|private|ssh|\.env|environ|tell|mention|reveal|disclos|silent|without|user|curl|wget|fetch|\$\(|`|%[0-9a-f]{2}|\\[xu]|[a-z0-9+/=]{24,}|[0-9a-f]{32,}|session|from now on|rule|bcc|copy|notes?\b|attach/iu;

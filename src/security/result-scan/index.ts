@@ -6,12 +6,15 @@
 import { ruleHits } from '../scanner/index.ts';
 import type { Hit } from '../scanner/types.ts';
 import { childPath } from './paths.ts';
-import { DATA_CUES, DATA_RULES, dataSeverity, toolNamePattern } from './data-rules.ts';
+import { DATA_CUES, DATA_RULES, dataSeverity, isModelDirected, toolNamePattern } from './data-rules.ts';
 import type { ResultFinding, ResultScan, ResultScanOptions, ResultSeverity } from './types.ts';
 
 export type { ResultFinding, ResultScan, ResultScanOptions, ResultSeverity } from './types.ts';
 
-/** A value is flagged when its findings weigh at least this much (`high` 2, `medium` 1, `low` 0). */
+/**
+ * A string is flagged when its findings weigh at least this much (`high` 2, `medium` 1, `low` 0, each rule once) and
+ * at least one of them shows the text is aimed at a model (data-rules.ts, isModelDirected).
+ */
 export const FLAG_WEIGHT = 2;
 /** JSON nesting read at most (deeper values are not read; tool results are rows, a few levels deep). */
 const MAX_DEPTH = 32;
@@ -97,8 +100,12 @@ export function scanString(text: string, path: string, options: ResultScanOption
   const weightOf = new Map<string, number>();
   for (const f of found) weightOf.set(f.rule, Math.max(weightOf.get(f.rule) ?? 0, WEIGHT[f.severity]));
   let weight = 0;
-  for (const w of weightOf.values()) weight += w;
-  if (weight < FLAG_WEIGHT) return [];
+  let directed = false;
+  for (const [rule, w] of weightOf) {
+    weight += w;
+    if (w > 0 && isModelDirected(rule)) directed = true;
+  }
+  if (weight < FLAG_WEIGHT || !directed) return [];
   const seen = new Set<string>();
   return found
     .filter((f) => {
