@@ -43,10 +43,12 @@ export const ResultPolicySetting = z
   })
   .pipe(
     z
-      .record(
-        z.string().refine((k) => k === '*' || POLICY_TOOLS.includes(k), { message: `unknown tool; the keys are * and ${POLICY_TOOLS.join(', ')}` }),
-        z.enum(RESULT_ACTIONS, { message: `must be one of ${RESULT_ACTIONS.join(', ')}` }),
-      )
+      .record(z.string(), z.enum(RESULT_ACTIONS, { message: `must be one of ${RESULT_ACTIONS.join(', ')}` }))
+      .superRefine((record, ctx) => {
+        for (const key of Object.keys(record)) {
+          if (key !== '*' && !POLICY_TOOLS.includes(key)) ctx.addIssue({ code: 'custom', path: [key], message: `unknown tool; the keys are * and ${POLICY_TOOLS.join(', ')}` });
+        }
+      })
       .transform((overrides): Readonly<Record<string, ResultAction>> => ({ ...DEFAULT_RESULT_POLICY, ...overrides })),
   );
 

@@ -26,7 +26,8 @@ export function rangesToRemove(text: string, findings: readonly ResultFinding[])
   const merged: Array<[number, number]> = [];
   for (const r of ranges) {
     const last = merged[merged.length - 1];
-    if (last && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
+    // Overlapping ranges, or ranges with only white space between them, become one marker.
+    if (last && (r[0] <= last[1] || text.slice(last[1], r[0]).trim() === '')) last[1] = Math.max(last[1], r[1]);
     else merged.push([r[0], r[1]]);
   }
   return merged;
