@@ -62,7 +62,8 @@ export async function runResultScanPair(on, off, { connections, warmupMs, durati
 export function scannerThroughput(root) {
   try {
     const out = execFileSync(process.execPath, ['--disable-warning=ExperimentalWarning', path.join(root, 'bench/scanner.mjs')], { encoding: 'utf8', timeout: 120_000 });
-    return JSON.parse(out.trim().split('\n').at(-1) ?? '{}').scanner ?? null;
+    const parsed = JSON.parse(out.trim().split('\n').at(-1) ?? '{}');
+    return parsed.scanner ? { ...parsed.scanner, resultScan: parsed.resultScan ?? null } : null;
   } catch (error) {
     return { failed: String(error?.message ?? error).slice(0, 400) };
   }
@@ -92,6 +93,7 @@ export function resultScanLines(section) {
   const s = section.scanner;
   if (!s || s.failed) out.push(`  scanner throughput: not measured${s?.failed ? ` (${s.failed})` : ''}`);
   else out.push(`  scanner throughput: ${s.inProcessPerSecond} definitions/s in process (${s.inProcessPerCpuSecond} per CPU second; target ≥ 10000/s), ${s.cliPerSecondIncludingStartup}/s through scan --jsonl (${s.cliDefinitions} definitions, start-up ${s.cliStartupSeconds} s included); load average ${Number(s.loadAverage).toFixed(2)}`);
+  if (s?.resultScan) out.push(`  result scan alone (in process): ${s.resultScan.cpuMsPerResult} ms CPU per tool result of ${s.resultScan.rowsPerResult} ticket rows (${s.resultScan.wallMsPerResult} ms wall)`);
   if (section.cost.length === 0) out.push('  result scan on ÷ off: not measured (a scenario failed or was not run)');
   for (const c of section.cost) {
     out.push(`  ${c.runtime} · sql_select 50 tickets, RESULT_SCAN=on:  p50 ${c.on.p50.toFixed(2)} ms, p99 ${c.on.p99.toFixed(2)} ms, ${c.on.perSecond} req/s`);
