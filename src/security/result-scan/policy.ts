@@ -12,7 +12,7 @@ export const RESULT_ACTIONS = ['annotate', 'redact', 'block'] as const;
 export type ResultAction = (typeof RESULT_ACTIONS)[number];
 
 /**
- * The defaults, by tool name; `*` is every tool not named (the conformance pack's, and any tool added later).
+ * The defaults, by tool name; `*` is every catalog tool not named (one added later). The conformance pack's tools are registered apart and not scanned.
  * Why each: see docs/scanner.md ("Scanned tool results").
  */
 export const DEFAULT_RESULT_POLICY: Readonly<Record<string, ResultAction>> = {
