@@ -11,6 +11,7 @@ import { awaitDelivery, deliveredAny } from './lib/audit.mjs';
 import { bearerHeader, startUpstream } from './lib/auth.mjs';
 import { callTool, closeSession, expectResult, openLoad, openSession, phaseResult, runLoad } from './lib/load.mjs';
 import { buildWorker, loadTooling, startWorkerd } from './lib/workerd.mjs';
+import { RESULT_SCAN_KEYS, RESULT_SCAN_OFF_SPEC, resultScanLines, resultScanReport, resultScanVars, runResultScanPair, scannerThroughput } from './lib/result-scan.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = path.join(ROOT, 'bench/results/latest.json');
@@ -22,7 +23,7 @@ const BENCH_VARS = { ENABLE_BENCH_FLOOR: 'true', ENABLE_CONFORMANCE_PACK: 'true'
 const CUSTOMERS = 600;
 const CLEANUP_TIMEOUT_MS = 30_000;
 /** Scenarios per runtime times runtimes: the most measured phases one run can have. */
-const SCENARIOS_PER_RUN = 7 * 2;
+const SCENARIOS_PER_RUN = (7 + 1) * 2; // + the result scan on/off pair (bench/lib/result-scan.mjs)
 /** How long the bench waits, after an audited scenario, for its events to be delivered (they go out about 1 s after each call). */
 const AUDIT_WAIT_MS = 20_000;
 /**
@@ -40,6 +41,7 @@ const SERVER_SPECS = /** @type {const} */ ([
   { key: 'embedded', db: 'embedded', audit: true, label: 'embedded database' },
   { key: 'embedded-audit-off', db: 'embedded', audit: false, label: 'embedded database, AUDIT_ENABLED=false' },
   { key: 'mysql', db: 'mysql', audit: true, label: 'MySQL, audit writer' },
+  RESULT_SCAN_OFF_SPEC,
 ]);
 /** Every measured row of this run, both runtimes. */
 const ROWS = [];
@@ -383,7 +385,7 @@ async function startTracked(runtime, spec, start, runtimeReport) {
 
 /** The vars of a server: the bench's, plus AUDIT_ENABLED=false for the audit-off one. */
 function serverVars(spec) {
-  return spec.audit ? BENCH_VARS : { ...BENCH_VARS, AUDIT_ENABLED: 'false' };
+  return { ...(spec.audit ? BENCH_VARS : { ...BENCH_VARS, AUDIT_ENABLED: 'false' }), ...resultScanVars(spec) };
 }
 
 /** Adds "× floor" ratios to every row of one runtime (floor of the same runtime). */
@@ -638,6 +640,11 @@ async function main() {
       else ROWS.push(await runScenario(server, scenario));
     }
   }
+  // 3b. Result scanning on ÷ off: the default embedded server and the RESULT_SCAN=off one, interleaved (bench/lib/result-scan.mjs).
+  for (const server of servers.filter((s) => s.key === 'embedded')) {
+    const off = servers.find((s) => s.runtime === server.runtime && s.key === RESULT_SCAN_OFF_SPEC.key);
+    if (off && !signal.aborted) ROWS.push(...(await runResultScanPair(server, off, { connections, warmupMs, durationMs, signal, say })));
+  }
   for (const server of servers) {
     const trouble = troubleLines(server.log());
     if (trouble.length > 0) report.runtimes[server.runtime].serverLog[server.key] = trouble;
@@ -652,7 +659,8 @@ async function main() {
   report.machine.loadavgAtEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);
   report.totalSeconds = Math.round(performance.now() - started) / 1000;
   const order = [WRANGLER, DIRECT];
-  const keys = SCENARIOS.map((s) => s.key);
+  const keys = [...SCENARIOS.map((s) => s.key), ...RESULT_SCAN_KEYS];
+  report.resultScan = resultScanReport(report.rows, scannerThroughput(ROOT));
   report.rows.sort((a, b) => order.indexOf(a.runtime) - order.indexOf(b.runtime) || keys.indexOf(a.scenario) - keys.indexOf(b.scenario));
 
   const out = [];
@@ -666,6 +674,7 @@ async function main() {
   if (report.audit.cost.length > 0) out.push(auditTable(report.audit.cost));
   out.push(report.audit.summary);
   for (const d of report.audit.delivery.filter((x) => 'delivered' in x)) out.push(`  delivered, ${d.runtime} · ${d.scenario}: ${deliveryText(d)}${d.complete ? '' : ' — INCOMPLETE'}`);
+  out.push(...resultScanLines(report.resultScan));
   if (report.comparison.length > 0) {
     out.push('');
     out.push('wrangler dev relative to workerd direct (same scenario): throughput ratio, p50 ratio');
