@@ -44,6 +44,8 @@ const ConfigSchema = z.object({
   AUDIT_RETENTION_DAYS: int(1, 36_500).default(400),
   /** Parameter names redacted in audit events, besides the fixed policy (comma separated). */
   AUDIT_SENSITIVE_FIELDS: list.default([]),
+  /** Administrators of the console and admin API: upstream subjects or verified email addresses (comma separated). */
+  ADMIN_USERS: list.default([]),
 });
 
 /** The server's validated settings. */
