@@ -27,7 +27,8 @@ export function consoleHeaders(extra?: HeadersInit): Headers {
   h.set('content-type', 'text/html; charset=utf-8');
   h.set('content-security-policy', CONSOLE_CSP);
   h.set('x-frame-options', 'DENY');
-  h.set('referrer-policy', 'no-referrer');
+  // same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on the console's own form posts, which the same-origin check refuses.
+  h.set('referrer-policy', 'same-origin');
   h.set('x-content-type-options', 'nosniff');
   h.set('cache-control', 'no-store');
   h.set('cross-origin-opener-policy', 'same-origin');
