@@ -42,8 +42,8 @@ export interface Violation {
 export async function axeViolations(page: Page): Promise<Violation[]> {
   await page.evaluate(AXE);
   return page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run: (ctx: Document, options: object) => Promise<{ violations: Array<{ id: string; impact: string | null; help: string; nodes: unknown[] }> }> } }).axe;
-    const result = await axe.run(document, { resultTypes: ['violations'] });
+    const g = globalThis as unknown as { document: unknown; axe: { run: (ctx: unknown, options: object) => Promise<{ violations: Array<{ id: string; impact: string | null; help: string; nodes: unknown[] }> }> } };
+    const result = await g.axe.run(g.document, { resultTypes: ['violations'] });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length }));
   });
 }

@@ -18,7 +18,7 @@ form{margin:.25rem 0}form.panel{background:#fff;border:1px solid #d5d8de;border-
 form.inline{display:inline-flex;gap:.4rem;align-items:center}label{font-weight:600}fieldset{border:1px solid #d5d8de;border-radius:8px}
 input,select,textarea{font:inherit;padding:.35rem .5rem;border:1px solid #6b7080;border-radius:6px;background:#fff;color:#1b1b1f}textarea{width:100%;min-height:6rem}
 button{font:inherit;padding:.35rem .9rem;border-radius:6px;border:1px solid #1f4fb0;background:#1f4fb0;color:#fff;cursor:pointer}button.secondary{background:#fff;color:#1f4fb0}
-button.danger{background:#a4161a;border-color:#a4161a}.secret{background:#fff8e1;border:1px solid #b7950b;border-radius:8px;padding:.8rem;display:flex;gap:.6rem;align-items:center;flex-wrap:wrap}
+button.danger,form.revoke button{background:#a4161a;border-color:#a4161a}.secret{background:#fff8e1;border:1px solid #b7950b;border-radius:8px;padding:.8rem;display:flex;gap:.6rem;align-items:center;flex-wrap:wrap}
 .ok{color:#146c2e;font-weight:600}.bad{color:#a4161a;font-weight:600}.pager{display:flex;gap:1rem}.filters{display:flex;flex-wrap:wrap;gap:.6rem;align-items:end}
 .filters div{display:flex;flex-direction:column}svg{background:#fff;border:1px solid #d5d8de;border-radius:8px;max-width:100%}a{color:#1f4fb0}
 .status{min-height:1.5rem}`;

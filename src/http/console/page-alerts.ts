@@ -7,6 +7,13 @@ import { escapeHtml, field, form, table, type Viewer, when } from './layout.ts';
 
 const PAGE_SIZE = 50;
 
+/** The alerts of a GET /admin/alerts answer: a bare array, or `{ alerts, next_before }`. */
+export function alertList(body: unknown): AlertView[] | null {
+  if (Array.isArray(body)) return body as AlertView[];
+  const inner = typeof body === 'object' && body !== null ? (body as { alerts?: unknown }).alerts : undefined;
+  return Array.isArray(inner) ? (inner as AlertView[]) : null;
+}
+
 /** The alerts page body. */
 export async function alertsPage(url: URL, request: Request, env: Env, viewer: Viewer): Promise<string> {
   if (!env.ALERT_HUB) return '<p role="status">The alert hub is not configured on this server (no ALERT_HUB binding), so there are no alerts to show.</p>';
@@ -16,8 +23,8 @@ export async function alertsPage(url: URL, request: Request, env: Env, viewer: V
   const openOnly = url.searchParams.get('open') === 'true';
   if (openOnly) q.set('open', 'true');
   const answer = await readAdmin(request, env, `/admin/alerts?${q.toString()}`);
-  if (answer.status !== 200 || !Array.isArray(answer.body)) return `<p class="bad" role="alert">The alert hub did not answer (HTTP ${answer.status}).</p>`;
-  const alerts = answer.body as AlertView[];
+  const alerts = alertList(answer.body);
+  if (answer.status !== 200 || !alerts) return `<p class="bad" role="alert">The alert hub did not answer (HTTP ${answer.status}).</p>`;
   const rows = alerts.map((a) => [
     when(a.last_seen),
     escapeHtml(a.severity),

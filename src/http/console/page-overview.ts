@@ -6,6 +6,7 @@ import { registry } from '../clients.ts';
 import { barChart } from './charts.ts';
 import { readAdmin } from './data.ts';
 import { escapeHtml } from './layout.ts';
+import { alertList } from './page-alerts.ts';
 
 const MINUTES = 60;
 
@@ -41,7 +42,8 @@ export async function overviewPage(request: Request, env: Env): Promise<string> 
   let openAlerts = 'not configured';
   if (env.ALERT_HUB) {
     const open = await readAdmin(request, env, '/admin/alerts?open=true&limit=100');
-    openAlerts = Array.isArray(open.body) ? String(open.body.length) + (open.body.length === 100 ? '+' : '') : 'unavailable';
+    const list = alertList(open.body);
+    openAlerts = list ? String(list.length) + (list.length === 100 ? '+' : '') : 'unavailable';
   }
   const cards = [
     card('Live sessions', String(liveSessions), 'sessions with audited activity in the last 15 minutes'),
