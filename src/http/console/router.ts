@@ -20,6 +20,15 @@ function signInPage(): Response {
   return pageResponse(401, 'Sign in', '<p>The console is for the administrators of this server. Sign in with your organisation’s account.</p><p><a href="/admin/console/signin" class="button">Sign in</a></p>');
 }
 
+/**
+ * True when a request for `/admin` itself is a browser asking for the console (a GET that
+ * accepts HTML and carries no Authorization header); any other request there keeps the admin
+ * API's JSON answers, as before the console existed.
+ */
+export function wantsConsole(request: Request): boolean {
+  return request.method === 'GET' && !request.headers.has('authorization') && (request.headers.get('accept') ?? '').includes('text/html');
+}
+
 /** Handles GET /admin and /admin/console/*. */
 export async function handleConsole(request: Request, env: Env): Promise<Response> {
   const url = new URL(request.url);

@@ -15,7 +15,6 @@ export const SESSION_TTL_SECONDS = 30 * 60;
 /** How long a sign-in may take at the provider. */
 export const FLOW_TTL_SECONDS = 10 * 60;
 
-const FLOW_COOKIE = 'mcp_admin_flow';
 
 /** The signed-in person a session cookie names. */
 export interface ConsoleSession {
@@ -36,6 +35,11 @@ export interface ConsoleFlow {
 /** The session cookie's name: `__Host-` prefixed over https (Secure, Path=/, no Domain), plain on http://localhost. */
 export function sessionCookieName(secure: boolean): string {
   return secure ? '__Host-mcp_admin' : 'mcp_admin';
+}
+
+/** The flow cookie's name, `__Host-` prefixed over https like the session's. */
+function flowCookieName(secure: boolean): string {
+  return secure ? '__Host-mcp_admin_flow' : 'mcp_admin_flow';
 }
 
 function cookie(name: string, value: string, maxAge: number, secure: boolean, sameSite: 'Strict' | 'Lax'): string {
@@ -76,17 +80,19 @@ function keysOf(env: Env): Promise<SigningKeys> {
 /** Set-Cookie for a new flow (SameSite=Lax: the provider sends the browser back with a cross-site top-level GET). */
 export async function flowCookie(env: Env, issuer: string, flow: ConsoleFlow, now: number): Promise<string> {
   const jwt = await sign(await keysOf(env), issuer, 'admin-flow+jwt', { state: flow.state, nonce: flow.nonce, pkv: flow.verifier }, 'console-sign-in', FLOW_TTL_SECONDS, now);
-  return cookie(FLOW_COOKIE, jwt, FLOW_TTL_SECONDS, issuer.startsWith('https:'), 'Lax');
+  const secure = issuer.startsWith('https:');
+  return cookie(flowCookieName(secure), jwt, FLOW_TTL_SECONDS, secure, 'Lax');
 }
 
 /** Set-Cookie that removes the flow cookie (it is used once). */
 export function clearFlowCookie(issuer: string): string {
-  return cookie(FLOW_COOKIE, '', 0, issuer.startsWith('https:'), 'Lax');
+  const secure = issuer.startsWith('https:');
+  return cookie(flowCookieName(secure), '', 0, secure, 'Lax');
 }
 
 /** The flow this browser started, if its cookie verifies and `state` is the one it holds. */
 export async function takeFlow(request: Request, env: Env, issuer: string, state: string, now: number): Promise<ConsoleFlow | null> {
-  const value = readCookie(request, FLOW_COOKIE);
+  const value = readCookie(request, flowCookieName(issuer.startsWith('https:')));
   if (!value) return null;
   const p = await verify(value, await keysOf(env), issuer, 'admin-flow+jwt', now);
   if (!p || typeof p.state !== 'string' || typeof p.nonce !== 'string' || typeof p.pkv !== 'string') return null;
