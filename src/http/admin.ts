@@ -1,4 +1,4 @@
-/** The admin API (/admin/*): API keys (create, list, show, rotate, revoke), clients (list; register machine clients), grants. Bootstrap credential: ADMIN_SECRET. */
+/** The admin API (/admin/*): API keys (create, list, show, rotate, revoke), clients (list; register machine clients), grants. Credentials: the bootstrap ADMIN_SECRET, or an administrator's console session (src/http/console/principal.ts). */
 import { z } from 'zod';
 import { formatApiKey } from '../auth/api-key-format.ts';
 import { isUsableKey } from '../auth/client-assertion.ts';
