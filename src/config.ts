@@ -49,6 +49,8 @@ const ConfigSchema = z.object({
   RESULT_SCAN: z.enum(['on', 'off']).default('on'),
   /** Per-tool answer to a flagged result, JSON over the defaults: {"sql_select":"block","*":"annotate"} (src/security/result-scan/policy.ts). */
   RESULT_SCAN_POLICY: ResultPolicySetting.optional(),
+  /** Administrators of the console and admin API: upstream subjects or verified email addresses (comma separated). */
+  ADMIN_USERS: list.default([]),
 });
 
 /** The server's validated settings. */

@@ -59,6 +59,8 @@ export interface Env {
   ID_SECRET?: string;
   /** Secret: the bootstrap admin credential for /admin (Authorization: Bearer <ADMIN_SECRET>), 32+ characters. */
   ADMIN_SECRET?: string;
+  /** Administrators who sign in to the console: upstream subjects or verified email addresses, comma separated. */
+  ADMIN_USERS?: string;
   /** Optional: public JWKs of previous signing keys still accepted (JSON array). */
   OAUTH_PREVIOUS_PUBLIC_KEYS?: string;
 }

@@ -102,9 +102,9 @@ export function rpcError(code: RpcErrorCode, id: string | number, detail: string
 }
 
 /** Why the admin API refused a request. */
-export type AdminErrorCode = 'unauthorized' | 'invalid_request' | 'not_found' | 'conflict' | 'method_not_allowed';
+export type AdminErrorCode = 'unauthorized' | 'forbidden' | 'invalid_request' | 'not_found' | 'conflict' | 'method_not_allowed';
 
-const ADMIN_STATUS: Record<AdminErrorCode, number> = { unauthorized: 401, invalid_request: 400, not_found: 404, conflict: 409, method_not_allowed: 405 };
+const ADMIN_STATUS: Record<AdminErrorCode, number> = { unauthorized: 401, forbidden: 403, invalid_request: 400, not_found: 404, conflict: 409, method_not_allowed: 405 };
 
 /** The admin API's one error form: `{error, error_description}`, never cached. */
 export function adminError(code: AdminErrorCode, description: string): Response {

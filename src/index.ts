@@ -6,6 +6,7 @@ import { IdSecretError } from './auth/ids.ts';
 import type { Env } from './env.ts';
 import { gateError } from './errors.ts';
 import { handleAdmin } from './http/admin.ts';
+import { handleConsole, wantsConsole } from './http/console/router.ts';
 import { handleAuthorize, handleConsent } from './http/authorize.ts';
 import { handleCallback } from './http/callback.ts';
 import { publicPreflight } from './http/cors.ts';
@@ -59,6 +60,8 @@ router
   )
   .get('/health', () => Response.json({ ok: true }))
   .all('/mcp', (req, env: Env) => handleMcp(req, env))
+  .all('/admin', (req, env: Env) => (wantsConsole(req) ? handleConsole(req, env) : handleAdmin(req, env)))
+  .all('/admin/console/*', (req, env: Env) => handleConsole(req, env))
   .all('/admin/*', (req, env: Env) => handleAdmin(req, env))
   // Benchmark floor: a bare route returning a fixed JSON-RPC result, only when enabled.
   .post('/_bench/floor', (_req, env: Env) =>

@@ -1,4 +1,4 @@
-/** The admin API (/admin/*): API keys (create, list, show, rotate, revoke), clients (list; register machine clients), grants. Bootstrap credential: ADMIN_SECRET. */
+/** The admin API (/admin/*): API keys (create, list, show, rotate, revoke), clients (list; register machine clients), grants. Credentials: the bootstrap ADMIN_SECRET, or an administrator's console session (src/http/console/principal.ts). */
 import { z } from 'zod';
 import { formatApiKey } from '../auth/api-key-format.ts';
 import { isUsableKey } from '../auth/client-assertion.ts';
@@ -17,6 +17,7 @@ import { CATALOG } from '../mcp/server.ts';
 import { newEvent, requestMeta } from '../audit/emit.ts';
 import { policyFrom, sanitizeParams } from '../audit/redact.ts';
 import { loadConfig } from '../config.ts';
+import { adminPrincipal } from './console/principal.ts';
 
 const DAY = 86_400;
 const SLUG = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -100,15 +101,20 @@ function issues(error: z.ZodError): string {
  * put in the trail).
  */
 export async function handleAdmin(request: Request, env: Env): Promise<Response> {
-  if (!env.ADMIN_SECRET || env.ADMIN_SECRET.length < 32) return fail('unauthorized', 'the admin API is disabled: set the ADMIN_SECRET secret (32+ characters)');
-  if (!authorized(request, env)) return fail('unauthorized', 'a valid admin credential is required');
+  const who = await adminPrincipal(request, env, authorized(request, env));
+  if (!who.ok) return who.response;
+  return handleAdminAs(request, env, who.admin);
+}
+
+/** An admin request by `admin` (already authenticated): routed, then recorded; a named administrator's successful actions are recorded too. */
+export async function handleAdminAs(request: Request, env: Env, admin: string): Promise<Response> {
   const started = Date.now();
   const response = await route(request, env);
   // A successful action is recorded by the action itself (key.created, key.rotated, key.revoked,
   // admin.action for a machine client, auth.revoke for a grant); here: every read, and the
   // actions that were refused or failed, which record nothing else.
   const read = request.method === 'GET' || request.method === 'HEAD';
-  if ((read || response.status >= 400) && !continuesRead(request)) await recordAdminRequest(request, env, response, Date.now() - started);
+  if ((read || response.status >= 400 || admin !== 'bootstrap') && !continuesRead(request)) await recordAdminRequest(request, env, response, Date.now() - started, admin);
   return response;
 }
 
@@ -132,7 +138,8 @@ function routeOf(path: string): { route: string; object?: { key_id: string } | {
   return { route: `/admin/${m[1] ?? ''}/:id${m[3] ?? ''}`, object: m[1] === 'keys' ? { key_id: id } : { grant_id: id } };
 }
 
-async function recordAdminRequest(request: Request, env: Env, response: Response, latencyMs: number): Promise<void> {
+/** Records one admin request naming the administrator (`bootstrap` for the ADMIN_SECRET credential). */
+export async function recordAdminRequest(request: Request, env: Env, response: Response, latencyMs: number, admin = 'bootstrap'): Promise<void> {
   const config = loadConfig(env);
   if (!config.AUDIT_ENABLED) return;
   const url = new URL(request.url);
@@ -146,7 +153,7 @@ async function recordAdminRequest(request: Request, env: Env, response: Response
   const event = newEvent({
     type: request.method === 'GET' || request.method === 'HEAD' ? 'admin.read' : 'admin.action',
     outcome: response.status < 400 ? 'success' : 'failure',
-    actor: { admin: 'bootstrap', ...object },
+    actor: { admin, ...object },
     params: {
       method: request.method,
       route,
@@ -161,7 +168,8 @@ async function recordAdminRequest(request: Request, env: Env, response: Response
   await env.AUDIT_STORE.get(env.AUDIT_STORE.idFromName('default')).record(event);
 }
 
-async function route(request: Request, env: Env): Promise<Response> {
+/** Routes an authenticated admin request (nothing recorded here). */
+export async function route(request: Request, env: Env): Promise<Response> {
   const path = new URL(request.url).pathname.replace(/\/+$/, '');
   const method = request.method;
   const keyRoute = /^\/admin\/keys\/([A-Za-z0-9_-]{43})(?:\/(rotate|revoke))?$/.exec(path);

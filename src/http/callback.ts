@@ -12,6 +12,7 @@ import { registry } from './clients.ts';
 import { bindingCookieName, readCookie, userCookie } from './cookies.ts';
 import { consentPage, errorPage } from './pages.ts';
 import { serverUrls } from './urls.ts';
+import { handleConsoleCallback, isConsoleState } from './console/sign-in.ts';
 
 const STATE = /^([A-Za-z0-9_-]{43})\.[A-Za-z0-9_-]{43}$/;
 
@@ -22,6 +23,7 @@ export async function handleCallback(request: Request, env: Env): Promise<Respon
   const read = readParams(new URL(request.url).searchParams, ['code', 'state', 'error'] as const);
   if (!read.ok) return errorPage(400, 'Invalid sign-in response', read.description);
   const { code, state, error } = read.params;
+  if (state && isConsoleState(state)) return handleConsoleCallback(request, env, { code, state, error });
   const txnId = state ? STATE.exec(state)?.[1] : undefined;
   if (!state || !txnId || !(await verifyId(await idKey(env.ID_SECRET), 'txn', txnId))) return errorPage(400, 'Invalid sign-in response', 'state is missing or malformed');
   const binding = readCookie(request, bindingCookieName(txnId));

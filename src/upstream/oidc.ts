@@ -59,13 +59,15 @@ export interface UpstreamIdentity {
   issuer: string;
   subject: string;
   email?: string | undefined;
+  /** Whether the provider says it verified `email` (Google's `email_verified`). */
+  emailVerified: boolean;
   name?: string | undefined;
   /** Our user id: a stable hash of issuer and subject. */
   userId: string;
 }
 
 const TokenResponseSchema = z.looseObject({ id_token: z.string().min(10) });
-const IdClaimsSchema = z.looseObject({ sub: z.string().min(1), email: z.string().optional(), name: z.string().optional(), nonce: z.string().optional() });
+const IdClaimsSchema = z.looseObject({ sub: z.string().min(1), email: z.string().optional(), email_verified: z.union([z.boolean(), z.enum(['true', 'false'])]).optional(), name: z.string().optional(), nonce: z.string().optional() });
 
 /**
  * Exchanges the upstream code (client_secret_basic + the PKCE verifier) and verifies the ID
@@ -104,5 +106,5 @@ export async function signIn(
   if (!claims.success) throw new UpstreamError('the ID token has no subject');
   if (claims.data.nonce !== p.nonce) throw new UpstreamError('the ID token nonce does not match');
   const userId = `u_${(await sha256Base64url(`${metadata.issuer}|${claims.data.sub}`)).slice(0, 27)}`;
-  return { issuer: metadata.issuer, subject: claims.data.sub, email: claims.data.email, name: claims.data.name, userId };
+  return { issuer: metadata.issuer, subject: claims.data.sub, email: claims.data.email, emailVerified: claims.data.email_verified === true || claims.data.email_verified === 'true', name: claims.data.name, userId };
 }
