@@ -67,8 +67,9 @@ export async function loadTooling(root) {
  * @param {string} [options.mysqlUrl] the read-only mysql:// URL: uses the `mysql` environment and binds HYPERDRIVE to it
  * @param {string} [options.auditUrl] the audit writer's mysql:// URL (INSERT and SELECT on the audit table): AUDIT_HYPERDRIVE
  * @param {(line: string) => void} [options.onLog] receives workerd's warnings and errors
+ * @param {number} [options.inspectorPort] opens workerd's V8 inspector there (bench/profile.mjs)
  */
-export async function startWorkerd({ root, scriptPath, port, tooling, vars, mysqlUrl, auditUrl, onLog }) {
+export async function startWorkerd({ root, scriptPath, port, tooling, vars, mysqlUrl, auditUrl, onLog, inspectorPort }) {
   const env = mysqlUrl ? 'mysql' : undefined;
   const config = tooling.readConfig({ config: path.join(root, 'wrangler.toml'), env });
   const sqliteClasses = new Set((config.migrations ?? []).flatMap((m) => m.new_sqlite_classes ?? []));
@@ -91,6 +92,7 @@ export async function startWorkerd({ root, scriptPath, port, tooling, vars, mysq
     ...(config.kv_namespaces?.length ? { kvNamespaces: Object.fromEntries(config.kv_namespaces.map((k) => [k.binding, k.id])) } : {}),
     bindings: { ...config.vars, ...vars },
     ...(hyperdrives ? { hyperdrives } : {}),
+    ...(inspectorPort ? { inspectorPort } : {}),
     handleStructuredLogs: onLog ? (/** @type {{ level: string, message: string }} */ log) => {
       if (log.level === 'error' || log.level === 'warn') onLog(`[${log.level}] ${log.message}`);
     } : undefined,
