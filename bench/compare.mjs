@@ -184,8 +184,20 @@ function ratios(m) {
     initVsAgent: r(m.init.perSecond, m.ref_agent_init.perSecond),
     refreshVsReference: r(m.refresh.perSecond, m.ref_refresh.perSecond),
     signinVsReference: r(m.signin.perSecond, m.ref_signin.perSecond),
+    // CPU per request, the reference's ÷ this server's (above 1: this server spends less): on a shared machine the
+    // server's own CPU time is steadier than its throughput, which the other processes' load moves.
+    cpu: {
+      oauthVsAgent: r(m.ref_agent_cheap.cpuMs, m.oauth_cheap.cpuMs),
+      oauthVsStateless: r(m.ref_stateless_cheap.cpuMs, m.oauth_cheap.cpuMs),
+      keyVsAgent: r(m.ref_agent_cheap.cpuMs, m.key_cheap.cpuMs),
+      initVsAgent: r(m.ref_agent_init.cpuMs, m.init.cpuMs),
+      refreshVsReference: r(m.ref_refresh.cpuMs, m.refresh.cpuMs),
+      signinVsReference: r(m.ref_signin.cpuMs, m.signin.cpuMs),
+    },
   };
 }
+
+const r2 = (a, b) => (a && b ? Math.round((a / b) * 100) / 100 : null);
 
 /** The issue's table as Markdown, from a runReference report. */
 export function referenceTable(report) {
@@ -193,16 +205,19 @@ export function referenceTable(report) {
   const x = report.ratios;
   const cell = (s) => (s && s.perSecond !== null ? `${Math.round(s.perSecond).toLocaleString('en')}/s, ${s.cpuMs?.toFixed(2)} ms CPU, p99 ${s.p99?.toFixed(1)} ms` : '—');
   const times = (v) => (v === null ? '—' : `${v.toFixed(2)}×`);
+  /** Throughput ratio, then the CPU-per-request ratio (reference ÷ this). */
+  const both = (thr, cpu) => `${times(thr)} thr, ${times(cpu)} CPU`;
   return [
     '| measurement | floor | reference (McpAgent) | reference (stateless) | this server | this ÷ McpAgent | this ÷ stateless |',
     '|---|---|---|---|---|---|---|',
-    `| \`tools/call\`, OAuth token, cheap tool | ${cell(m.floor)} | ${cell(m.ref_agent_cheap)} | ${cell(m.ref_stateless_cheap)} | ${cell(m.oauth_cheap)} | ${times(x.oauthVsAgent)} | ${times(x.oauthVsStateless)} |`,
-    `| \`tools/call\` with an API key | | | | ${cell(m.key_cheap)} | ${times(x.keyVsAgent)} | |`,
+    `| \`tools/call\`, OAuth token, cheap tool | ${cell(m.floor)} | ${cell(m.ref_agent_cheap)} | ${cell(m.ref_stateless_cheap)} | ${cell(m.oauth_cheap)} | ${both(x.oauthVsAgent, x.cpu.oauthVsAgent)} | ${both(x.oauthVsStateless, x.cpu.oauthVsStateless)} |`,
+    `| \`tools/call\` with an API key | | | | ${cell(m.key_cheap)} | ${both(x.keyVsAgent, x.cpu.keyVsAgent)} | |`,
     `| \`tools/call\` \`get_customer\`, embedded DB | | | | ${cell(m.get_customer)} | | |`,
-    `| new session (initialize + initialized + DELETE) | | ${cell(m.ref_agent_init)} | ${cell(m.ref_stateless_init)} (initialize only, no session) | ${cell(m.init)} | ${times(x.initVsAgent)} | |`,
-    `| refresh-token grant, ${report.settings.connections} clients at once | | ${cell(m.ref_refresh)} | (same provider) | ${cell(m.refresh)} | ${times(x.refreshVsReference)} | |`,
-    `| sign-in, a new client each time | | ${cell(m.ref_signin)} (auto-approved, no IdP) | | ${cell(m.signin)} (upstream IdP in Node) | ${times(x.signinVsReference)} | |`,
+    `| new session (initialize + initialized + DELETE) | | ${cell(m.ref_agent_init)} | ${cell(m.ref_stateless_init)} (initialize only, no session) | ${cell(m.init)} | ${both(x.initVsAgent, x.cpu.initVsAgent)} | |`,
+    `| refresh-token grant, ${report.settings.connections} clients at once | | ${cell(m.ref_refresh)} | (same provider) | ${cell(m.refresh)} | ${both(x.refreshVsReference, x.cpu.refreshVsReference)} | |`,
+    `| sign-in, a new client each time | | ${cell(m.ref_signin)} (auto-approved, no IdP) | | ${cell(m.signin)} (upstream IdP in Node) | ${both(x.signinVsReference, x.cpu.signinVsReference)} | |`,
     '',
-    `OAuth tools/call CPU ÷ floor: ${times(x.oauthCpuVsFloor)}; p99 ÷ floor: ${times(x.oauthP99VsFloor)}; API key ÷ OAuth: ${times(x.keyVsOauth)}.`,
+    `OAuth tools/call CPU ÷ floor: ${times(x.oauthCpuVsFloor)}; p99 ÷ floor: ${times(x.oauthP99VsFloor)}; API key ÷ OAuth: ${times(x.keyVsOauth)} thr, ${times(x.keyVsOauth === null ? null : r2(m.oauth_cheap.cpuMs, m.key_cheap.cpuMs))} CPU (OAuth CPU ÷ key CPU).`,
+    '"thr": throughput ratio (this ÷ reference); "CPU": server CPU per request, reference ÷ this (above 1: this server spends less).',
   ].join('\n');
 }

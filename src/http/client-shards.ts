@@ -42,11 +42,26 @@ export function userShard(env: Env, userId: string): Stub {
   return shard(env, `user:${userId}`);
 }
 
-/** The client, from its shard or (registered before sharding) the index; null when unknown. */
+/**
+ * Registered (DCR) client records never change after registration (no API updates or deletes them), so each isolate
+ * keeps the ones it has read: a refresh or authorization of a known client then reaches no registry object at all.
+ * Metadata-document clients are not kept here (their cached document expires); unknown ids are never remembered.
+ */
+const knownClients = new Map<string, ClientRecord>();
+const KNOWN_CLIENTS_MAX = 10_000;
+
+/** The client, from this isolate's memory, its shard or (registered before sharding) the index; null when unknown. */
 export async function lookupClient(env: Env, clientId: string, now: number): Promise<ClientRecord | null> {
+  const remembered = knownClients.get(clientId);
+  if (remembered) return remembered;
   const own = clientShard(env, clientId);
   if (!own) return null;
-  return ((await own.get(clientId, now)) as ClientRecord | null) ?? ((await registryIndex(env).get(clientId, now)) as ClientRecord | null);
+  const found = ((await own.get(clientId, now)) as ClientRecord | null) ?? ((await registryIndex(env).get(clientId, now)) as ClientRecord | null);
+  if (found?.source === 'dcr') {
+    if (knownClients.size >= KNOWN_CLIENTS_MAX) knownClients.delete(knownClients.keys().next().value ?? '');
+    knownClients.set(clientId, found);
+  }
+  return found;
 }
 
 /** Constant-time check of a registered client's secret (its shard, or the index for older clients). */
