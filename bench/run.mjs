@@ -12,6 +12,8 @@ import { bearerHeader, startUpstream } from './lib/auth.mjs';
 import { callTool, closeSession, expectResult, openLoad, openSession, phaseResult, runLoad } from './lib/load.mjs';
 import { buildWorker, loadTooling, startWorkerd } from './lib/workerd.mjs';
 import { RESULT_SCAN_KEYS, RESULT_SCAN_OFF_SPEC, resultScanLines, resultScanReport, resultScanVars, runResultScanPair, scannerThroughput } from './lib/result-scan.mjs';
+import { referenceMain, referenceWatchdogMs } from './reference-main.mjs';
+import { profileMain } from './profile.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = path.join(ROOT, 'bench/results/latest.json');
@@ -53,12 +55,17 @@ const { values: opts } = parseArgs({
     connections: { type: 'string', default: '8' },
     only: { type: 'string' },
     'no-mysql': { type: 'boolean', default: false },
+    reference: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '3' },
     help: { type: 'boolean', default: false },
   },
 });
 
 if (opts.help) {
   process.stdout.write(`Usage: npm run bench [-- --duration 5 --warmup 1 --connections 8 --only wrangler|workerd --no-mysql]
+       npm run bench -- --reference [--duration 10 --warmup 1 --connections 16 --rounds 3]  (this server beside the reference stack; bench/README.md)
+       npm run bench -- --profile [--duration 5 --connections 8]  (V8 CPU profile per workload; docs/performance.md)
 Measures the MCP server on 127.0.0.1 via wrangler dev and directly on workerd (Miniflare).
 Writes ${path.relative(ROOT, RESULTS)}. See bench/README.md.
 `);
@@ -78,7 +85,7 @@ if (opts.only && !['wrangler', 'workerd'].includes(opts.only)) {
 }
 
 /** The whole run is aborted (and everything stopped) after this long, whatever happens: set-up allowance plus 1.5× the planned load. */
-const WATCHDOG_MS = 180_000 + Math.round(1.5 * SCENARIOS_PER_RUN * (warmupMs + durationMs)) + 2 * AUDIT_WAITS_PER_RUNTIME * AUDIT_WAIT_MS;
+const WATCHDOG_MS = opts.reference ? referenceWatchdogMs(opts) : 180_000 + Math.round(1.5 * SCENARIOS_PER_RUN * (warmupMs + durationMs)) + 2 * AUDIT_WAITS_PER_RUNTIME * AUDIT_WAIT_MS;
 const started = performance.now();
 const controller = new AbortController();
 const signal = controller.signal;
@@ -703,7 +710,7 @@ async function main() {
 
 let code = 1;
 try {
-  code = await main();
+  code = opts.profile ? await profileMain({ root: ROOT, opts, signal, say, cleanups }) : opts.reference ? await referenceMain({ root: ROOT, opts, signal, say, cleanups }) : await main();
 } catch (error) {
   process.stderr.write(`bench: ${error?.stack ?? error}\n`);
   code = 1;

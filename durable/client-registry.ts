@@ -1,4 +1,8 @@
-/** The registry (one instance, "default"): OAuth clients, machine (private_key_jwt) clients and their used assertion ids, remembered consent, registration rate limits, and the index of API keys. */
+/**
+ * The client registry, sharded by what each request names (src/http/client-shards.ts): `client:<id>` holds one OAuth or
+ * machine client and its used assertion ids, `user:<id>` one person's consents, `address:<ip>` one address's registration
+ * counter; `default` is the listing index (clients, API keys) and still holds what was stored before sharding.
+ */
 import { DurableObject } from 'cloudflare:workers';
 import { z } from 'zod';
 import { sha256Base64url, timingSafeEqual } from '../src/auth/encoding.ts';
@@ -7,9 +11,9 @@ import { ClientJwkSchema, type ClientJwk } from '../src/auth/client-jwks.ts';
 import type { Env } from '../src/env.ts';
 import { loadConfig } from '../src/config.ts';
 import { newEvent, type EventInput, type RequestMeta } from '../src/audit/emit.ts';
-import type { ClientListing, ClientRecord, ClientRegistryObject, MachineClient, Registration } from '../src/contracts/client-registry.ts';
-import { randomToken } from '../src/lib/random.ts';
+import type { ClientListing, ClientRecord, ClientRegistryObject, MachineClient } from '../src/contracts/client-registry.ts';
 import { AuditOutbox } from './audit-outbox.ts';
+import { CLIENT_INDEX_SCHEMA, indexClient, indexedClients, indexedCount } from './client-index.ts';
 
 /** The registry's SQLite tables (docs/storage.md is checked against this). */
 export const CLIENT_REGISTRY_SCHEMA = [
@@ -54,6 +58,7 @@ export const CLIENT_REGISTRY_SCHEMA = [
     PRIMARY KEY (client_id, jti)
   )`,
   'CREATE INDEX IF NOT EXISTS assertion_ids_expiry ON assertion_ids (expires_at)',
+  ...CLIENT_INDEX_SCHEMA,
 ];
 
 const StoredMetadata = z.looseObject({
@@ -66,14 +71,30 @@ const StoredMetadata = z.looseObject({
 
 const WINDOW_MS = 60 * 60 * 1000;
 
-/** Owns every client record; reached by name "default". */
+/** One shard of the client registry (see the module comment). */
 export class ClientRegistry extends DurableObject<Env> implements ClientRegistryObject {
   readonly #outbox: AuditOutbox;
+  /**
+   * Whether this shard has its tables. They are created by the first write, not by a read, so a lookup of an id
+   * nobody registered leaves no storage behind; an object from before a table was added gets it at once.
+   */
+  #ready: boolean;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    for (const statement of CLIENT_REGISTRY_SCHEMA) ctx.storage.sql.exec(statement);
+    const tables = new Set(ctx.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").toArray().map((r) => r.name));
+    this.#ready = tables.has('clients');
+    if (this.#ready && !tables.has('client_index')) for (const statement of CLIENT_REGISTRY_SCHEMA) ctx.storage.sql.exec(statement);
     this.#outbox = new AuditOutbox(ctx.storage, env, loadConfig(env).AUDIT_OUTBOX_MAX);
+  }
+
+  /** The storage, with the tables created first (every write goes through here). */
+  get #sql(): SqlStorage {
+    if (!this.#ready) {
+      for (const statement of CLIENT_REGISTRY_SCHEMA) this.ctx.storage.sql.exec(statement);
+      this.#ready = true;
+    }
+    return this.ctx.storage.sql;
   }
 
   /** Delivers audit events. */
@@ -86,14 +107,10 @@ export class ClientRegistry extends DurableObject<Env> implements ClientRegistry
     if (loadConfig(this.env).AUDIT_ENABLED) await this.#outbox.record(newEvent(event));
   }
 
-  /** Registers a client unless `address` has registered `limit` clients in the last hour. */
-  async register(metadata: ClientMetadata, address: string, limit: number, now: number, meta?: RequestMeta): Promise<Registration> {
-    const clientId = randomToken(24);
-    const secret = metadata.token_endpoint_auth_method === 'none' ? undefined : randomToken();
-    const secretHash = secret ? await sha256Base64url(secret) : null;
-    // No await from here on: the count check and the insert are atomic.
+  /** Address shard: counts one registration unless `address` has registered `limit` clients in the last hour (no await: atomic). */
+  takeRegistration(address: string, limit: number, now: number): { ok: true } | { ok: false; retryAfterSeconds: number } {
     const windowStart = now - (now % WINDOW_MS);
-    const used = this.ctx.storage.sql.exec<{ count: number }>('SELECT count FROM registrations WHERE address = ? AND window_start = ?', address, windowStart).toArray()[0]?.count ?? 0;
+    const used = this.#sql.exec<{ count: number }>('SELECT count FROM registrations WHERE address = ? AND window_start = ?', address, windowStart).toArray()[0]?.count ?? 0;
     if (used >= limit) return { ok: false, retryAfterSeconds: Math.ceil((windowStart + WINDOW_MS - now) / 1000) };
     this.ctx.storage.sql.exec(
       'INSERT INTO registrations (address, window_start, count) VALUES (?, ?, 1) ON CONFLICT (address, window_start) DO UPDATE SET count = count + 1',
@@ -101,7 +118,12 @@ export class ClientRegistry extends DurableObject<Env> implements ClientRegistry
       windowStart,
     );
     this.ctx.storage.sql.exec('DELETE FROM registrations WHERE window_start < ?', windowStart);
-    this.ctx.storage.sql.exec(
+    return { ok: true };
+  }
+
+  /** Client shard: stores a dynamically registered client (its secret only as a hash) and audits the registration. */
+  async storeClient(clientId: string, metadata: ClientMetadata, secretHash: string | null, now: number, meta?: RequestMeta): Promise<void> {
+    this.#sql.exec(
       "INSERT INTO clients (client_id, secret_hash, metadata, source, created_at) VALUES (?, ?, ?, 'dcr', ?)",
       clientId,
       secretHash,
@@ -109,11 +131,16 @@ export class ClientRegistry extends DurableObject<Env> implements ClientRegistry
       now,
     );
     await this.#audit({ type: 'client.registered', outcome: 'success', actor: { client_id: clientId }, reason: `dynamic registration: ${(metadata.client_name ?? 'unnamed').slice(0, 100)}; redirect ${metadata.redirect_uris.map((u) => u.slice(0, 100)).join(' ')}`, meta });
-    return { ok: true, clientId, clientSecret: secret, issuedAt: Math.floor(now / 1000) };
+  }
+
+  /** Index: records a client for the admin listing (no secret). */
+  indexClient(listing: ClientListing, createdAt: number): void {
+    indexClient(this.#sql, listing, createdAt);
   }
 
   /** The client, or null when unknown (or a cached metadata document has expired). */
   get(clientId: string, now: number): ClientRecord | null {
+    if (!this.#ready) return null;
     const row = this.ctx.storage.sql
       .exec<{ client_id: string; secret_hash: string | null; metadata: string; source: string; created_at: number; expires_at: number | null }>(
         'SELECT client_id, secret_hash, metadata, source, created_at, expires_at FROM clients WHERE client_id = ?',
@@ -132,14 +159,24 @@ export class ClientRegistry extends DurableObject<Env> implements ClientRegistry
 
   /** Constant-time check of a client secret. */
   async verifySecret(clientId: string, secret: string): Promise<boolean> {
+    if (!this.#ready) return false;
     const hash = await sha256Base64url(secret);
     const row = this.ctx.storage.sql.exec<{ secret_hash: string | null }>('SELECT secret_hash FROM clients WHERE client_id = ?', clientId).toArray()[0];
     return row?.secret_hash ? timingSafeEqual(hash, row.secret_hash) : false;
   }
 
+  /** Constant-time check of a client secret, telling an unknown client apart (a shard miss falls back to the pre-sharding store). */
+  async checkSecret(clientId: string, secret: string): Promise<'match' | 'mismatch' | 'unknown'> {
+    if (!this.#ready) return 'unknown';
+    const hash = await sha256Base64url(secret);
+    const row = this.ctx.storage.sql.exec<{ secret_hash: string | null }>('SELECT secret_hash FROM clients WHERE client_id = ?', clientId).toArray()[0];
+    if (!row) return 'unknown';
+    return row.secret_hash && timingSafeEqual(hash, row.secret_hash) ? 'match' : 'mismatch';
+  }
+
   /** Caches a fetched Client ID Metadata Document until `expiresAt`. */
   putDocument(clientId: string, metadata: ClientMetadata, now: number, expiresAt: number): void {
-    this.ctx.storage.sql.exec(
+    this.#sql.exec(
       "INSERT INTO clients (client_id, secret_hash, metadata, source, created_at, expires_at) VALUES (?, NULL, ?, 'cimd', ?, ?) ON CONFLICT (client_id) DO UPDATE SET metadata = excluded.metadata, expires_at = excluded.expires_at",
       clientId,
       JSON.stringify(metadata),
@@ -150,7 +187,7 @@ export class ClientRegistry extends DurableObject<Env> implements ClientRegistry
 
   /** Remembers that `userId` approved `clientId` for `scope`. */
   rememberConsent(userId: string, clientId: string, scope: string, now: number): void {
-    this.ctx.storage.sql.exec(
+    this.#sql.exec(
       'INSERT INTO consents (user_id, client_id, scope, granted_at) VALUES (?, ?, ?, ?) ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at',
       userId,
       clientId,
@@ -161,12 +198,13 @@ export class ClientRegistry extends DurableObject<Env> implements ClientRegistry
 
   /** The scope `userId` approved for `clientId`, or null. */
   consentedScope(userId: string, clientId: string): string | null {
+    if (!this.#ready) return null;
     return this.ctx.storage.sql.exec<{ scope: string }>('SELECT scope FROM consents WHERE user_id = ? AND client_id = ?', userId, clientId).toArray()[0]?.scope ?? null;
   }
 
   /** Records (or updates) an API key's summary for listing; the key's own object stays the authority. */
   indexKey(keyId: string, summary: Record<string, unknown>, createdAt: number): void {
-    this.ctx.storage.sql.exec(
+    this.#sql.exec(
       'INSERT INTO api_keys (key_id, summary, created_at) VALUES (?, ?, ?) ON CONFLICT (key_id) DO UPDATE SET summary = excluded.summary',
       keyId,
       JSON.stringify(summary),
@@ -176,11 +214,13 @@ export class ClientRegistry extends DurableObject<Env> implements ClientRegistry
 
   /** Every API key's id, oldest first. */
   listKeys(): string[] {
+    if (!this.#ready) return [];
     return this.ctx.storage.sql.exec<{ key_id: string }>('SELECT key_id FROM api_keys ORDER BY created_at').toArray().map((r) => r.key_id);
   }
 
   /** Every registered client (no secrets), oldest first; machine clients follow, with source 'admin', their owner and scope. */
   listClients(): ClientListing[] {
+    if (!this.#ready) return [];
     const registered = this.ctx.storage.sql
       .exec<{ client_id: string; metadata: string; source: string; created_at: number }>('SELECT client_id, metadata, source, created_at FROM clients ORDER BY created_at')
       .toArray()
@@ -199,15 +239,14 @@ export class ClientRegistry extends DurableObject<Env> implements ClientRegistry
       owner: m.owner,
       scope: m.scope,
     }));
-    return [...registered, ...machines];
+    // Clients registered since sharding are listed from the index; older ones from this object's own tables.
+    const indexed = indexedClients(this.ctx.storage.sql);
+    return [...registered, ...indexed.filter((c) => c.source !== 'admin'), ...machines, ...indexed.filter((c) => c.source === 'admin')];
   }
 
-  /** Stores a machine client under a new random client id (never one an OAuth client has). */
-  async registerMachineClient(input: { clientName: string; owner: string; scope: string; jwks: ClientJwk[] }, now: number): Promise<MachineClient> {
-    let clientId = randomToken(24);
-    while (this.ctx.storage.sql.exec('SELECT 1 FROM clients WHERE client_id = ? UNION ALL SELECT 1 FROM machine_clients WHERE client_id = ?', clientId, clientId).toArray().length > 0) {
-      clientId = randomToken(24);
-    }
+  /** Client shard: stores a machine client under `clientId` (chosen at random by the router); null when this shard already holds that id. */
+  async storeMachineClient(clientId: string, input: { clientName: string; owner: string; scope: string; jwks: ClientJwk[] }, now: number): Promise<MachineClient | null> {
+    if (this.#sql.exec('SELECT 1 FROM clients WHERE client_id = ? UNION ALL SELECT 1 FROM machine_clients WHERE client_id = ?', clientId, clientId).toArray().length > 0) return null;
     const jwks = ClientJwkSchema.array().parse(input.jwks);
     this.ctx.storage.sql.exec(
       'INSERT INTO machine_clients (client_id, client_name, owner, scope, jwks, created_at) VALUES (?, ?, ?, ?, ?, ?)',
@@ -234,7 +273,7 @@ export class ClientRegistry extends DurableObject<Env> implements ClientRegistry
    * that the assertion itself is refused as expired, so forgetting it is safe.
    */
   useAssertionId(clientId: string, jti: string, rememberUntil: number, now: number): boolean {
-    this.ctx.storage.sql.exec('DELETE FROM assertion_ids WHERE expires_at <= ?', now);
+    this.#sql.exec('DELETE FROM assertion_ids WHERE expires_at <= ?', now);
     if (this.ctx.storage.sql.exec('SELECT 1 FROM assertion_ids WHERE client_id = ? AND jti = ?', clientId, jti).toArray().length > 0) return false;
     this.ctx.storage.sql.exec('INSERT INTO assertion_ids (client_id, jti, expires_at) VALUES (?, ?, ?)', clientId, jti, rememberUntil);
     return true;
@@ -242,23 +281,27 @@ export class ClientRegistry extends DurableObject<Env> implements ClientRegistry
 
   /** Test and diagnostics view: the assertion ids remembered now. */
   assertionIds(): Array<{ client_id: string; jti: string; expires_at: number }> {
+    if (!this.#ready) return [];
     return this.ctx.storage.sql.exec<{ client_id: string; jti: string; expires_at: number }>('SELECT client_id, jti, expires_at FROM assertion_ids ORDER BY expires_at').toArray();
   }
 
-  /** Test and diagnostics view: how many machine clients exist. */
+  /** Test and diagnostics view: how many machine clients exist (on the index: its own rows and the indexed ones). */
   machineClientCount(): number {
-    return this.ctx.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM machine_clients').one().n;
+    if (!this.#ready) return 0;
+    return this.ctx.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM machine_clients').one().n + indexedCount(this.ctx.storage.sql, 'machine');
   }
 
   #machineRows(clientId?: string): MachineClient[] {
+    if (!this.#ready) return [];
     type Row = { client_id: string; client_name: string; owner: string; scope: string; jwks: string; created_at: number };
     const columns = 'SELECT client_id, client_name, owner, scope, jwks, created_at FROM machine_clients';
     const rows = clientId === undefined ? this.ctx.storage.sql.exec<Row>(`${columns} ORDER BY created_at`) : this.ctx.storage.sql.exec<Row>(`${columns} WHERE client_id = ?`, clientId);
     return rows.toArray().map((r) => ({ clientId: r.client_id, clientName: r.client_name, owner: r.owner, scope: r.scope, jwks: ClientJwkSchema.array().parse(JSON.parse(r.jwks)), createdAt: r.created_at }));
   }
 
-  /** Test and diagnostics view: how many clients exist. */
+  /** Test and diagnostics view: how many clients exist (on the index: its own rows and the indexed OAuth clients). */
   count(): number {
-    return this.ctx.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM clients').one().n;
+    if (!this.#ready) return 0;
+    return this.ctx.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM clients').one().n + indexedCount(this.ctx.storage.sql, 'oauth');
   }
 }

@@ -13,13 +13,15 @@ const SIGNALS = /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP']);
 /**
  * Bundles the Worker as wrangler would deploy it into a fresh temp folder; returns its entry script and a remover.
  * @param {string} root project root (holds wrangler.toml)
+ * @param {string} [entry] the bundle's file name (wrangler names it after `main`: index.js for src/index.ts)
+ * @param {string} [cwd] where wrangler runs (the folder of the wrangler.toml to build; default `root`)
  */
-export async function buildWorker(root) {
+export async function buildWorker(root, entry = 'index.js', cwd = root) {
   const outdir = mkdtempSync(path.join(os.tmpdir(), 'own-mcp-bench-build-'));
   const wrangler = path.join(root, 'node_modules/wrangler/bin/wrangler.js');
   const args = [wrangler, 'deploy', '--dry-run', '--outdir', outdir, '--env', ''];
   const output = await new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
     child.stdout.on('data', (c) => (text += c));
     child.stderr.on('data', (c) => (text += c));
@@ -31,10 +33,10 @@ export async function buildWorker(root) {
       else reject(new Error(`wrangler deploy --dry-run failed (code ${code}, signal ${signal}):\n${text.slice(-3000)}`));
     });
   });
-  const scriptPath = path.join(outdir, 'index.js');
+  const scriptPath = path.join(outdir, entry);
   if (!existsSync(scriptPath)) {
     rmSync(outdir, { recursive: true, force: true });
-    throw new Error(`wrangler deploy --dry-run wrote no index.js in its outdir:\n${String(output).slice(-2000)}`);
+    throw new Error(`wrangler deploy --dry-run wrote no ${entry} in its outdir:\n${String(output).slice(-2000)}`);
   }
   return { scriptPath, outdir, remove: () => rmSync(outdir, { recursive: true, force: true }) };
 }
@@ -65,8 +67,9 @@ export async function loadTooling(root) {
  * @param {string} [options.mysqlUrl] the read-only mysql:// URL: uses the `mysql` environment and binds HYPERDRIVE to it
  * @param {string} [options.auditUrl] the audit writer's mysql:// URL (INSERT and SELECT on the audit table): AUDIT_HYPERDRIVE
  * @param {(line: string) => void} [options.onLog] receives workerd's warnings and errors
+ * @param {number} [options.inspectorPort] opens workerd's V8 inspector there (bench/profile.mjs)
  */
-export async function startWorkerd({ root, scriptPath, port, tooling, vars, mysqlUrl, auditUrl, onLog }) {
+export async function startWorkerd({ root, scriptPath, port, tooling, vars, mysqlUrl, auditUrl, onLog, inspectorPort }) {
   const env = mysqlUrl ? 'mysql' : undefined;
   const config = tooling.readConfig({ config: path.join(root, 'wrangler.toml'), env });
   const sqliteClasses = new Set((config.migrations ?? []).flatMap((m) => m.new_sqlite_classes ?? []));
@@ -86,8 +89,10 @@ export async function startWorkerd({ root, scriptPath, port, tooling, vars, mysq
     compatibilityDate: config.compatibility_date,
     compatibilityFlags: config.compatibility_flags,
     durableObjects,
+    ...(config.kv_namespaces?.length ? { kvNamespaces: Object.fromEntries(config.kv_namespaces.map((k) => [k.binding, k.id])) } : {}),
     bindings: { ...config.vars, ...vars },
     ...(hyperdrives ? { hyperdrives } : {}),
+    ...(inspectorPort ? { inspectorPort } : {}),
     handleStructuredLogs: onLog ? (/** @type {{ level: string, message: string }} */ log) => {
       if (log.level === 'error' || log.level === 'warn') onLog(`[${log.level}] ${log.message}`);
     } : undefined,

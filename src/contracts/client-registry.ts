@@ -44,10 +44,19 @@ export interface ClientListing {
   scope?: string;
 }
 
-/** The one registry (named "default"): clients, machine clients, consent, registration limits, the API key index. */
+/**
+ * One shard of the client registry (src/http/client-shards.ts names them): `client:<id>`, `user:<id>`, `address:<ip>`,
+ * and `default`, the listing index (which also holds what was stored before sharding).
+ */
 export interface ClientRegistryObject extends Rpc.DurableObjectBranded {
-  /** Registers a client unless `address` has registered `limit` clients in the last hour. */
-  register(metadata: ClientMetadata, address: string, limit: number, now: number, meta?: RequestMeta): Promise<Registration>;
+  /** Address shard: counts one registration unless `address` has registered `limit` clients in the last hour. */
+  takeRegistration(address: string, limit: number, now: number): { ok: true } | { ok: false; retryAfterSeconds: number };
+  /** Client shard: stores a dynamically registered client (secret as a hash) and audits it. */
+  storeClient(clientId: string, metadata: ClientMetadata, secretHash: string | null, now: number, meta?: RequestMeta): Promise<void>;
+  /** Index: records a client for the admin listing. */
+  indexClient(listing: ClientListing, createdAt: number): void;
+  /** Constant-time check of a client secret; 'unknown' when this shard does not hold the client. */
+  checkSecret(clientId: string, secret: string): Promise<'match' | 'mismatch' | 'unknown'>;
   /** The client, or null when unknown (or a cached metadata document has expired). */
   get(clientId: string, now: number): ClientRecord | null;
   /** Constant-time check of a client secret. */
@@ -64,8 +73,8 @@ export interface ClientRegistryObject extends Rpc.DurableObjectBranded {
   listKeys(): string[];
   /** Every client (no secrets), oldest first; machine clients follow. */
   listClients(): ClientListing[];
-  /** Stores a machine client under a new random client id. */
-  registerMachineClient(input: { clientName: string; owner: string; scope: string; jwks: ClientJwk[] }, now: number): Promise<MachineClient>;
+  /** Client shard: stores a machine client under `clientId`; null when the id is taken. */
+  storeMachineClient(clientId: string, input: { clientName: string; owner: string; scope: string; jwks: ClientJwk[] }, now: number): Promise<MachineClient | null>;
   /** The machine client, or null. */
   machineClient(clientId: string): MachineClient | null;
   /** Records a client assertion's `jti` as used; false when it already was (a replay). */

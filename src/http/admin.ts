@@ -12,6 +12,7 @@ import { randomBytes } from '../lib/random.ts';
 import type { KeyRecord } from '../contracts/api-key.ts';
 import { mediaType, readLimitedText } from './body.ts';
 import { registry } from './clients.ts';
+import { registerMachineClient } from './client-shards.ts';
 import { handleAuditExport } from './admin-audit.ts';
 import { CATALOG } from '../mcp/server.ts';
 import { newEvent, requestMeta } from '../audit/emit.ts';
@@ -278,7 +279,7 @@ async function createClient(request: Request, env: Env): Promise<Response> {
   for (const [index, key] of jwks.keys.entries()) {
     if (!(await isUsableKey(key))) return fail('invalid_request', `jwks.keys.${index}: not a usable ${key.kty === 'EC' ? 'P-256' : 'RSA'} public key`);
   }
-  const client = await registry(env).registerMachineClient({ clientName: p.client_name, owner: p.owner, scope: formatScope(scope.scopes), jwks: jwks.keys }, Date.now());
+  const client = await registerMachineClient(env, { clientName: p.client_name, owner: p.owner, scope: formatScope(scope.scopes), jwks: jwks.keys }, Date.now());
   return json(
     {
       client_id: client.clientId,

@@ -13,7 +13,8 @@ import type { Env } from '../env.ts';
 import { randomBytes, randomToken } from '../lib/random.ts';
 import type { Step } from '../contracts/auth-transaction.ts';
 import { authorizationUrl, discover, UpstreamError } from '../upstream/oidc.ts';
-import { findClient, registry } from './clients.ts';
+import { findClient } from './clients.ts';
+import { consentedScope, rememberConsent } from './client-shards.ts';
 import { bindingCookieName, readCookie, rememberedUser, setCookie } from './cookies.ts';
 import { consentPage, errorPage } from './pages.ts';
 import { serverUrls, type ServerUrls } from './urls.ts';
@@ -61,7 +62,7 @@ export async function handleAuthorize(request: Request, env: Env): Promise<Respo
   const keys = await signingKeys(env.OAUTH_SIGNING_KEY, env.OAUTH_PREVIOUS_PUBLIC_KEYS);
   const knownUser = await rememberedUser(request, keys, urls.issuer, now);
   const scope = formatScope(scopes.scopes);
-  const consented = knownUser ? await registry(env).consentedScope(knownUser, client.clientId) : null;
+  const consented = knownUser ? await consentedScope(env, knownUser, client.clientId) : null;
   const consentedScopes = consented === null ? null : parseScope(consented);
   const remembered = consentedScopes?.ok === true && isSubset(scopes.scopes, consentedScopes.scopes);
 
@@ -107,7 +108,7 @@ export async function handleConsent(request: Request, env: Env): Promise<Respons
   const step = await stub.decide({ approve: decision === 'approve', binding, csrf, now: Date.now(), meta: requestMeta(request) });
   if (step.kind === 'code') {
     const summary = await stub.summary();
-    if (summary?.user) await registry(env).rememberConsent(summary.user.id, summary.clientId, summary.scope, Date.now());
+    if (summary?.user) await rememberConsent(env, summary.user.id, summary.clientId, summary.scope, Date.now());
   }
   return followStep(step, env, config, urls, {}, 303);
 }

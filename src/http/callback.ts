@@ -8,7 +8,7 @@ import type { Env } from '../env.ts';
 import { randomToken } from '../lib/random.ts';
 import { discover, signIn, UpstreamError } from '../upstream/oidc.ts';
 import { followStep, txnStub } from './authorize.ts';
-import { registry } from './clients.ts';
+import { consentedScope, lookupClient, rememberConsent } from './client-shards.ts';
 import { bindingCookieName, readCookie, userCookie } from './cookies.ts';
 import { consentPage, errorPage } from './pages.ts';
 import { serverUrls } from './urls.ts';
@@ -50,19 +50,19 @@ export async function handleCallback(request: Request, env: Env): Promise<Respon
   const user = { id: identity.userId, issuer: identity.issuer, subject: identity.subject, email: identity.email, name: identity.name };
   const summary = await stub.summary();
   if (!summary) return errorPage(400, 'Sign-in failed', 'the sign-in has expired');
-  const consented = await registry(env).consentedScope(user.id, summary.clientId);
+  const consented = await consentedScope(env, user.id, summary.clientId);
   const remembered = consented !== null && summary.scope.split(' ').every((s) => consented.split(' ').includes(s));
   const csrf = randomToken();
   const step = await stub.completeLogin({ user, remembered, csrf, now, meta: requestMeta(request) });
   const keys = await signingKeys(env.OAUTH_SIGNING_KEY, env.OAUTH_PREVIOUS_PUBLIC_KEYS);
   const headers = { 'set-cookie': await userCookie(keys, urls.issuer, user.id, now, urls.issuer.startsWith('https:')) };
   if (step.kind === 'consent') {
-    const client = await registry(env).get(summary.clientId, now);
+    const client = await lookupClient(env, summary.clientId, now);
     return consentPage(
       { clientName: client?.metadata.client_name, clientId: summary.clientId, redirectUri: summary.redirectUri, scopes: summary.scope.split(' '), txn: txnId, csrf: step.csrf, userLabel: user.email ?? user.subject },
       headers,
     );
   }
-  if (step.kind === 'code') await registry(env).rememberConsent(user.id, summary.clientId, summary.scope, now);
+  if (step.kind === 'code') await rememberConsent(env, user.id, summary.clientId, summary.scope, now);
   return followStep(step, env, config, urls, headers, 302);
 }

@@ -3,7 +3,8 @@ import { ASSERTION_TYPE, claimedClientId, verifyClientAssertion, type AssertionR
 import { loadConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { oauthError } from '../errors.ts';
-import { findClient, registry } from './clients.ts';
+import { findClient } from './clients.ts';
+import { lookupMachineClient, verifyClientSecret } from './client-shards.ts';
 import { serverUrls } from './urls.ts';
 import type { ClientRecord, MachineClient } from '../contracts/client-registry.ts';
 
@@ -59,7 +60,7 @@ export async function authenticateClient(request: Request, form: URLSearchParams
     return method === 'none' ? { ok: true, kind: 'registered', clientId, client } : refuse('invalid_client', 'client authentication failed');
   }
   // The client must use the method it registered (RFC 7591 token_endpoint_auth_method).
-  if (method !== expected || !secret || !(await registry(env).verifySecret(clientId, secret))) return refuse('invalid_client', 'client authentication failed');
+  if (method !== expected || !secret || !(await verifyClientSecret(env, clientId, secret))) return refuse('invalid_client', 'client authentication failed');
   return { ok: true, kind: 'registered', clientId, client };
 }
 
@@ -85,14 +86,14 @@ async function authenticateAssertion(
   if (!p.assertion) return failed('missing_assertion');
   if (!clientId) return failed('malformed');
   if (claimed !== null && claimed !== clientId) return failed('client_id_mismatch');
-  const reg = registry(env);
-  const client = (await reg.machineClient(clientId)) as MachineClient | null;
-  if (!client) return failed('unknown_client');
+  const found = await lookupMachineClient(env, clientId);
+  if (!found) return failed('unknown_client');
+  const client = found.client;
   const { issuer } = serverUrls(request, loadConfig(env));
   const now = Date.now();
   const verified = await verifyClientAssertion(p.assertion, { clientId, keys: client.jwks, audiences: [`${issuer}/token`, issuer], now });
   if (!verified.ok) return failed(verified.reason);
-  if (!(await reg.useAssertionId(clientId, verified.jti, verified.rememberUntil, now))) return failed('jti_replayed');
+  if (!(await found.holder.useAssertionId(clientId, verified.jti, verified.rememberUntil, now))) return failed('jti_replayed');
   return { ok: true, kind: 'machine', clientId, client };
 }
 

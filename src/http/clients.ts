@@ -5,15 +5,16 @@ import type { Env } from '../env.ts';
 import { readLimitedText } from './body.ts';
 import { isLoopbackHost } from './origin.ts';
 import type { ClientRecord, ClientRegistryObject } from '../contracts/client-registry.ts';
+import { cacheDocument, lookupClient, registryIndex } from './client-shards.ts';
 
 const MAX_DOCUMENT_BYTES = 5 * 1024;
 const FETCH_TIMEOUT_MS = 3000;
 const MIN_CACHE_SECONDS = 60;
 const MAX_CACHE_SECONDS = 24 * 3600;
 
-/** The registry instance. */
+/** The registry's index object (admin listings, the API key index); clients, consents and counters live in shards (client-shards.ts). */
 export function registry(env: Env): DurableObjectStub<ClientRegistryObject> {
-  return env.CLIENTS.get(env.CLIENTS.idFromName('default'));
+  return registryIndex(env);
 }
 
 /** A client id that is an https URL names a metadata document (or, in development, an http loopback URL). */
@@ -29,13 +30,12 @@ export function isMetadataDocumentUrl(clientId: string, config: Config): boolean
 
 /** The client, or why there is none (a safe sentence). */
 export async function findClient(env: Env, config: Config, clientId: string, now: number): Promise<{ ok: true; client: ClientRecord } | { ok: false; description: string }> {
-  const reg = registry(env);
-  const known = (await reg.get(clientId, now)) as ClientRecord | null;
+  const known = await lookupClient(env, clientId, now);
   if (known) return { ok: true, client: known };
   if (!isMetadataDocumentUrl(clientId, config)) return { ok: false, description: 'unknown client_id' };
   const fetched = await fetchDocument(clientId, config);
   if (!fetched.ok) return fetched;
-  await reg.putDocument(clientId, fetched.metadata, now, now + fetched.maxAgeSeconds * 1000);
+  await cacheDocument(env, clientId, fetched.metadata, now, now + fetched.maxAgeSeconds * 1000);
   return { ok: true, client: { clientId, metadata: fetched.metadata, source: 'cimd', createdAt: now, hasSecret: false } };
 }
 

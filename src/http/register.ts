@@ -5,7 +5,7 @@ import type { Env } from '../env.ts';
 import { oauthError } from '../errors.ts';
 import { requestMeta } from '../audit/emit.ts';
 import { mediaType, readLimitedText } from './body.ts';
-import { registry } from './clients.ts';
+import { registerClient } from './client-shards.ts';
 
 /** The caller's address as Cloudflare reports it (a client cannot set this header through Cloudflare). */
 export function clientAddress(request: Request): string {
@@ -27,7 +27,7 @@ export async function handleRegister(request: Request, env: Env): Promise<Respon
   }
   const parsed = parseClientMetadata(body);
   if (!parsed.ok) return oauthError(parsed.error, parsed.description);
-  const result = await registry(env).register(parsed.metadata, clientAddress(request), config.REGISTRATIONS_PER_HOUR, Date.now(), requestMeta(request));
+  const result = await registerClient(env, parsed.metadata, clientAddress(request), config.REGISTRATIONS_PER_HOUR, Date.now(), requestMeta(request));
   if (!result.ok) {
     return oauthError('invalid_request', 'too many registrations from this address; try again later', { status: 429, headers: { 'retry-after': String(result.retryAfterSeconds) } });
   }

@@ -29,16 +29,23 @@ interface Machine {
 
 // ---------------------------------------------------------------- storage views
 
+/** The registry's index (it counts every machine client, indexed or older). */
 function registryStub(): DurableObjectStub<ClientRegistry> {
   return env.CLIENTS.get(env.CLIENTS.idFromName('default'));
+}
+
+/** A client's own shard of the registry. */
+function shardStub(clientId: string): DurableObjectStub<ClientRegistry> {
+  return env.CLIENTS.get(env.CLIENTS.idFromName(`client:${clientId}`));
 }
 
 function machineCount(): Promise<number> {
   return registryStub().machineClientCount();
 }
 
+/** The assertion ids remembered for a machine client, in its own shard of the registry (client:<id>). */
 function usedIds(clientId: string): Promise<Array<{ client_id: string; jti: string; expires_at: number }>> {
-  return runInDurableObject(registryStub(), (instance: ClientRegistry) => instance.assertionIds().filter((r) => r.client_id === clientId));
+  return runInDurableObject(shardStub(clientId), (instance: ClientRegistry) => instance.assertionIds().filter((r) => r.client_id === clientId));
 }
 
 async function txnCount(): Promise<number> {
@@ -164,10 +171,12 @@ describe('POST /admin/clients registers machine clients', () => {
     expect(new Date(String(body.created_at)).toISOString()).toBe(body.created_at);
     expect(await machineCount()).toBe(before + 1);
 
-    const stored = await registryStub().machineClient(String(body.client_id));
+    // Stored in the client's own shard of the registry, not in the index.
+    const stored = await shardStub(String(body.client_id)).machineClient(String(body.client_id));
     expect(stored?.jwks).toEqual([{ kty: 'EC', crv: 'P-256', x: key.publicJwk.x, y: key.publicJwk.y, kid: 'first', alg: 'ES256' }]);
     // Not an OAuth client: /authorize and the other grants do not know it.
-    expect(await registryStub().get(String(body.client_id), Date.now())).toBeNull();
+    expect(await shardStub(String(body.client_id)).get(String(body.client_id), Date.now())).toBeNull();
+    expect(await registryStub().machineClient(String(body.client_id))).toBeNull();
 
     const list = (await (await admin('/admin/clients')).json()) as { clients: Array<Record<string, unknown>> };
     expect(list.clients.find((c) => c.client_id === body.client_id)).toMatchObject({ source: 'admin', owner: 'u_alice', scope: 'sql:read support:read', token_endpoint_auth_method: 'private_key_jwt', grant_types: ['client_credentials'], redirect_uris: [] });
