@@ -14,9 +14,10 @@ import { mediaType, readLimitedText } from './body.ts';
 import { registry } from './clients.ts';
 import { handleAuditExport } from './admin-audit.ts';
 import { CATALOG } from '../mcp/server.ts';
-import { newEvent, requestMeta } from '../audit/emit.ts';
+import { newEvent, requestMeta, type RequestMeta } from '../audit/emit.ts';
 import { policyFrom, sanitizeParams } from '../audit/redact.ts';
 import { loadConfig } from '../config.ts';
+import { noteFailure } from '../audit/failures.ts';
 
 const DAY = 86_400;
 const SLUG = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -101,7 +102,10 @@ function issues(error: z.ZodError): string {
  */
 export async function handleAdmin(request: Request, env: Env): Promise<Response> {
   if (!env.ADMIN_SECRET || env.ADMIN_SECRET.length < 32) return fail('unauthorized', 'the admin API is disabled: set the ADMIN_SECRET secret (32+ characters)');
-  if (!authorized(request, env)) return fail('unauthorized', 'a valid admin credential is required');
+  if (!authorized(request, env)) {
+    await noteFailure(env, 'admin_secret', requestMeta(request), { reason: request.headers.has('authorization') ? 'wrong_secret' : 'missing' });
+    return fail('unauthorized', 'a valid admin credential is required');
+  }
   const started = Date.now();
   const response = await route(request, env);
   // A successful action is recorded by the action itself (key.created, key.rotated, key.revoked,
@@ -183,7 +187,7 @@ async function route(request: Request, env: Env): Promise<Response> {
     }
     if (action === 'rotate' && method === 'POST') return rotateKey(request, env, keyId);
     if (action === 'revoke' && method === 'POST') {
-      const revoked = (await stub.revoke(Date.now())) as KeyRecord | null;
+      const revoked = (await stub.revoke(Date.now(), adminContext(request))) as KeyRecord | null;
       if (!revoked) return fail('not_found', 'no such key');
       await registry(env).indexKey(keyId, keySummary(revoked), revoked.createdAt);
       return json(keySummary(revoked));
@@ -196,7 +200,7 @@ async function route(request: Request, env: Env): Promise<Response> {
   if (grantRoute?.[1] && method === 'POST') {
     const gid = grantRoute[1];
     if (!(await verifyId(await idKey(env.ID_SECRET), 'txn', gid))) return fail('not_found', 'no such grant');
-    const revoked = await env.AUTH_TXN.get(env.AUTH_TXN.idFromName(gid)).revokeByAdmin();
+    const revoked = await env.AUTH_TXN.get(env.AUTH_TXN.idFromName(gid)).revokeByAdmin(requestMeta(request));
     return revoked ? json({ grant_id: gid, revoked: true }) : fail('not_found', 'no live grant with that id');
   }
   return fail('not_found', 'unknown admin endpoint');
@@ -244,7 +248,7 @@ async function createKey(request: Request, env: Env): Promise<Response> {
     rate: { requests: p.rate_limit.requests, perSeconds: p.rate_limit.per_seconds },
     toolRates: Object.fromEntries(Object.entries(p.tool_limits).flatMap(([k, v]) => (v ? [[k, { requests: v.requests, perSeconds: v.per_seconds }]] : []))),
   };
-  const created = await env.API_KEY.get(env.API_KEY.idFromName(keyId)).create(record);
+  const created = await env.API_KEY.get(env.API_KEY.idFromName(keyId)).create(record, adminContext(request));
   if ('error' in created) return fail('conflict', created.error);
   const summary = keySummary(record);
   await registry(env).indexKey(keyId, summary, now);
@@ -290,8 +294,13 @@ async function rotateKey(request: Request, env: Env, keyId: string): Promise<Res
   if (!read.ok) return read.response;
   const parsed = RotateSchema.safeParse(read.body);
   if (!parsed.success) return fail('invalid_request', issues(parsed.error));
-  const rotated = await env.API_KEY.get(env.API_KEY.idFromName(keyId)).rotate(parsed.data.overlap_seconds, Date.now());
+  const rotated = await env.API_KEY.get(env.API_KEY.idFromName(keyId)).rotate(parsed.data.overlap_seconds, Date.now(), adminContext(request));
   if ('error' in rotated) return rotated.error === 'not_found' ? fail('not_found', 'no such key') : fail('conflict', 'the key is revoked');
   const shown = await env.API_KEY.get(env.API_KEY.idFromName(keyId)).show();
   return json({ key: formatApiKey(keyId, rotated.secret), ...(shown ? keySummary(shown.record) : { key_id: keyId }), previous_retires_at: new Date(rotated.previousRetiresAt).toISOString() });
+}
+
+/** The administrator and request behind a key change, for its audit event (issue 16). */
+function adminContext(request: Request): { admin: string; meta: RequestMeta } {
+  return { admin: 'bootstrap', meta: requestMeta(request) };
 }
