@@ -98,8 +98,8 @@ function issues(error: z.ZodError): string {
  * Handles every /admin/* request. Each authenticated request, reads included, is recorded once
  * naming the administrator, the route and the outcome, before the answer leaves: a read as
  * `admin.read`, a refused or failed action as `admin.action`, a successful action by its own
- * event. Requests without the credential are only refused (like invalid tokens, they are not
- * put in the trail).
+ * event. Requests without the credential are refused and counted per address (a bounded
+ * `auth.failed` summary, src/audit/failures.ts), not recorded one by one.
  */
 export async function handleAdmin(request: Request, env: Env): Promise<Response> {
   if (!env.ADMIN_SECRET || env.ADMIN_SECRET.length < 32) return fail('unauthorized', 'the admin API is disabled: set the ADMIN_SECRET secret (32+ characters)');
