@@ -27,6 +27,8 @@ export default defineConfig({
                 OAUTH_SIGNING_KEY: signingKey,
                 ID_SECRET: generateIdSecret() as string,
                 ADMIN_SECRET: generateIdSecret() as string,
+                // The alarm-driven detections stay off so other files' alarms add no detection.fired; test/integration/detections.test.ts runs them explicitly.
+                DETECTIONS_ENABLED: 'false',
                 // Fuzz settings (`npm run fuzz` sets them; the normal run uses a small fixed-seed slice).
                 FUZZ_RUNS: process.env.FUZZ_RUNS ?? '',
                 FUZZ_SEED: process.env.FUZZ_SEED ?? '',

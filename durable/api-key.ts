@@ -4,8 +4,8 @@ import { sha256Base64url, timingSafeEqual } from '../src/auth/encoding.ts';
 import { fullBucket, rateLimitHeaders, take, type BucketState, type RateLimit } from '../src/auth/rate-bucket.ts';
 import type { Env } from '../src/env.ts';
 import { loadConfig } from '../src/config.ts';
-import { newEvent, type EventInput } from '../src/audit/emit.ts';
-import { KeyRecordSchema, type ApiKeyObject, type KeyCheck, type KeyCheckInput, type KeyRecord, type KeyView } from '../src/contracts/api-key.ts';
+import { newEvent, type EventInput, type RequestMeta } from '../src/audit/emit.ts';
+import { KeyRecordSchema, type AdminContext, type ApiKeyObject, type KeyCheck, type KeyCheckInput, type KeyRecord, type KeyView } from '../src/contracts/api-key.ts';
 import { randomToken } from '../src/lib/random.ts';
 import { AuditOutbox } from './audit-outbox.ts';
 import { JsonRow } from './json-row.ts';
@@ -39,14 +39,14 @@ export class ApiKey extends DurableObject<Env> implements ApiKeyObject {
   }
 
   /** Creates the key; returns its first secret (shown once). */
-  async create(record: KeyRecord): Promise<{ secret: string } | { error: string }> {
+  async create(record: KeyRecord, by?: AdminContext): Promise<{ secret: string } | { error: string }> {
     if (this.#state.read()) return { error: 'key exists' };
     const secret = randomToken();
     const hash = await sha256Base64url(secret);
     for (const statement of API_KEY_SCHEMA) this.ctx.storage.sql.exec(statement);
     this.#state.write(KeyRecordSchema.parse(record));
     this.ctx.storage.sql.exec('INSERT INTO secrets (hash, created_at, retires_at) VALUES (?, ?, NULL)', hash, record.createdAt);
-    await this.#audit(record, { type: 'key.created', outcome: 'success', reason: `scopes ${record.scopes.join(' ')}; expires ${new Date(record.expiresAt).toISOString()}` });
+    await this.#audit(record, { type: 'key.created', outcome: 'success', reason: `scopes ${record.scopes.join(' ')}; expires ${new Date(record.expiresAt).toISOString()}`, ...keyChange(by, { scopes: record.scopes, expires_at: new Date(record.expiresAt).toISOString() }) });
     return { secret };
   }
 
@@ -102,7 +102,7 @@ export class ApiKey extends DurableObject<Env> implements ApiKeyObject {
   }
 
   /** Issues a successor secret; the current ones keep working for `overlapSeconds`, then fail. */
-  async rotate(overlapSeconds: number, now: number): Promise<{ secret: string; previousRetiresAt: number } | { error: 'not_found' | 'revoked' }> {
+  async rotate(overlapSeconds: number, now: number, by?: AdminContext): Promise<{ secret: string; previousRetiresAt: number } | { error: 'not_found' | 'revoked' }> {
     const secret = randomToken();
     const hash = await sha256Base64url(secret);
     const record = this.#state.read();
@@ -112,24 +112,25 @@ export class ApiKey extends DurableObject<Env> implements ApiKeyObject {
     this.ctx.storage.sql.exec('UPDATE secrets SET retires_at = ? WHERE retires_at IS NULL OR retires_at > ?', retiresAt, retiresAt);
     this.ctx.storage.sql.exec('DELETE FROM secrets WHERE retires_at IS NOT NULL AND retires_at <= ?', now);
     this.ctx.storage.sql.exec('INSERT INTO secrets (hash, created_at, retires_at) VALUES (?, ?, NULL)', hash, now);
-    await this.#audit(record, { type: 'key.rotated', outcome: 'success', reason: `previous secret retires ${new Date(retiresAt).toISOString()}` });
+    await this.#audit(record, { type: 'key.rotated', outcome: 'success', reason: `previous secret retires ${new Date(retiresAt).toISOString()}`, ...keyChange(by, { overlap_seconds: overlapSeconds, previous_retires_at: new Date(retiresAt).toISOString(), scopes: record.scopes, expires_at: new Date(record.expiresAt).toISOString() }) });
     return { secret, previousRetiresAt: retiresAt };
   }
 
   /** Revokes the key: the next request with any of its secrets gets 401. */
-  async revoke(now: number): Promise<KeyRecord | null> {
+  async revoke(now: number, by?: AdminContext): Promise<KeyRecord | null> {
     const record = this.#state.read();
     if (!record) return null;
     const revoked: KeyRecord = { ...record, status: 'revoked', revokedAt: record.revokedAt ?? now };
     this.#state.write(revoked);
-    if (record.status !== 'revoked') await this.#audit(revoked, { type: 'key.revoked', outcome: 'success' });
+    if (record.status !== 'revoked') await this.#audit(revoked, { type: 'key.revoked', outcome: 'success', ...keyChange(by, { scopes: record.scopes, expires_at: new Date(record.expiresAt).toISOString() }) });
     return revoked;
   }
 
   /** Records an event about this key, attributed to its agent and owner. */
-  async #audit(record: KeyRecord, event: Omit<EventInput, 'actor'>): Promise<void> {
+  async #audit(record: KeyRecord, event: Omit<EventInput, 'actor'> & { admin?: string | undefined }): Promise<void> {
     if (!loadConfig(this.env).AUDIT_ENABLED) return;
-    await this.#outbox.record(newEvent({ ...event, actor: { key_id: record.keyId, agent_id: record.agentId, agent_name: record.agentName, owner: record.owner, user_id: record.owner } }));
+    const { admin, ...rest } = event;
+    await this.#outbox.record(newEvent({ ...rest, actor: { key_id: record.keyId, agent_id: record.agentId, agent_name: record.agentName, owner: record.owner, user_id: record.owner, ...(admin ? { admin } : {}) } }));
   }
 
   /** The key's record and its secrets' lifetimes (no hashes). */
@@ -156,4 +157,9 @@ export class ApiKey extends DurableObject<Env> implements ApiKeyObject {
       state.updatedAt,
     );
   }
+}
+
+/** The structured part of a key change's event: its parameters, and the administrator and request behind it when known. */
+function keyChange(by: AdminContext | undefined, params: Record<string, unknown>): { params: Record<string, unknown>; admin?: string; meta?: RequestMeta } {
+  return { params, ...(by ? { admin: by.admin, ...(by.meta ? { meta: by.meta } : {}) } : {}) };
 }

@@ -3,11 +3,12 @@ import { DurableObject } from 'cloudflare:workers';
 import type { AuditEvent } from '../src/audit/event.ts';
 import { loadConfig } from '../src/config.ts';
 import { postWebhook } from '../src/audit/sink.ts';
-import type { AuditStoreObject } from '../src/contracts/audit-store.ts';
+import type { AuditStoreObject, DetectionRun } from '../src/contracts/audit-store.ts';
 import { auditRow, searchLimit, whereClause, type AuditQuery, type StoredAuditEvent } from '../src/db/audit-port.ts';
 import type { Env } from '../src/env.ts';
 import { AuditOutbox } from './audit-outbox.ts';
 import { scheduleAlarm } from './alarm.ts';
+import { DETECTION_SCHEMA, DetectionSchedule } from './detection-schedule.ts';
 
 /** Events deleted by one retention run (the alarm runs again a second later while more are due). */
 export const PURGE_BATCH = 1000;
@@ -25,11 +26,13 @@ export const AUDIT_STORE_SCHEMA = [
   'CREATE INDEX IF NOT EXISTS audit_user ON audit_events (user_id, time)',
   'CREATE INDEX IF NOT EXISTS audit_agent ON audit_events (agent_id, time)',
   'CREATE INDEX IF NOT EXISTS audit_tool ON audit_events (tool, time)',
+  ...DETECTION_SCHEMA,
 ];
 
 /** Stores delivered events (idempotent by id) and answers searches. */
 export class AuditStore extends DurableObject<Env> implements AuditStoreObject {
   readonly #outbox: AuditOutbox;
+  readonly #detections: DetectionSchedule;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -37,6 +40,12 @@ export class AuditStore extends DurableObject<Env> implements AuditStoreObject {
     // Without MySQL the store is the sink: its outbox (used when a webhook must also get the
     // router's events) stores here and posts to the webhook, never through its own stub.
     this.#outbox = new AuditOutbox(ctx.storage, env, loadConfig(env).AUDIT_OUTBOX_MAX, env.AUDIT_HYPERDRIVE ? undefined : (events) => this.#deliverHere(events));
+    this.#detections = new DetectionSchedule(ctx.storage.sql, env, (event) => this.record(event), (q) => this.search(q));
+  }
+
+  /** Runs the detection rules now (the alarm runs them every DETECTIONS_INTERVAL_SECONDS when DETECTIONS_ENABLED). */
+  async runDetections(now = Date.now()): Promise<DetectionRun> {
+    return this.#detections.run(now);
   }
 
   /** Inserts a batch; an event already stored is ignored (exactly once by id). A retention purge is due within a day. */
@@ -51,7 +60,7 @@ export class AuditStore extends DurableObject<Env> implements AuditStoreObject {
         inserted += cursor.rowsWritten > 0 ? 1 : 0;
       }
     });
-    if (inserted > 0) await scheduleAlarm(this.ctx.storage, Date.now() + PURGE_EVERY_MS);
+    if (inserted > 0) await scheduleAlarm(this.ctx.storage, this.#detections.nextRunAt(Date.now()) ?? Date.now() + PURGE_EVERY_MS);
     return inserted;
   }
 
@@ -95,8 +104,11 @@ export class AuditStore extends DurableObject<Env> implements AuditStoreObject {
   /** Delivers the outbox (events for MySQL), then purges a bounded batch past the retention: again in a second if more are left, else within a day while events are stored. */
   override async alarm(): Promise<void> {
     await this.#outbox.flush();
+    await this.#detections.runIfDue(Date.now());
     const { more } = this.purge();
     if (more) await scheduleAlarm(this.ctx.storage, Date.now() + 1000);
     else if (this.count() > 0) await scheduleAlarm(this.ctx.storage, Date.now() + PURGE_EVERY_MS);
+    const detect = this.#detections.nextRunAt(Date.now());
+    if (detect !== null && this.count() > 0) await scheduleAlarm(this.ctx.storage, detect);
   }
 }

@@ -162,12 +162,12 @@ export class AuthTransaction extends DurableObject<Env> implements AuthTransacti
   async revokeByClient(input: RevokeByClientInput): Promise<'revoked' | 'not_ours' | 'unknown'> {
     const hash = input.refreshToken ? await sha256Base64url(input.refreshToken) : null;
     const token = (): 'none' | 'known' | 'unknown' => (hash === null ? 'none' : this.#tables.refreshStatus(hash) ? 'known' : 'unknown');
-    return (await this.#step(Date.now(), () => ({ kind: 'revoke_by_client', clientId: input.clientId, token: token() }))).reply;
+    return (await this.#step(Date.now(), () => ({ kind: 'revoke_by_client', clientId: input.clientId, token: token(), meta: input.meta }))).reply;
   }
 
   /** Revokes the grant for an administrator; false when there is no live grant here. */
-  async revokeByAdmin(): Promise<boolean> {
-    return (await this.#step(Date.now(), () => ({ kind: 'revoke_by_admin' }))).reply;
+  async revokeByAdmin(meta?: RequestMeta): Promise<boolean> {
+    return (await this.#step(Date.now(), () => ({ kind: 'revoke_by_admin', meta }))).reply;
   }
 
   /** A session using this grant registers itself, so revocation reaches it; false once revoked. */

@@ -15,6 +15,7 @@ import { auditIntegrityFailures } from '../src/mcp/integrity-audit.ts';
 import { resultFlaggedRecorder } from '../src/mcp/result-audit.ts';
 import { actorOf, newEvent, type RequestMeta } from '../src/audit/emit.ts';
 import { policyFrom, sanitizeParams } from '../src/audit/redact.ts';
+import { sessionOpened } from '../src/audit/session-opened.ts';
 import { AuditOutbox } from './audit-outbox.ts';
 import { scheduleAlarm } from './alarm.ts';
 import { grantStatus, migrate, parseLevel, readMeta, setGrantStatus, SqlEventStore, writeMeta, type SessionMeta } from './session-store.ts';
@@ -234,6 +235,7 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
         result: { ...(entry.rows !== undefined ? { rows: entry.rows } : {}), bytes: entry.bytes },
         latency_ms: entry.latencyMs,
         ...(entry.errorCode ? { error_code: entry.errorCode } : {}),
+        ...(entry.reason ? { reason: entry.reason } : {}),
         meta,
       }),
     );
@@ -269,6 +271,7 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
     if (call.principal.kind === 'user') setGrantStatus(this.ctx.storage.sql, call.principal.grantId, true, now);
     this.#meta = meta;
     this.#live = live;
+    if (this.#config.AUDIT_ENABLED) await this.env.AUDIT_STORE.get(this.env.AUDIT_STORE.idFromName('default')).record(sessionOpened(call, params.data, meta.protocolVersion));
     await scheduleAlarm(this.ctx.storage, now + this.#config.SESSION_IDLE_SECONDS * 1000);
     return response;
   }

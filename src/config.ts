@@ -51,6 +51,12 @@ const ConfigSchema = z.object({
   RESULT_SCAN_POLICY: ResultPolicySetting.optional(),
   /** Administrators of the console and admin API: upstream subjects or verified email addresses (comma separated). */
   ADMIN_USERS: list.default([]),
+  /** Failed credentials and refused registrations: one audit event per address and kind per window of this many seconds (issue 16). */
+  FAILURE_AUDIT_WINDOW_SECONDS: int(1, 3600).default(60),
+  /** Run the detection rules (detections/) inside the server over the audit store (issue 16). */
+  DETECTIONS_ENABLED: flag.default(true),
+  /** How often the in-server detections run, in seconds. */
+  DETECTIONS_INTERVAL_SECONDS: int(10, 86_400).default(300),
 });
 
 /** The server's validated settings. */

@@ -5,6 +5,7 @@ import type { ApiKeyObject } from './contracts/api-key.ts';
 import type { AuditStoreObject } from './contracts/audit-store.ts';
 import type { ClientRegistryObject } from './contracts/client-registry.ts';
 import type { EmbeddedDatabaseObject } from './contracts/embedded-db.ts';
+import type { FailureCounterObject } from './contracts/failure-counter.ts';
 import type { McpSessionObject } from './contracts/session.ts';
 
 /** Worker environment: Durable Object namespaces (typed by their contracts in src/contracts/), the optional Hyperdrive binding and [vars]. */
@@ -15,6 +16,8 @@ export interface Env {
   CLIENTS: DurableObjectNamespace<ClientRegistryObject>;
   API_KEY: DurableObjectNamespace<ApiKeyObject>;
   AUDIT_STORE: DurableObjectNamespace<AuditStoreObject>;
+  /** Bounded failure summaries (issue 16): one object per caller address. Optional: without it failures are only refused. */
+  FAILURE_COUNTER?: DurableObjectNamespace<FailureCounterObject>;
   /** The alert hub (agents' Agent class): anomaly alerts, detections, flagged tool results. Optional until its binding is configured. */
   ALERT_HUB?: DurableObjectNamespace<AlertHubObject>;
   /** MySQL for the audit trail (a user with INSERT and SELECT on audit_events only); the embedded AuditStore otherwise. */
@@ -26,6 +29,9 @@ export interface Env {
   RESULT_SCAN?: string;
   /** JSON: per-tool answer to a flagged result (annotate, redact, block) over the defaults. */
   RESULT_SCAN_POLICY?: string;
+  FAILURE_AUDIT_WINDOW_SECONDS?: string;
+  DETECTIONS_ENABLED?: string;
+  DETECTIONS_INTERVAL_SECONDS?: string;
   /** Optional push sink: every delivered batch is POSTed here as signed NDJSON. */
   AUDIT_WEBHOOK_URL?: string;
   /** Secret: the HMAC key of the webhook signature (32+ characters). */

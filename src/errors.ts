@@ -69,9 +69,12 @@ export type ToolErrorCode =
 export class ToolError extends Error {
   override readonly name = 'ToolError';
   readonly code: ToolErrorCode;
-  constructor(code: ToolErrorCode, message: string) {
+  /** A machine reason for the audit trail only (the SQL guard's rejection reason); never sent to the client. */
+  readonly detail: string | undefined;
+  constructor(code: ToolErrorCode, message: string, detail?: string) {
     super(message);
     this.code = code;
+    this.detail = detail;
   }
 }
 
@@ -79,6 +82,7 @@ export class ToolError extends Error {
 export interface ToolFailure {
   code: ToolErrorCode;
   message: string;
+  detail?: string | undefined;
 }
 
 /** The one wire form of a tool failure: an `isError` result whose text starts with the code. */

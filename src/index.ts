@@ -23,6 +23,7 @@ export { AuthTransaction } from '../durable/auth-transaction.ts';
 export { ClientRegistry } from '../durable/client-registry.ts';
 export { ApiKey } from '../durable/api-key.ts';
 export { AuditStore } from '../durable/audit-store.ts';
+export { FailureCounter } from '../durable/failure-counter.ts';
 
 type Args = [Env, ExecutionContext];
 type Handler = (request: Request, env: Env) => Response | Promise<Response>;

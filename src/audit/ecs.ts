@@ -25,6 +25,10 @@ export const ECS_MAPPING: Readonly<Record<AuditType, { category: string; type: s
   'auth.refresh_reuse': { category: 'authentication', type: 'info' },
   'auth.code_replay': { category: 'authentication', type: 'info' },
   'auth.token_rejected': { category: 'authentication', type: 'info' },
+  'auth.failed': { category: 'authentication', type: 'info' },
+  'client.registration_refused': { category: 'iam', type: 'info' },
+  'session.opened': { category: 'api', type: 'start' },
+  'detection.fired': { category: 'api', type: 'info' },
 };
 
 /** ECS `event.outcome` of an audit outcome: a denial is a failure (the `mcp.outcome` field keeps `denied`). */

@@ -22,6 +22,11 @@ export const AUDIT_TYPES = [
   'key.rate_limited',
   'admin.action',
   'admin.read',
+  // Issue 16: bounded failed-credential summaries, refused registrations, opened sessions, detections.
+  'auth.failed',
+  'client.registration_refused',
+  'session.opened',
+  'detection.fired',
 ] as const;
 
 /** One of AUDIT_TYPES. */

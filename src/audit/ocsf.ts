@@ -28,6 +28,10 @@ export const OCSF_MAPPING: Readonly<Record<AuditType, { class_uid: OcsfClass; ac
   'auth.code_replay': { class_uid: 3002, activity_id: 99, activity_name: 'auth.code_replay' },
   'auth.token_rejected': { class_uid: 3002, activity_id: 99, activity_name: 'auth.token_rejected' },
   'client.registered': { class_uid: 3002, activity_id: 99, activity_name: 'client.registered' },
+  'auth.failed': { class_uid: 3002, activity_id: 99, activity_name: 'auth.failed' },
+  'client.registration_refused': { class_uid: 3002, activity_id: 99, activity_name: 'client.registration_refused' },
+  'session.opened': { class_uid: 6003, activity_id: 99, activity_name: 'session.opened' },
+  'detection.fired': { class_uid: 6003, activity_id: 99, activity_name: 'detection.fired' },
 };
 
 const CLASSES = {

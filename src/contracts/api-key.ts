@@ -40,6 +40,12 @@ export interface KeyCheckInput {
   meta?: RequestMeta | undefined;
 }
 
+/** Who asked for an administrative change of a key, for its audit event: the administrator and the request's address and user agent. */
+export interface AdminContext {
+  admin: string;
+  meta?: RequestMeta | undefined;
+}
+
 /** A key's record and its secrets' lifetimes (no hashes). */
 export interface KeyView {
   record: KeyRecord;
@@ -49,13 +55,13 @@ export interface KeyView {
 /** One Durable Object per API key, named by the key id. */
 export interface ApiKeyObject extends Rpc.DurableObjectBranded {
   /** Creates the key; returns its first secret (shown once). */
-  create(record: KeyRecord): Promise<{ secret: string } | { error: string }>;
+  create(record: KeyRecord, by?: AdminContext): Promise<{ secret: string } | { error: string }>;
   /** Checks secret, status, expiry and scope, then takes one token from the key's (and the tool's) bucket. */
   check(input: KeyCheckInput): Promise<KeyCheck>;
   /** Issues a successor secret; the current ones keep working for `overlapSeconds`. */
-  rotate(overlapSeconds: number, now: number): Promise<{ secret: string; previousRetiresAt: number } | { error: 'not_found' | 'revoked' }>;
+  rotate(overlapSeconds: number, now: number, by?: AdminContext): Promise<{ secret: string; previousRetiresAt: number } | { error: 'not_found' | 'revoked' }>;
   /** Revokes the key; null when there is no such key. */
-  revoke(now: number): Promise<KeyRecord | null>;
+  revoke(now: number, by?: AdminContext): Promise<KeyRecord | null>;
   /** The key's record and its secrets' lifetimes, or null. */
   show(): KeyView | null;
   /** Audit events waiting for delivery (tests and diagnostics). */

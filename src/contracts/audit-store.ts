@@ -12,6 +12,17 @@ export interface AuditStoreObject extends Rpc.DurableObjectBranded {
   search(q: AuditQuery): StoredAuditEvent[];
   /** How many events are stored (tests and diagnostics). */
   count(): number;
+  /** Runs the detection rules now over the stored trail (issue 16; the alarm does it every DETECTIONS_INTERVAL_SECONDS): new hits become detection.fired events and alerts. */
+  runDetections(now?: number): Promise<DetectionRun>;
   /** Deletes up to one batch of events older than AUDIT_RETENTION_DAYS; `more` when older ones are left. */
   purge(now?: number): { deleted: number; more: boolean };
+}
+
+/** One run of the in-server detections: the range read, events evaluated, hits found, and the ids of the detection.fired events recorded (new hits only). */
+export interface DetectionRun {
+  since: string;
+  until: string;
+  events: number;
+  hits: number;
+  fired: string[];
 }

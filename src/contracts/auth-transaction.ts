@@ -114,6 +114,8 @@ export interface RefreshInput {
 export interface RevokeByClientInput {
   clientId: string;
   refreshToken?: string | undefined;
+  /** The revocation request's address and user agent, for the audit. */
+  meta?: RequestMeta | undefined;
 }
 
 /** Diagnostics: the stored state, the refresh tokens' statuses (oldest first) and the attached sessions. */
@@ -146,7 +148,7 @@ export interface AuthTransactionObject extends Rpc.DurableObjectBranded {
   /** RFC 7009 revocation by the client the grant belongs to. */
   revokeByClient(input: RevokeByClientInput): Promise<'revoked' | 'not_ours' | 'unknown'>;
   /** Revokes the grant for an administrator; false when there is no live grant. */
-  revokeByAdmin(): Promise<boolean>;
+  revokeByAdmin(meta?: RequestMeta): Promise<boolean>;
   /** A session using this grant registers itself; false once revoked. */
   attachSession(sessionId: string, now: number): boolean;
   /** Diagnostics and tests: the stored state (never secrets: only digests are stored). */

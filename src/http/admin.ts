@@ -14,11 +14,13 @@ import { mediaType, readLimitedText } from './body.ts';
 import { registry } from './clients.ts';
 import { registerMachineClient } from './client-shards.ts';
 import { handleAuditExport } from './admin-audit.ts';
+import { handleDetections } from './admin-detections.ts';
 import { CATALOG } from '../mcp/server.ts';
-import { newEvent, requestMeta } from '../audit/emit.ts';
+import { newEvent, requestMeta, type RequestMeta } from '../audit/emit.ts';
 import { policyFrom, sanitizeParams } from '../audit/redact.ts';
 import { loadConfig } from '../config.ts';
 import { adminPrincipal } from './console/principal.ts';
+import { noteFailure } from '../audit/failures.ts';
 
 const DAY = 86_400;
 const SLUG = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -98,12 +100,17 @@ function issues(error: z.ZodError): string {
  * Handles every /admin/* request. Each authenticated request, reads included, is recorded once
  * naming the administrator, the route and the outcome, before the answer leaves: a read as
  * `admin.read`, a refused or failed action as `admin.action`, a successful action by its own
- * event. Requests without the credential are only refused (like invalid tokens, they are not
- * put in the trail).
+ * event. Requests without the credential are refused and counted per address (a bounded
+ * `auth.failed` summary, src/audit/failures.ts), not recorded one by one.
  */
 export async function handleAdmin(request: Request, env: Env): Promise<Response> {
   const who = await adminPrincipal(request, env, authorized(request, env));
-  if (!who.ok) return who.response;
+  if (!who.ok) {
+    if (who.response.status === 401 && env.ADMIN_SECRET && env.ADMIN_SECRET.length >= 32) {
+      await noteFailure(env, 'admin_secret', requestMeta(request), { reason: request.headers.has('authorization') ? 'wrong_secret' : 'missing' });
+    }
+    return who.response;
+  }
   return handleAdminAs(request, env, who.admin);
 }
 
@@ -192,20 +199,21 @@ export async function route(request: Request, env: Env): Promise<Response> {
     }
     if (action === 'rotate' && method === 'POST') return rotateKey(request, env, keyId);
     if (action === 'revoke' && method === 'POST') {
-      const revoked = (await stub.revoke(Date.now())) as KeyRecord | null;
+      const revoked = (await stub.revoke(Date.now(), adminContext(request))) as KeyRecord | null;
       if (!revoked) return fail('not_found', 'no such key');
       await registry(env).indexKey(keyId, keySummary(revoked), revoked.createdAt);
       return json(keySummary(revoked));
     }
     return fail('method_not_allowed', 'GET /admin/keys/:id, POST /admin/keys/:id/rotate or /revoke');
   }
+  if (path === '/admin/detections' || path === '/admin/detections/hits') return handleDetections(request, env, path);
   if (path === '/admin/audit/events') return method === 'GET' ? handleAuditExport(request, env) : fail('method_not_allowed', 'use GET');
   if (path === '/admin/clients' && method === 'GET') return json({ clients: await registry(env).listClients() });
   if (path === '/admin/clients' && method === 'POST') return createClient(request, env);
   if (grantRoute?.[1] && method === 'POST') {
     const gid = grantRoute[1];
     if (!(await verifyId(await idKey(env.ID_SECRET), 'txn', gid))) return fail('not_found', 'no such grant');
-    const revoked = await env.AUTH_TXN.get(env.AUTH_TXN.idFromName(gid)).revokeByAdmin();
+    const revoked = await env.AUTH_TXN.get(env.AUTH_TXN.idFromName(gid)).revokeByAdmin(requestMeta(request));
     return revoked ? json({ grant_id: gid, revoked: true }) : fail('not_found', 'no live grant with that id');
   }
   return fail('not_found', 'unknown admin endpoint');
@@ -253,7 +261,7 @@ async function createKey(request: Request, env: Env): Promise<Response> {
     rate: { requests: p.rate_limit.requests, perSeconds: p.rate_limit.per_seconds },
     toolRates: Object.fromEntries(Object.entries(p.tool_limits).flatMap(([k, v]) => (v ? [[k, { requests: v.requests, perSeconds: v.per_seconds }]] : []))),
   };
-  const created = await env.API_KEY.get(env.API_KEY.idFromName(keyId)).create(record);
+  const created = await env.API_KEY.get(env.API_KEY.idFromName(keyId)).create(record, adminContext(request));
   if ('error' in created) return fail('conflict', created.error);
   const summary = keySummary(record);
   await registry(env).indexKey(keyId, summary, now);
@@ -299,8 +307,13 @@ async function rotateKey(request: Request, env: Env, keyId: string): Promise<Res
   if (!read.ok) return read.response;
   const parsed = RotateSchema.safeParse(read.body);
   if (!parsed.success) return fail('invalid_request', issues(parsed.error));
-  const rotated = await env.API_KEY.get(env.API_KEY.idFromName(keyId)).rotate(parsed.data.overlap_seconds, Date.now());
+  const rotated = await env.API_KEY.get(env.API_KEY.idFromName(keyId)).rotate(parsed.data.overlap_seconds, Date.now(), adminContext(request));
   if ('error' in rotated) return rotated.error === 'not_found' ? fail('not_found', 'no such key') : fail('conflict', 'the key is revoked');
   const shown = await env.API_KEY.get(env.API_KEY.idFromName(keyId)).show();
   return json({ key: formatApiKey(keyId, rotated.secret), ...(shown ? keySummary(shown.record) : { key_id: keyId }), previous_retires_at: new Date(rotated.previousRetiresAt).toISOString() });
+}
+
+/** The administrator and request behind a key change, for its audit event (issue 16). */
+function adminContext(request: Request): { admin: string; meta: RequestMeta } {
+  return { admin: 'bootstrap', meta: requestMeta(request) };
 }

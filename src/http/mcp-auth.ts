@@ -6,6 +6,7 @@ import { formatScope, SCOPES } from '../auth/scopes.ts';
 import { signingKeys } from '../auth/signing-keys.ts';
 import type { Env } from '../env.ts';
 import type { RequestMeta } from '../audit/emit.ts';
+import { noteFailure } from '../audit/failures.ts';
 import { bearerError, rateLimited } from '../errors.ts';
 import type { McpMessage } from '../mcp/message.ts';
 import type { Principal } from '../mcp/principal.ts';
@@ -19,7 +20,7 @@ const BEARER = /^bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 export type Credential = { kind: 'none' } | { kind: 'malformed' } | { kind: 'token'; token: string } | { kind: 'key'; keyId: string; secret: string };
 
 /** Who is calling, with headers to add to the response (rate limits), or the refusal. */
-export type Authenticated = { ok: true; principal: Principal; headers: Record<string, string> } | { ok: false; response: Response };
+export type Authenticated = { ok: true; principal: Principal; headers: Record<string, string> } | { ok: false; response: Response; failure?: string };
 
 /** Reads the credential without checking it. */
 export function readCredential(request: Request): Credential {
@@ -55,7 +56,7 @@ export async function authenticateToken(token: string, env: Env, urls: ServerUrl
   const verified = await verifyAccessToken(keys, token, { issuer: urls.issuer, resource: urls.resource, now: Date.now() });
   if (!verified.ok) {
     console.log(JSON.stringify({ event: 'token_rejected', reason: verified.reason }));
-    return { ok: false, response: challenge(urls, 'invalid_token', 'the access token is invalid or expired') };
+    return { ok: false, response: challenge(urls, 'invalid_token', 'the access token is invalid or expired'), failure: verified.reason };
   }
   const c = verified.claims;
   return {
@@ -79,7 +80,10 @@ export async function authenticateToken(token: string, env: Env, urls: ServerUrl
  * of the tool called, then the rate buckets (the key's, and the tool's if it has one).
  */
 export async function authenticateKey(credential: { keyId: string; secret: string }, message: McpMessage | undefined, env: Env, urls: ServerUrls, meta?: RequestMeta): Promise<Authenticated> {
-  if (!(await verifyId(await idKey(env.ID_SECRET), 'key', credential.keyId))) return { ok: false, response: challenge(urls, 'invalid_token', 'the API key is not valid') };
+  if (!(await verifyId(await idKey(env.ID_SECRET), 'key', credential.keyId))) {
+    await noteFailure(env, 'mcp_api_key', meta, { keyId: credential.keyId, reason: 'unknown_key_id' });
+    return { ok: false, response: challenge(urls, 'invalid_token', 'the API key is not valid') };
+  }
   const call = calledTool(message);
   const stub = env.API_KEY.get(env.API_KEY.idFromName(credential.keyId));
   const result = await stub.check({ secret: credential.secret, tool: call?.tool, neededScope: call?.scope, now: Date.now(), meta });
@@ -88,6 +92,8 @@ export async function authenticateKey(credential: { keyId: string; secret: strin
     return { ok: true, headers: result.headers, principal: { kind: 'agent', id: `key:${r.keyId}`, keyId: r.keyId, agentId: r.agentId, agentName: r.agentName, owner: r.owner, scopes: r.scopes } };
   }
   console.log(JSON.stringify({ event: 'api_key_refused', key_id: credential.keyId, reason: result.reason }));
+  // A wrong secret is not recorded by the key's object (anyone knowing a key id could fill it): counted per address here.
+  if (result.reason === 'invalid') await noteFailure(env, 'mcp_api_key', meta, { keyId: credential.keyId, reason: 'wrong_secret' });
   if (result.reason === 'insufficient_scope' && call?.scope) return { ok: false, response: scopeChallenge(call.tool, call.scope, urls) };
   if (result.reason === 'rate_limited') return { ok: false, response: rateLimited(result.limit ?? 'key', result.retryAfterSeconds ?? 1, result.headers) };
   return { ok: false, response: challenge(urls, 'invalid_token', 'the API key is not valid') };

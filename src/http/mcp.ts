@@ -12,6 +12,7 @@ import { authenticateKey, authenticateToken, readCredential, refuseUnusable, sco
 import { hostAllowed, originAllowed } from './origin.ts';
 import { serverUrls } from './urls.ts';
 import { randomBytes } from '../lib/random.ts';
+import { noteFailure, tokenHints } from '../audit/failures.ts';
 
 /** One authority: a host name, IPv4 or bracketed IPv6 address, and an optional port. */
 // eslint-disable-next-line security/detect-unsafe-regex -- two alternatives of single character classes and a bounded port: no nested repetition
@@ -42,11 +43,17 @@ async function route(request: Request, env: Env, config: Config): Promise<Respon
   const urls = serverUrls(request, config);
   const credential = readCredential(request);
   const unusable = refuseUnusable(credential, urls);
-  if (unusable) return unusable;
+  if (unusable) {
+    if (credential.kind === 'malformed') await noteFailure(env, 'mcp_token', requestMeta(request), { reason: 'malformed' });
+    return unusable;
+  }
   // Access tokens are verified before the body is read; API keys after, since their Durable
   // Object checks the scope of the tool called before it takes from the rate buckets.
   let auth = credential.kind === 'token' ? await authenticateToken(credential.token, env, urls) : null;
-  if (auth && !auth.ok) return auth.response;
+  if (auth && !auth.ok) {
+    if (credential.kind === 'token') await noteFailure(env, 'mcp_token', requestMeta(request), { ...tokenHints(credential.token), reason: auth.failure });
+    return auth.response;
+  }
   const version = request.headers.get('mcp-protocol-version');
   if (version !== null && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
     return gateError('unsupported_protocol_version', `supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`);

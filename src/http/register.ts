@@ -4,6 +4,7 @@ import { loadConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { oauthError } from '../errors.ts';
 import { requestMeta } from '../audit/emit.ts';
+import { noteFailure } from '../audit/failures.ts';
 import { mediaType, readLimitedText } from './body.ts';
 import { registerClient } from './client-shards.ts';
 
@@ -29,6 +30,7 @@ export async function handleRegister(request: Request, env: Env): Promise<Respon
   if (!parsed.ok) return oauthError(parsed.error, parsed.description);
   const result = await registerClient(env, parsed.metadata, clientAddress(request), config.REGISTRATIONS_PER_HOUR, Date.now(), requestMeta(request));
   if (!result.ok) {
+    await noteFailure(env, 'registration_limited', requestMeta(request));
     return oauthError('invalid_request', 'too many registrations from this address; try again later', { status: 429, headers: { 'retry-after': String(result.retryAfterSeconds) } });
   }
   const response = {

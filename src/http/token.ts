@@ -1,5 +1,6 @@
 /** POST /token (authorization_code, refresh_token; client_credentials for machine clients) and POST /revoke (RFC 7009). */
 import { requestMeta } from '../audit/emit.ts';
+import { noteFailure } from '../audit/failures.ts';
 import { decodeJwt } from 'jose';
 import { idKey, mintId, verifyId } from '../auth/ids.ts';
 import { readParams } from '../auth/params.ts';
@@ -59,12 +60,18 @@ export async function handleToken(request: Request, env: Env): Promise<Response>
     return oauthError('unauthorized_client', 'the client_credentials grant is only for clients registered by an administrator (private_key_jwt)');
   } else if (p.grant_type === 'authorization_code') {
     const parts = await opaque(env, p.code);
-    if (!parts) return oauthError('invalid_grant', 'the code is invalid');
+    if (!parts) {
+      await noteFailure(env, 'token_code', requestMeta(request), { reason: 'unknown_code' });
+      return oauthError('invalid_grant', 'the code is invalid');
+    }
     outcome = await txnStub(env, parts[1]).exchangeCode({ code: parts[2], clientId: client.clientId, redirectUri: p.redirect_uri, verifier: p.code_verifier, resource: p.resource, now, meta: requestMeta(request) });
   } else if (p.grant_type === 'refresh_token') {
     if (!client.metadata.grant_types.includes('refresh_token')) return oauthError('unauthorized_client', 'the client did not register the refresh_token grant');
     const parts = await opaque(env, p.refresh_token);
-    if (!parts) return oauthError('invalid_grant', 'the refresh token is invalid');
+    if (!parts) {
+      await noteFailure(env, 'token_refresh', requestMeta(request), { reason: 'unknown_refresh_token' });
+      return oauthError('invalid_grant', 'the refresh token is invalid');
+    }
     outcome = await txnStub(env, parts[1]).refresh({ token: parts[2], clientId: client.clientId, scope: p.scope, resource: p.resource, now, meta: requestMeta(request) });
   } else if (!p.grant_type) {
     return oauthError('invalid_request', 'grant_type is missing');
@@ -119,10 +126,10 @@ export async function handleRevoke(request: Request, env: Env): Promise<Response
   const clientId = auth.clientId;
   const parts = await opaque(env, token);
   if (parts) {
-    await txnStub(env, parts[1]).revokeByClient({ clientId, refreshToken: parts[2] });
+    await txnStub(env, parts[1]).revokeByClient({ clientId, refreshToken: parts[2], meta: requestMeta(request) });
   } else if (token.split('.').length === 3) {
     const gid = await grantOfAccessToken(request, env, token);
-    if (gid) await txnStub(env, gid).revokeByClient({ clientId });
+    if (gid) await txnStub(env, gid).revokeByClient({ clientId, meta: requestMeta(request) });
   }
   return new Response(null, { status: 200, headers: { 'cache-control': 'no-store' } });
 }

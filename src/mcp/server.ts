@@ -43,6 +43,8 @@ export interface ToolAudit {
   args: unknown;
   outcome: 'success' | 'failure';
   errorCode?: ToolErrorCode | undefined;
+  /** Why the tool refused, for the audit (e.g. the SQL guard's reason: `multiple_statements: …`). */
+  reason?: string | undefined;
   rows?: number | undefined;
   bytes: number;
   latencyMs: number;
@@ -115,6 +117,7 @@ function register(server: McpServer, tool: CatalogTool, deps: ServerDeps): void 
           args,
           outcome: result.isError ? 'failure' : 'success',
           errorCode,
+          reason: failure?.detail ? `${failure.detail}: ${failure.message}` : undefined,
           rows: typeof rows === 'number' ? rows : undefined,
           bytes: JSON.stringify(result.content).length,
           latencyMs: Date.now() - started,
@@ -132,7 +135,7 @@ async function runTool(tool: CatalogTool, args: unknown, ctx: ToolContext): Prom
     return { result: await tool.call(args, ctx) };
   } catch (error) {
     if (error instanceof ToolError) {
-      failure = { code: error.code, message: error.message };
+      failure = { code: error.code, message: error.message, detail: error.detail };
     } else {
       console.error(JSON.stringify({ event: 'tool_failed', tool: tool.name, error: String(error) }));
       failure = { code: 'internal_error', message: 'the tool failed unexpectedly' };

@@ -14,7 +14,7 @@ const sqlSelect = handlerTool({
   annotations: { idempotentHint: true },
   async handle({ sql }, ctx) {
     const checked = checkSelect(sql, ctx.db.dialect);
-    if (!checked.ok) throw new ToolError('sql_rejected', checked.message);
+    if (!checked.ok) throw new ToolError('sql_rejected', checked.message, checked.reason);
     return rowsResult(await ctx.db.select(checked.sql, [], { maxRows: ctx.config.SQL_ROW_LIMIT, timeoutMs: ctx.config.SQL_TIMEOUT_MS }));
   },
 });

@@ -6,6 +6,7 @@ import { AUDIT_OUTBOX_SCHEMA } from '../../durable/audit-outbox.ts';
 import { AUDIT_STORE_SCHEMA } from '../../durable/audit-store.ts';
 import { SCHEMA as TXN_SCHEMA } from '../../durable/auth-transaction-state.ts';
 import { CLIENT_REGISTRY_SCHEMA } from '../../durable/client-registry.ts';
+import { FAILURE_COUNTER_SCHEMA } from '../../durable/failure-counter.ts';
 import { SCHEMA as SESSION_SCHEMA } from '../../durable/session-store.ts';
 import { mintId } from '../../src/auth/ids.ts';
 import { MYSQL_AUDIT_DDL, MYSQL_DDL, SQLITE_DDL } from '../../src/db/schema.ts';
@@ -18,6 +19,7 @@ const SECTIONS: Array<[heading: string, ddl: readonly string[]]> = [
   ['`ApiKey` Durable Object', API_KEY_SCHEMA],
   ['Audit outboxes', AUDIT_OUTBOX_SCHEMA],
   ['`AuditStore` Durable Object', AUDIT_STORE_SCHEMA],
+  ['`FailureCounter` Durable Object', FAILURE_COUNTER_SCHEMA],
   ['MySQL audit database', MYSQL_AUDIT_DDL],
   ['`EmbeddedDatabase` Durable Object', SQLITE_DDL],
   ['MySQL (through Hyperdrive)', MYSQL_DDL],

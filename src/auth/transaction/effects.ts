@@ -86,12 +86,12 @@ export function cleanupTime(txn: Txn, now: number): number {
  * any of its tokens still finds it, is refused and is audited; every refresh token is revoked
  * and every attached session told.
  */
-export function revokeGrant(txn: Txn, reason: string, now: number): { next: Txn; effects: Effect[] } {
+export function revokeGrant(txn: Txn, reason: string, now: number, meta?: RequestMeta): { next: Txn; effects: Effect[] } {
   const cleanupAt = cleanupTime(txn, now);
   return {
     next: { ...txn, phase: 'revoked', revokedReason: reason, cleanupAt },
     effects: [
-      audit(txn, { type: 'auth.revoke', outcome: 'success', reason }),
+      audit(txn, { type: 'auth.revoke', outcome: 'success', reason, meta }),
       { kind: 'revoke_refresh_tokens' },
       { kind: 'notify_revoked', grantId: txn.id },
       { kind: 'schedule_alarm', at: cleanupAt },

@@ -49,11 +49,13 @@ export interface RevokeByClientStep {
   kind: 'revoke_by_client';
   clientId: string;
   token: 'none' | 'known' | 'unknown';
+  meta?: RequestMeta | undefined;
 }
 
 /** An administrator revokes the grant. */
 export interface RevokeByAdminStep {
   kind: 'revoke_by_admin';
+  meta?: RequestMeta | undefined;
 }
 
 /** A session registers itself with the grant. */
@@ -112,7 +114,7 @@ export function exchangeCode(txn: Txn | null, input: ExchangeCodeStep, now: numb
 
 function redeem(txn: Txn, input: ExchangeCodeStep, now: number, life: Lifetimes): Transition<TokenReply> {
   if (!txn.codeHash || !timingSafeEqual(input.codeHash, txn.codeHash)) return refuse(fail('invalid_grant', 'the code is invalid'));
-  if (txn.phase === 'granted') return { ...revokeGrant(txn, 'authorization code replayed', now), reply: fail('invalid_grant', 'the code was already used') };
+  if (txn.phase === 'granted') return { ...revokeGrant(txn, 'authorization code replayed', now, input.meta), reply: fail('invalid_grant', 'the code was already used') };
   if (txn.phase === 'revoked') return refuse(fail('invalid_grant', 'the code was already used'));
   if (txn.phase !== 'code') return refuse(fail('invalid_grant', 'the code is invalid'));
   if (now > (txn.codeExpiresAt ?? 0)) return refuse(fail('invalid_grant', 'the code has expired'));
@@ -140,7 +142,7 @@ export function refresh(txn: Txn | null, input: RefreshStep, now: number, life: 
 function rotate(txn: Txn, input: RefreshStep, now: number, life: Lifetimes): Transition<TokenReply> {
   if (!input.presented) return refuse(fail('invalid_grant', 'the refresh token is invalid'));
   if (txn.phase !== 'granted') return refuse(fail('invalid_grant', 'the grant has been revoked'));
-  if (input.presented !== 'active') return { ...revokeGrant(txn, 'refresh token reused', now), reply: fail('invalid_grant', 'the refresh token was already used; the grant is revoked') };
+  if (input.presented !== 'active') return { ...revokeGrant(txn, 'refresh token reused', now, input.meta), reply: fail('invalid_grant', 'the refresh token was already used; the grant is revoked') };
   if (input.clientId !== txn.clientId) return refuse(fail('invalid_grant', 'the refresh token was issued to another client'));
   if (now > (txn.refreshExpiresAt ?? 0)) return refuse(fail('invalid_grant', 'the refresh token has expired'));
   if (input.resource !== undefined && input.resource !== txn.resource) return refuse(fail('invalid_target', 'resource is outside the grant'));
@@ -161,13 +163,13 @@ export function revokeByClient(txn: Txn | null, input: RevokeByClientStep, now: 
   if (input.token === 'unknown') return refuse('unknown');
   if (txn.clientId !== input.clientId) return refuse('not_ours');
   if (txn.phase === 'revoked') return refuse('revoked');
-  return { ...revokeGrant(txn, 'revoked by the client', now), reply: 'revoked' };
+  return { ...revokeGrant(txn, 'revoked by the client', now, input.meta), reply: 'revoked' };
 }
 
 /** An administrator revokes the grant; false when there is no live grant. */
-export function revokeByAdmin(txn: Txn | null, now: number): Transition<boolean> {
+export function revokeByAdmin(txn: Txn | null, now: number, meta?: RequestMeta): Transition<boolean> {
   if (!txn || txn.phase !== 'granted') return refuse(false);
-  return { ...revokeGrant(txn, 'revoked by an administrator', now), reply: true };
+  return { ...revokeGrant(txn, 'revoked by an administrator', now, meta), reply: true };
 }
 
 /** A session registers with a live grant (so revocation reaches it); false once revoked. */

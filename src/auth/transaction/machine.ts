@@ -56,7 +56,7 @@ const HANDLERS: { [K in Kind]: Handler<K> } = {
   exchange_code: grant.exchangeCode,
   refresh: grant.refresh,
   revoke_by_client: (s, i, now) => grant.revokeByClient(s, i, now),
-  revoke_by_admin: (s, _i, now) => grant.revokeByAdmin(s, now),
+  revoke_by_admin: (s, i, now) => grant.revokeByAdmin(s, now, i.meta),
   attach_session: (s, i, now) => grant.attachSession(s, i, now),
   alarm: (s, i, now) => grant.alarm(s, i, now),
 };

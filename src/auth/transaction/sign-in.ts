@@ -103,7 +103,7 @@ export function decide(txn: Txn | null, input: DecideStep, now: number, life: Li
   if (!input.approve) return { next: { ...txn, phase: 'ended' }, effects: [recorded], reply: { kind: 'deny', redirectUri: txn.redirectUri, clientState: txn.clientState } };
   // Consent given here, by the person in this browser, holds for whoever signs in next.
   const consented: Txn = { ...txn, consentGiven: true, consentUser: undefined };
-  const then = txn.phase === 'consent' ? goUpstream(consented, input.upstream) : issueCode(consented, input.code, now, life);
+  const then = txn.phase === 'consent' ? goUpstream(consented, input.upstream) : issueCode(consented, input.code, now, life, input.meta);
   return { ...then, effects: [recorded, ...then.effects] };
 }
 
@@ -134,7 +134,7 @@ export function completeLogin(txn: Txn | null, input: CompleteLoginStep, now: nu
   // Consent remembered for the browser's previous user does not cover a different user.
   const consentHolds = txn.consentGiven && (txn.consentUser === undefined || txn.consentUser === input.user.id);
   if (input.remembered || consentHolds) {
-    const issued = issueCode(withUser, input.code, now, life);
+    const issued = issueCode(withUser, input.code, now, life, input.meta);
     return { ...issued, effects: [signedIn, ...issued.effects] };
   }
   return { next: { ...withUser, phase: 'login_consent', csrfHash: input.csrfHash }, effects: [signedIn], reply: { kind: 'consent', csrf: input.csrf } };
@@ -148,12 +148,12 @@ function goUpstream(txn: Txn, up: UpstreamSecrets): Transition<Step> {
   };
 }
 
-function issueCode(txn: Txn, code: FreshSecret, now: number, life: Lifetimes): Transition<Step> {
+function issueCode(txn: Txn, code: FreshSecret, now: number, life: Lifetimes, meta?: RequestMeta): Transition<Step> {
   // The upstream leg's secrets are not needed any more once the code exists.
   const issued: Txn = { ...txn, phase: 'code', codeHash: code.hash, codeExpiresAt: now + life.code * 1000, verifier: undefined, nonce: undefined };
   return {
     next: issued,
-    effects: [audit(issued, { type: 'auth.code_issued', outcome: 'success' })],
+    effects: [audit(issued, { type: 'auth.code_issued', outcome: 'success', meta })],
     reply: { kind: 'code', code: `${txn.id}.${code.secret}`, redirectUri: txn.redirectUri, clientState: txn.clientState },
   };
 }
