@@ -16,6 +16,9 @@ import { actorOf, newEvent, type RequestMeta } from '../src/audit/emit.ts';
 import { policyFrom, sanitizeParams } from '../src/audit/redact.ts';
 import { AuditOutbox } from './audit-outbox.ts';
 import { scheduleAlarm } from './alarm.ts';
+import { releasedAtEnd, syntheticPost, drain } from './session-http.ts';
+import { SessionBaseline } from './session-baseline.ts';
+import { anomalyRefusal } from '../src/mcp/anomaly-response.ts';
 import { grantStatus, migrate, parseLevel, readMeta, setGrantStatus, SqlEventStore, writeMeta, type SessionMeta } from './session-store.ts';
 
 export { SessionCallSchema, type SessionCall } from '../src/mcp/message.ts';
@@ -35,6 +38,7 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
   readonly #config: Config;
   readonly #events: SqlEventStore;
   readonly #outbox: AuditOutbox;
+  readonly #baseline: SessionBaseline;
   /**
    * The requests in flight, by JSON-RPC id: their request facts and caller (its current token)
    * for the audit, and the guard that refuses a second request with an id still in use.
@@ -48,6 +52,7 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
     this.#config = loadConfig(env);
     this.#events = new SqlEventStore(ctx.storage.sql, this.#config.SESSION_EVENT_LOG_MAX, Date.now);
     this.#outbox = new AuditOutbox(ctx.storage, env, this.#config.AUDIT_OUTBOX_MAX);
+    this.#baseline = new SessionBaseline({ storage: ctx.storage, env, config: this.#config, record: (e) => this.#outbox.record(e), waitUntil: (p) => ctx.waitUntil(p) });
     // Nothing is written until an initialize succeeds: a refused request leaves no stored object.
     void ctx.blockConcurrencyWhile(() => {
       this.#meta = readMeta(ctx.storage.sql);
@@ -110,6 +115,11 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
       await this.#auditRefusedCall(call, meta, { tool: message.name.slice(0, 100), args: message.arguments, errorCode: 'unknown_tool', reason: 'no such tool' });
       return rpcError('unknown_tool', message.id, message.name, { tool: message.name });
     }
+    if (message?.kind === 'tool_call') {
+      const refusal = await this.#baseline.before(call.principal, meta.sessionId, message.name, message.arguments, call.meta);
+      if (refusal?.action === 'reauth' && call.principal.kind === 'user') await this.env.AUTH_TXN.get(this.env.AUTH_TXN.idFromName(call.principal.grantId)).revokeByAdmin();
+      if (refusal) return anomalyRefusal(refusal, call.resourceMetadata);
+    }
     // Arguments that fail the tool's input schema are answered by the SDK (an isError result)
     // without reaching the tool's handler, so they are recorded here, with the same schema.
     if (message?.kind === 'tool_call') {
@@ -162,6 +172,7 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
   /** Delivers audit events, trims the event log, and ends the session once it has been idle too long. */
   override async alarm(): Promise<void> {
     await this.#outbox.flush();
+    await this.#baseline.flush(this.#meta?.principal);
     this.#events.trim();
     const meta = this.#meta;
     if (!meta || meta.endedAt !== null) return;
@@ -199,6 +210,7 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
    * fail the input schema): a `tool.call` failure with its error code, in this session's outbox.
    */
   async #auditRefusedCall(call: SessionCall, meta: SessionMeta, refusal: { tool: string | undefined; args: unknown; errorCode: 'invalid_params' | 'unknown_tool'; reason: string }): Promise<void> {
+    if (refusal.tool !== undefined) await this.#baseline.after(call.principal, meta.sessionId, { tool: refusal.tool, args: refusal.args, status: 'denied', meta: call.meta });
     if (!this.#config.AUDIT_ENABLED) return;
     await this.#outbox.record(
       newEvent({
@@ -222,6 +234,8 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
     // The request's own principal: after a refresh it carries the new token's id.
     const principal = inFlight?.principal ?? sessionPrincipal;
     const meta = inFlight?.meta;
+    await this.#baseline.after(principal, this.#meta?.sessionId, { tool: entry.tool, args: entry.args, status: entry.outcome === 'success' ? 'ok' : 'error', rows: entry.rows, bytes: entry.bytes, meta });
+    if (!this.#config.AUDIT_ENABLED) return;
     await this.#outbox.record(
       newEvent({
         type: 'tool.call',
@@ -268,6 +282,7 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
     if (call.principal.kind === 'user') setGrantStatus(this.ctx.storage.sql, call.principal.grantId, true, now);
     this.#meta = meta;
     this.#live = live;
+    await this.#baseline.connect(call.principal);
     await scheduleAlarm(this.ctx.storage, now + this.#config.SESSION_IDLE_SECONDS * 1000);
     return response;
   }
@@ -306,7 +321,7 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
       db: () => dataPort(this.env, this.#config),
       principal: meta.principal,
       logLevel: () => this.#meta?.logLevel ?? 'info',
-      audit: this.#config.AUDIT_ENABLED ? (entry) => this.#auditTool(entry, meta.principal) : undefined,
+      audit: this.#config.AUDIT_ENABLED || this.#baseline.enabled ? (entry) => this.#auditTool(entry, meta.principal) : undefined,
       integrity: await toolIntegrity(this.#config, auditIntegrityFailures(this.env, this.#config)),
     });
     await server.connect(transport);
@@ -322,52 +337,6 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
     this.ctx.storage.sql.exec('DELETE FROM events');
     if (this.#meta) this.#meta.endedAt = now;
     // The alarm stays only while audit events wait for delivery.
-    if (this.#outbox.count() === 0) await this.ctx.storage.deleteAlarm();
+    if (this.#outbox.count() === 0 && this.#baseline.pending() === 0) await this.ctx.storage.deleteAlarm();
   }
-}
-
-/** The response with `release` called once its body has been read to the end, failed or been cancelled (at once without a body). */
-function releasedAtEnd(response: Response, release: () => void): Response {
-  const body = response.body;
-  if (!body) {
-    release();
-    return response;
-  }
-  const reader = body.getReader() as ReadableStreamDefaultReader<Uint8Array>;
-  const wrapped = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) {
-          release();
-          controller.close();
-        } else {
-          controller.enqueue(value);
-        }
-      } catch (error) {
-        release();
-        controller.error(error);
-      }
-    },
-    async cancel(reason) {
-      release();
-      await reader.cancel(reason);
-    },
-  });
-  return new Response(wrapped, response);
-}
-
-function syntheticPost(sessionId: string, protocolVersion: string | null): Request {
-  const headers = new Headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' });
-  if (protocolVersion) {
-    headers.set('mcp-session-id', sessionId);
-    headers.set('mcp-protocol-version', protocolVersion);
-  }
-  return new Request('http://session.internal/mcp', { method: 'POST', headers });
-}
-
-/** Reads a replayed response to its end: the SDK has then applied the message to its state. */
-async function drain(response: Response): Promise<void> {
-  if (!response.ok) throw new Error(`replaying the stored handshake failed with ${response.status}`);
-  await response.text();
 }

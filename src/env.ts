@@ -22,6 +22,12 @@ export interface Env {
   AUDIT_ENABLED?: string;
   AUDIT_OUTBOX_MAX?: string;
   AUDIT_SENSITIVE_FIELDS?: string;
+  ANOMALY_ENABLED?: string;
+  ANOMALY_MIN_CALLS?: string;
+  ANOMALY_MIN_LEARNING_SECONDS?: string;
+  ANOMALY_TOOL_MIN_CALLS?: string;
+  ANOMALY_HOUR_MIN_AGE_SECONDS?: string;
+  ANOMALY_POLICY?: string;
   /** Optional push sink: every delivered batch is POSTed here as signed NDJSON. */
   AUDIT_WEBHOOK_URL?: string;
   /** Secret: the HMAC key of the webhook signature (32+ characters). */

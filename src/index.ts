@@ -22,6 +22,7 @@ export { AuthTransaction } from '../durable/auth-transaction.ts';
 export { ClientRegistry } from '../durable/client-registry.ts';
 export { ApiKey } from '../durable/api-key.ts';
 export { AuditStore } from '../durable/audit-store.ts';
+export { AlertHub } from '../durable/alert-hub.ts';
 
 type Args = [Env, ExecutionContext];
 type Handler = (request: Request, env: Env) => Response | Promise<Response>;

@@ -24,6 +24,8 @@ export const ECS_MAPPING: Readonly<Record<AuditType, { category: string; type: s
   'auth.refresh_reuse': { category: 'authentication', type: 'info' },
   'auth.code_replay': { category: 'authentication', type: 'info' },
   'auth.token_rejected': { category: 'authentication', type: 'info' },
+  'anomaly.detected': { category: 'api', type: 'info' },
+  'anomaly.enforced': { category: 'api', type: 'denied' },
 };
 
 /** ECS `event.outcome` of an audit outcome: a denial is a failure (the `mcp.outcome` field keeps `denied`). */

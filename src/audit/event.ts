@@ -21,6 +21,8 @@ export const AUDIT_TYPES = [
   'key.rate_limited',
   'admin.action',
   'admin.read',
+  'anomaly.detected',
+  'anomaly.enforced',
 ] as const;
 
 /** One of AUDIT_TYPES. */

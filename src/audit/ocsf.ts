@@ -27,6 +27,8 @@ export const OCSF_MAPPING: Readonly<Record<AuditType, { class_uid: OcsfClass; ac
   'auth.code_replay': { class_uid: 3002, activity_id: 99, activity_name: 'auth.code_replay' },
   'auth.token_rejected': { class_uid: 3002, activity_id: 99, activity_name: 'auth.token_rejected' },
   'client.registered': { class_uid: 3002, activity_id: 99, activity_name: 'client.registered' },
+  'anomaly.detected': { class_uid: 6003, activity_id: 99, activity_name: 'anomaly.detected' },
+  'anomaly.enforced': { class_uid: 6003, activity_id: 99, activity_name: 'anomaly.enforced' },
 };
 
 const CLASSES = {

@@ -13,6 +13,7 @@ import type { KeyRecord } from '../contracts/api-key.ts';
 import { mediaType, readLimitedText } from './body.ts';
 import { registry } from './clients.ts';
 import { handleAuditExport } from './admin-audit.ts';
+import { handleAlerts, isAlertRoute } from './admin-alerts.ts';
 import { CATALOG } from '../mcp/server.ts';
 import { newEvent, requestMeta } from '../audit/emit.ts';
 import { policyFrom, sanitizeParams } from '../audit/redact.ts';
@@ -190,6 +191,7 @@ async function route(request: Request, env: Env): Promise<Response> {
     }
     return fail('method_not_allowed', 'GET /admin/keys/:id, POST /admin/keys/:id/rotate or /revoke');
   }
+  if (isAlertRoute(path)) return handleAlerts(request, env, path);
   if (path === '/admin/audit/events') return method === 'GET' ? handleAuditExport(request, env) : fail('method_not_allowed', 'use GET');
   if (path === '/admin/clients' && method === 'GET') return json({ clients: await registry(env).listClients() });
   if (path === '/admin/clients' && method === 'POST') return createClient(request, env);
