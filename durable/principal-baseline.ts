@@ -7,7 +7,6 @@ import { loadConfig } from '../src/config.ts';
 import { EnforcementSchema, ObservationBatchSchema, type BaselineView, type Enforcement, type ObservationBatch } from '../src/contracts/principal-baseline.ts';
 import { anomalySettings } from '../src/mcp/anomaly.ts';
 import { newBaseline, observe, type BaselineSettings, type BaselineState } from '../src/security/baseline/index.ts';
-import type { Env } from '../src/env.ts';
 
 /** The baseline table, created by the first batch (docs/storage.md is checked against this). */
 export const PRINCIPAL_BASELINE_SCHEMA = [
@@ -23,7 +22,7 @@ export class PrincipalBaseline {
   readonly #settings: BaselineSettings;
   #ready = false;
 
-  constructor(sql: SqlStorage, env: Env) {
+  constructor(sql: SqlStorage, env: object) {
     this.#sql = sql;
     this.#settings = anomalySettings(loadConfig(env));
   }

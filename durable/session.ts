@@ -189,6 +189,11 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
     return this.#outbox.count();
   }
 
+  /** Baseline observations waiting to be sent to the principal's object (tests and diagnostics). */
+  baselinePending(): number {
+    return this.#baseline.pending();
+  }
+
   /** A request refused because its grant is revoked: in this session's outbox, or the audit store before initialize. */
   async #auditRefusal(call: SessionCall, reason: string): Promise<void> {
     if (!this.#config.AUDIT_ENABLED) return;
