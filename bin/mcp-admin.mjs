@@ -8,6 +8,7 @@ import { AUDIT_TYPES, PAGE, RUN_AUDIT, searchPlan, tailPlan } from './admin/audi
 import { DAY, out } from './admin/format.mjs';
 import { CliError, DEFAULT_URL, EXIT, adminSecret, baseUrl, setHelpTopic, usage } from './admin/http.mjs';
 import { ID, RUN_KEYS, SCOPES, createBody, keyIdPrefix } from './admin/keys.mjs';
+import { ALERT_COMMANDS, RUN_ALERTS, checkAlertCommand } from './admin/alerts.mjs';
 
 const EXIT_HELP = `Exit codes:
   0  success
@@ -101,12 +102,13 @@ order (the export's delivery cursor), so an event delivered late with an older t
 different parts of the server arrive in their own batches; an outbox waits out a store outage)
 is still printed, once. Its own reads of the trail (recorded as admin.read) are not printed.`,
   },
+  ...ALERT_COMMANDS,
 };
 const GLOBAL_OPTIONS = { url: 'string', 'admin-secret': 'string', json: 'boolean', help: 'boolean', version: 'boolean' };
-const GROUPS = ['keys', 'clients', 'grants', 'audit'];
+const GROUPS = ['keys', 'clients', 'grants', 'audit', 'alerts'];
 /** Every option any command knows, with its kind. */
 const KNOWN_OPTIONS = { ...GLOBAL_OPTIONS, ...Object.assign({}, ...Object.values(COMMANDS).map((c) => c.options)) };
-const RUN = { ...RUN_KEYS, ...RUN_AUDIT };
+const RUN = { ...RUN_KEYS, ...RUN_AUDIT, ...RUN_ALERTS };
 
 /** The help of every command, or of one group's commands. */
 function listHelp(group) {
@@ -154,6 +156,7 @@ async function main(argv) {
   if (name === 'keys rotate' && options.overlap !== undefined) parseDuration(options.overlap, 'overlap', 0, 7 * DAY);
   if (name === 'audit search') searchPlan(options, Date.now());
   if (name === 'audit tail') tailPlan(options);
+  if (name.startsWith('alerts ')) checkAlertCommand(name, options, args);
   const ctx = { base, ...adminSecret(options) };
   await RUN[name](ctx, options, args);
 }
