@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run admin`: the command-line tool over the admin API (/admin/*): API keys, OAuth clients, grants and the audit trail.
+// `npm run admin`: the command-line tool over the admin API (/admin/*): API keys, OAuth clients, grants, the audit trail and the alert hub.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -133,9 +133,9 @@ async function main(argv) {
   const [group, action, ...args] = positionals;
   if (group === undefined) {
     if (options.help) return out(listHelp());
-    throw usage('missing command (keys, clients, grants or audit)');
+    throw usage('missing command (keys, clients, grants, audit or alerts)');
   }
-  if (!GROUPS.includes(group)) throw usage(`unknown command '${group}' (keys, clients, grants or audit)`);
+  if (!GROUPS.includes(group)) throw usage(`unknown command '${group}' (keys, clients, grants, audit or alerts)`);
   const actions = Object.keys(COMMANDS).filter((c) => c.startsWith(`${group} `)).map((c) => c.split(' ')[1]);
   if (action === undefined) {
     if (options.help) return out(listHelp(group));
