@@ -45,7 +45,7 @@ const ConfigSchema = z.object({
   AUDIT_RETENTION_DAYS: int(1, 36_500).default(400),
   /** Parameter names redacted in audit events, besides the fixed policy (comma separated). */
   AUDIT_SENSITIVE_FIELDS: list.default([]),
-  /** Behavioural baselines (issue 11): score every tool call against its principal's habits (src/mcp/anomaly-settings.ts). */
+  /** Behavioural baselines (issue 11): score every tool call against its principal's habits (src/mcp/anomaly.ts, docs/anomaly.md). */
   ANOMALY_ENABLED: flag.default(true),
   ANOMALY_MIN_CALLS: int(1, 1_000_000).optional(),
   ANOMALY_MIN_LEARNING_SECONDS: int(0, 365 * 24 * 3600).optional(),
