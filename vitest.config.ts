@@ -44,6 +44,34 @@ export default defineConfig({
         test: { name: 'workers', include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'], testTimeout: 30_000 },
       },
       {
+        // Behavioural baselines (issue 11) on settings that learn within a test: 5 calls, no minimum
+        // age, tool statistics after 3 calls, and policies that block, throttle and ask for a sign-in.
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: {
+                SESSION_IDLE_SECONDS: '60',
+                SQL_ROW_LIMIT: '50',
+                OAUTH_SIGNING_KEY: signingKey,
+                ID_SECRET: generateIdSecret() as string,
+                ADMIN_SECRET: generateIdSecret() as string,
+                ANOMALY_MIN_CALLS: '5',
+                ANOMALY_MIN_LEARNING_SECONDS: '0',
+                ANOMALY_TOOL_MIN_CALLS: '3',
+                ANOMALY_POLICY: JSON.stringify({
+                  tools: { describe_table: { agent: 'block', machine: 'block', person: 'reauth' }, sql_select: { agent: 'throttle' }, list_tables: { agent: 'alert', person: 'alert' } },
+                  duration_seconds: 600,
+                  throttle: { requests: 2, per_seconds: 3600 },
+                }),
+                ...(idp ? { UPSTREAM_ISSUER: idp, UPSTREAM_CLIENT_ID: 'own-mcp-test', UPSTREAM_CLIENT_SECRET: process.env.TEST_IDP_CLIENT_SECRET ?? '' } : {}),
+              },
+            },
+          }),
+        ],
+        test: { name: 'anomaly', include: ['test/anomaly/**/*.test.ts'], testTimeout: 30_000 },
+      },
+      {
         // The project's own structure and tooling in Node, no server needed: the layer rules
         // (dependency-cruiser), the storage document, the lint rules.
         test: { name: 'tooling', include: ['test/architecture/**/*.test.ts', 'test/tooling/**/*.test.ts'], environment: 'node', testTimeout: 60_000 },

@@ -58,6 +58,8 @@ const { values: opts } = parseArgs({
     reference: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '3' },
+    // Issue 11: only the behavioural-baseline cost (bench/anomaly.mjs), ANOMALY_ENABLED on vs off.
+    anomaly: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -523,6 +525,7 @@ async function main() {
     process.stderr.write(`bench: wrangler needs Node >= 22.12 (this is ${process.version}); run it as \`npm run bench\`, which uses the project's Node\n`);
     return 1;
   }
+  if (opts.anomaly) return (await import('./anomaly.mjs')).main().then(() => 0);
   const report = {
     startedAt: new Date().toISOString(),
     machine: { cpus: os.cpus().length, loadavgAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100), platform: `${os.platform()} ${os.arch()}` },

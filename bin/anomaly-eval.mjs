@@ -15,6 +15,11 @@ const FRESH_SEEDS = Array.from({ length: 8 }, (_, i) => i + 2001);
 /** Quieter attacks (see `hard` in the generator) on fresh worlds. */
 const HARD_SEEDS = Array.from({ length: 8 }, (_, i) => i + 3001);
 const args = process.argv.slice(2);
+// --live: the shorter pass through the real server's public interfaces (bin/anomaly-live.mjs) instead.
+if (args.includes('--live')) {
+  await (await import('./anomaly-live.mjs')).main();
+  process.exit(0);
+}
 const write = !args.includes('--no-write');
 const verbose = args.includes('--verbose');
 const tracesAt = args.indexOf('--traces');

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run admin`: the command-line tool over the admin API (/admin/*): API keys, OAuth clients, grants and the audit trail.
+// `npm run admin`: the command-line tool over the admin API (/admin/*): API keys, OAuth clients, grants, the audit trail and the alert hub.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import { DAY, out } from './admin/format.mjs';
 import { DETECTION_COMMANDS, RUN_DETECTIONS, detectionRange } from './admin/detections.mjs';
 import { CliError, DEFAULT_URL, EXIT, adminSecret, baseUrl, setHelpTopic, usage } from './admin/http.mjs';
 import { ID, RUN_KEYS, SCOPES, createBody, keyIdPrefix } from './admin/keys.mjs';
+import { ALERT_COMMANDS, RUN_ALERTS, checkAlertCommand } from './admin/alerts.mjs';
 
 const EXIT_HELP = `Exit codes:
   0  success
@@ -103,12 +104,13 @@ different parts of the server arrive in their own batches; an outbox waits out a
 is still printed, once. Its own reads of the trail (recorded as admin.read) are not printed.`,
   },
   ...DETECTION_COMMANDS,
+  ...ALERT_COMMANDS,
 };
 const GLOBAL_OPTIONS = { url: 'string', 'admin-secret': 'string', json: 'boolean', help: 'boolean', version: 'boolean' };
-const GROUPS = ['keys', 'clients', 'grants', 'audit', 'detections'];
+const GROUPS = ['keys', 'clients', 'grants', 'audit', 'detections', 'alerts'];
 /** Every option any command knows, with its kind. */
 const KNOWN_OPTIONS = { ...GLOBAL_OPTIONS, ...Object.assign({}, ...Object.values(COMMANDS).map((c) => c.options)) };
-const RUN = { ...RUN_KEYS, ...RUN_AUDIT, ...RUN_DETECTIONS };
+const RUN = { ...RUN_KEYS, ...RUN_AUDIT, ...RUN_DETECTIONS, ...RUN_ALERTS };
 
 /** The help of every command, or of one group's commands. */
 function listHelp(group) {
@@ -133,9 +135,9 @@ async function main(argv) {
   const [group, action, ...args] = positionals;
   if (group === undefined) {
     if (options.help) return out(listHelp());
-    throw usage('missing command (keys, clients, grants or audit)');
+    throw usage('missing command (keys, clients, grants, audit or alerts)');
   }
-  if (!GROUPS.includes(group)) throw usage(`unknown command '${group}' (keys, clients, grants or audit)`);
+  if (!GROUPS.includes(group)) throw usage(`unknown command '${group}' (keys, clients, grants, audit or alerts)`);
   const actions = Object.keys(COMMANDS).filter((c) => c.startsWith(`${group} `)).map((c) => c.split(' ')[1]);
   if (action === undefined) {
     if (options.help) return out(listHelp(group));
@@ -157,6 +159,7 @@ async function main(argv) {
   if (name === 'audit search') searchPlan(options, Date.now());
   if (name === 'audit tail') tailPlan(options);
   if (name === 'detections test') detectionRange(options, Date.now());
+  if (name.startsWith('alerts ')) checkAlertCommand(name, options, args);
   const ctx = { base, ...adminSecret(options) };
   await RUN[name](ctx, options, args);
 }

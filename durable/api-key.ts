@@ -9,6 +9,8 @@ import { KeyRecordSchema, type AdminContext, type ApiKeyObject, type KeyCheck, t
 import { randomToken } from '../src/lib/random.ts';
 import { AuditOutbox } from './audit-outbox.ts';
 import { JsonRow } from './json-row.ts';
+import { PrincipalBaseline } from './principal-baseline.ts';
+import type { BaselineView, ObservationBatch } from '../src/contracts/principal-baseline.ts';
 
 /** The key's SQLite tables (docs/storage.md is checked against this). */
 export const API_KEY_SCHEMA = [
@@ -21,11 +23,24 @@ export const API_KEY_SCHEMA = [
 export class ApiKey extends DurableObject<Env> implements ApiKeyObject {
   readonly #state: JsonRow<KeyRecord>;
   readonly #outbox: AuditOutbox;
+  readonly #baseline: PrincipalBaseline;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#state = new JsonRow(ctx.storage.sql, 'key', KeyRecordSchema);
     this.#outbox = new AuditOutbox(ctx.storage, env, loadConfig(env).AUDIT_OUTBOX_MAX);
+    this.#baseline = new PrincipalBaseline(ctx.storage.sql, env);
+  }
+
+  /** The key's behavioural baseline (durable/principal-baseline.ts); empty for a key that does not exist. */
+  baseline(): BaselineView {
+    return this.#state.read() ? this.#baseline.view() : { state: null, enforcement: null };
+  }
+
+  /** Folds a session's batch of observations into the key's baseline. */
+  observeBaseline(batch: ObservationBatch): BaselineView {
+    if (!this.#state.read()) return { state: null, enforcement: null };
+    return this.#baseline.observe(batch, Date.now());
   }
 
   /** Delivers audit events. */

@@ -36,6 +36,8 @@ import { scheduleAlarm } from './alarm.ts';
 import { AuditOutbox } from './audit-outbox.ts';
 import { randomToken } from '../src/lib/random.ts';
 import { freshSecret, TxnTables, upstreamSecrets } from './auth-transaction-state.ts';
+import { PrincipalBaseline } from './principal-baseline.ts';
+import type { BaselineView, ObservationBatch } from '../src/contracts/principal-baseline.ts';
 
 export type { BeginInput, ClientCredentialsInput, ClientCredentialsOutcome, Step, TokenOutcome, UpstreamUser } from '../src/contracts/auth-transaction.ts';
 
@@ -57,6 +59,7 @@ export class AuthTransaction extends DurableObject<Env> implements AuthTransacti
   readonly #auditEnabled: boolean;
   readonly #outboxMax: number;
   #outbox: AuditOutbox;
+  readonly #baseline: PrincipalBaseline;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -66,6 +69,18 @@ export class AuthTransaction extends DurableObject<Env> implements AuthTransacti
     this.#auditEnabled = config.AUDIT_ENABLED;
     this.#outboxMax = config.AUDIT_OUTBOX_MAX;
     this.#outbox = new AuditOutbox(ctx.storage, env, this.#outboxMax);
+    this.#baseline = new PrincipalBaseline(ctx.storage.sql, env);
+  }
+
+  /** The grant's behavioural baseline (durable/principal-baseline.ts); empty unless this is a live grant. */
+  baseline(): BaselineView {
+    return this.#tables.read()?.phase === 'granted' ? this.#baseline.view() : { state: null, enforcement: null };
+  }
+
+  /** Folds a session's batch of observations into the grant's baseline (only while the grant is live). */
+  observeBaseline(batch: ObservationBatch): BaselineView {
+    if (this.#tables.read()?.phase !== 'granted') return { state: null, enforcement: null };
+    return this.#baseline.observe(batch, Date.now());
   }
 
   /** Starts the transaction; refuses to start twice. */

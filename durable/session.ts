@@ -18,6 +18,9 @@ import { policyFrom, sanitizeParams } from '../src/audit/redact.ts';
 import { sessionOpened } from '../src/audit/session-opened.ts';
 import { AuditOutbox } from './audit-outbox.ts';
 import { scheduleAlarm } from './alarm.ts';
+import { releasedAtEnd, syntheticPost, drain } from './session-http.ts';
+import { SessionBaseline } from './session-baseline.ts';
+import { anomalyRefusal } from '../src/mcp/anomaly-response.ts';
 import { grantStatus, migrate, parseLevel, readMeta, setGrantStatus, SqlEventStore, writeMeta, type SessionMeta } from './session-store.ts';
 
 export { SessionCallSchema, type SessionCall } from '../src/mcp/message.ts';
@@ -37,6 +40,7 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
   readonly #config: Config;
   readonly #events: SqlEventStore;
   readonly #outbox: AuditOutbox;
+  readonly #baseline: SessionBaseline;
   /**
    * The requests in flight, by JSON-RPC id: their request facts and caller (its current token)
    * for the audit, and the guard that refuses a second request with an id still in use.
@@ -50,6 +54,7 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
     this.#config = loadConfig(env);
     this.#events = new SqlEventStore(ctx.storage.sql, this.#config.SESSION_EVENT_LOG_MAX, Date.now);
     this.#outbox = new AuditOutbox(ctx.storage, env, this.#config.AUDIT_OUTBOX_MAX);
+    this.#baseline = new SessionBaseline({ storage: ctx.storage, env, config: this.#config, record: (e) => this.#outbox.record(e), waitUntil: (p) => ctx.waitUntil(p) });
     // Nothing is written until an initialize succeeds: a refused request leaves no stored object.
     void ctx.blockConcurrencyWhile(() => {
       this.#meta = readMeta(ctx.storage.sql);
@@ -112,6 +117,11 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
       await this.#auditRefusedCall(call, meta, { tool: message.name.slice(0, 100), args: message.arguments, errorCode: 'unknown_tool', reason: 'no such tool' });
       return rpcError('unknown_tool', message.id, message.name, { tool: message.name });
     }
+    if (message?.kind === 'tool_call') {
+      const refusal = await this.#baseline.before(call.principal, meta.sessionId, message.name, message.arguments, call.meta);
+      if (refusal?.action === 'reauth' && call.principal.kind === 'user') await this.env.AUTH_TXN.get(this.env.AUTH_TXN.idFromName(call.principal.grantId)).revokeByAdmin();
+      if (refusal) return anomalyRefusal(refusal, call.resourceMetadata);
+    }
     // Arguments that fail the tool's input schema are answered by the SDK (an isError result)
     // without reaching the tool's handler, so they are recorded here, with the same schema.
     if (message?.kind === 'tool_call') {
@@ -164,6 +174,7 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
   /** Delivers audit events, trims the event log, and ends the session once it has been idle too long. */
   override async alarm(): Promise<void> {
     await this.#outbox.flush();
+    await this.#baseline.flush(this.#meta?.principal);
     this.#events.trim();
     const meta = this.#meta;
     if (!meta || meta.endedAt !== null) return;
@@ -178,6 +189,11 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
   /** Audit events waiting for delivery (tests and diagnostics). */
   auditPending(): number {
     return this.#outbox.count();
+  }
+
+  /** Baseline observations waiting to be sent to the principal's object (tests and diagnostics). */
+  baselinePending(): number {
+    return this.#baseline.pending();
   }
 
   /** A request refused because its grant is revoked: in this session's outbox, or the audit store before initialize. */
@@ -201,6 +217,7 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
    * fail the input schema): a `tool.call` failure with its error code, in this session's outbox.
    */
   async #auditRefusedCall(call: SessionCall, meta: SessionMeta, refusal: { tool: string | undefined; args: unknown; errorCode: 'invalid_params' | 'unknown_tool'; reason: string }): Promise<void> {
+    if (refusal.tool !== undefined) await this.#baseline.after(call.principal, meta.sessionId, { tool: refusal.tool, args: refusal.args, status: 'denied', meta: call.meta });
     if (!this.#config.AUDIT_ENABLED) return;
     await this.#outbox.record(
       newEvent({
@@ -224,6 +241,8 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
     // The request's own principal: after a refresh it carries the new token's id.
     const principal = inFlight?.principal ?? sessionPrincipal;
     const meta = inFlight?.meta;
+    await this.#baseline.after(principal, this.#meta?.sessionId, { tool: entry.tool, args: entry.args, status: entry.outcome === 'success' ? 'ok' : 'error', rows: entry.rows, bytes: entry.bytes, meta });
+    if (!this.#config.AUDIT_ENABLED) return;
     await this.#outbox.record(
       newEvent({
         type: 'tool.call',
@@ -272,6 +291,7 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
     this.#meta = meta;
     this.#live = live;
     if (this.#config.AUDIT_ENABLED) await this.env.AUDIT_STORE.get(this.env.AUDIT_STORE.idFromName('default')).record(sessionOpened(call, params.data, meta.protocolVersion));
+    await this.#baseline.connect(call.principal);
     await scheduleAlarm(this.ctx.storage, now + this.#config.SESSION_IDLE_SECONDS * 1000);
     return response;
   }
@@ -310,7 +330,7 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
       db: () => dataPort(this.env, this.#config),
       principal: meta.principal,
       logLevel: () => this.#meta?.logLevel ?? 'info',
-      audit: this.#config.AUDIT_ENABLED ? (entry) => this.#auditTool(entry, meta.principal) : undefined,
+      audit: this.#config.AUDIT_ENABLED || this.#baseline.enabled ? (entry) => this.#auditTool(entry, meta.principal) : undefined,
       integrity: await toolIntegrity(this.#config, auditIntegrityFailures(this.env, this.#config)),
       resultFlagged: resultFlaggedRecorder({ env: this.env, config: this.#config, record: (e) => this.#outbox.record(e), callOf: (id) => this.#inFlight.get(id), principal: meta.principal, sessionId: () => this.#meta?.sessionId }),
     });
@@ -327,52 +347,6 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
     this.ctx.storage.sql.exec('DELETE FROM events');
     if (this.#meta) this.#meta.endedAt = now;
     // The alarm stays only while audit events wait for delivery.
-    if (this.#outbox.count() === 0) await this.ctx.storage.deleteAlarm();
+    if (this.#outbox.count() === 0 && this.#baseline.pending() === 0) await this.ctx.storage.deleteAlarm();
   }
-}
-
-/** The response with `release` called once its body has been read to the end, failed or been cancelled (at once without a body). */
-function releasedAtEnd(response: Response, release: () => void): Response {
-  const body = response.body;
-  if (!body) {
-    release();
-    return response;
-  }
-  const reader = body.getReader() as ReadableStreamDefaultReader<Uint8Array>;
-  const wrapped = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) {
-          release();
-          controller.close();
-        } else {
-          controller.enqueue(value);
-        }
-      } catch (error) {
-        release();
-        controller.error(error);
-      }
-    },
-    async cancel(reason) {
-      release();
-      await reader.cancel(reason);
-    },
-  });
-  return new Response(wrapped, response);
-}
-
-function syntheticPost(sessionId: string, protocolVersion: string | null): Request {
-  const headers = new Headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' });
-  if (protocolVersion) {
-    headers.set('mcp-session-id', sessionId);
-    headers.set('mcp-protocol-version', protocolVersion);
-  }
-  return new Request('http://session.internal/mcp', { method: 'POST', headers });
-}
-
-/** Reads a replayed response to its end: the SDK has then applied the message to its state. */
-async function drain(response: Response): Promise<void> {
-  if (!response.ok) throw new Error(`replaying the stored handshake failed with ${response.status}`);
-  await response.text();
 }

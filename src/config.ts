@@ -1,6 +1,7 @@
 /** Environment to typed, validated configuration; fails fast with a message naming the bad variable. */
 import { z } from 'zod';
 import { ResultPolicySetting } from './security/result-scan/policy.ts';
+import { parsePolicy } from './mcp/anomaly-policy.ts';
 
 const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
 const list = z
@@ -57,6 +58,25 @@ const ConfigSchema = z.object({
   DETECTIONS_ENABLED: flag.default(true),
   /** How often the in-server detections run, in seconds. */
   DETECTIONS_INTERVAL_SECONDS: int(10, 86_400).default(300),
+  /** Behavioural baselines (issue 11): score every tool call against its principal's habits (src/mcp/anomaly.ts, docs/anomaly.md). */
+  ANOMALY_ENABLED: flag.default(true),
+  ANOMALY_MIN_CALLS: int(1, 1_000_000).optional(),
+  ANOMALY_MIN_LEARNING_SECONDS: int(0, 365 * 24 * 3600).optional(),
+  ANOMALY_TOOL_MIN_CALLS: int(1, 1_000_000).optional(),
+  ANOMALY_HOUR_MIN_AGE_SECONDS: int(0, 365 * 24 * 3600).optional(),
+  /** What an anomaly does, per tool and principal kind (JSON; docs/anomaly.md, "Policies"). */
+  ANOMALY_POLICY: z
+    .string()
+    .max(8192)
+    .transform((text, ctx) => {
+      try {
+        return parsePolicy(text);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+        return z.NEVER;
+      }
+    })
+    .optional(),
 });
 
 /** The server's validated settings. */

@@ -32,6 +32,12 @@ export interface Env {
   FAILURE_AUDIT_WINDOW_SECONDS?: string;
   DETECTIONS_ENABLED?: string;
   DETECTIONS_INTERVAL_SECONDS?: string;
+  ANOMALY_ENABLED?: string;
+  ANOMALY_MIN_CALLS?: string;
+  ANOMALY_MIN_LEARNING_SECONDS?: string;
+  ANOMALY_TOOL_MIN_CALLS?: string;
+  ANOMALY_HOUR_MIN_AGE_SECONDS?: string;
+  ANOMALY_POLICY?: string;
   /** Optional push sink: every delivered batch is POSTed here as signed NDJSON. */
   AUDIT_WEBHOOK_URL?: string;
   /** Secret: the HMAC key of the webhook signature (32+ characters). */

@@ -24,6 +24,7 @@ export { ClientRegistry } from '../durable/client-registry.ts';
 export { ApiKey } from '../durable/api-key.ts';
 export { AuditStore } from '../durable/audit-store.ts';
 export { FailureCounter } from '../durable/failure-counter.ts';
+export { AlertHub } from '../durable/alert-hub.ts';
 
 type Args = [Env, ExecutionContext];
 type Handler = (request: Request, env: Env) => Response | Promise<Response>;

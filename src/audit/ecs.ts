@@ -29,6 +29,8 @@ export const ECS_MAPPING: Readonly<Record<AuditType, { category: string; type: s
   'client.registration_refused': { category: 'iam', type: 'info' },
   'session.opened': { category: 'api', type: 'start' },
   'detection.fired': { category: 'api', type: 'info' },
+  'anomaly.detected': { category: 'api', type: 'info' },
+  'anomaly.enforced': { category: 'api', type: 'denied' },
 };
 
 /** ECS `event.outcome` of an audit outcome: a denial is a failure (the `mcp.outcome` field keeps `denied`). */

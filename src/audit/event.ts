@@ -27,6 +27,8 @@ export const AUDIT_TYPES = [
   'client.registration_refused',
   'session.opened',
   'detection.fired',
+  'anomaly.detected',
+  'anomaly.enforced',
 ] as const;
 
 /** One of AUDIT_TYPES. */

@@ -32,6 +32,8 @@ export const OCSF_MAPPING: Readonly<Record<AuditType, { class_uid: OcsfClass; ac
   'client.registration_refused': { class_uid: 3002, activity_id: 99, activity_name: 'client.registration_refused' },
   'session.opened': { class_uid: 6003, activity_id: 99, activity_name: 'session.opened' },
   'detection.fired': { class_uid: 6003, activity_id: 99, activity_name: 'detection.fired' },
+  'anomaly.detected': { class_uid: 6003, activity_id: 99, activity_name: 'anomaly.detected' },
+  'anomaly.enforced': { class_uid: 6003, activity_id: 99, activity_name: 'anomaly.enforced' },
 };
 
 const CLASSES = {

@@ -1,6 +1,7 @@
 /** What the router may ask of an API key's Durable Object (ApiKey implements it), and the key record both sides share. */
 import { z } from 'zod';
 import type { RequestMeta } from '../audit/emit.ts';
+import type { PrincipalBaselineRpc } from './principal-baseline.ts';
 
 const RateSchema = z.object({ requests: z.number().int().min(1).max(1_000_000), perSeconds: z.number().int().min(1).max(86_400) });
 
@@ -53,7 +54,7 @@ export interface KeyView {
 }
 
 /** One Durable Object per API key, named by the key id. */
-export interface ApiKeyObject extends Rpc.DurableObjectBranded {
+export interface ApiKeyObject extends Rpc.DurableObjectBranded, PrincipalBaselineRpc {
   /** Creates the key; returns its first secret (shown once). */
   create(record: KeyRecord, by?: AdminContext): Promise<{ secret: string } | { error: string }>;
   /** Checks secret, status, expiry and scope, then takes one token from the key's (and the tool's) bucket. */

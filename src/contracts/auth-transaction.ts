@@ -2,6 +2,7 @@
 import type { RequestMeta } from '../audit/emit.ts';
 import type { Phase, Txn, UpstreamUser } from '../auth/transaction/state.ts';
 import type { OAuthErrorCode } from '../errors.ts';
+import type { PrincipalBaselineRpc } from './principal-baseline.ts';
 
 export type { UpstreamUser } from '../auth/transaction/state.ts';
 
@@ -126,7 +127,7 @@ export interface TransactionView {
 }
 
 /** The RPC surface of one authorization transaction (and, after the code exchange, its grant). */
-export interface AuthTransactionObject extends Rpc.DurableObjectBranded {
+export interface AuthTransactionObject extends Rpc.DurableObjectBranded, PrincipalBaselineRpc {
   /** Starts the transaction; refuses to start twice. */
   begin(id: string, input: BeginInput): Promise<Step>;
   /** The consent form's answer, checked against the browser binding and CSRF token. */

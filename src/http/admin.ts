@@ -15,6 +15,7 @@ import { registry } from './clients.ts';
 import { registerMachineClient } from './client-shards.ts';
 import { handleAuditExport } from './admin-audit.ts';
 import { handleDetections } from './admin-detections.ts';
+import { handleAlerts, isAlertRoute } from './admin-alerts.ts';
 import { CATALOG } from '../mcp/server.ts';
 import { newEvent, requestMeta, type RequestMeta } from '../audit/emit.ts';
 import { policyFrom, sanitizeParams } from '../audit/redact.ts';
@@ -207,6 +208,7 @@ export async function route(request: Request, env: Env): Promise<Response> {
     return fail('method_not_allowed', 'GET /admin/keys/:id, POST /admin/keys/:id/rotate or /revoke');
   }
   if (path === '/admin/detections' || path === '/admin/detections/hits') return handleDetections(request, env, path);
+  if (isAlertRoute(path)) return handleAlerts(request, env, path);
   if (path === '/admin/audit/events') return method === 'GET' ? handleAuditExport(request, env) : fail('method_not_allowed', 'use GET');
   if (path === '/admin/clients' && method === 'GET') return json({ clients: await registry(env).listClients() });
   if (path === '/admin/clients' && method === 'POST') return createClient(request, env);

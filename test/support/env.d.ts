@@ -6,6 +6,7 @@ import type { AuditStore } from '../../durable/audit-store.ts';
 import type { AuthTransaction } from '../../durable/auth-transaction.ts';
 import type { ClientRegistry } from '../../durable/client-registry.ts';
 import type { McpSession } from '../../durable/session.ts';
+import type { AlertHub } from '../../durable/alert-hub.ts';
 
 declare global {
   namespace Cloudflare {
@@ -15,6 +16,7 @@ declare global {
       CLIENTS: DurableObjectNamespace<ClientRegistry>;
       API_KEY: DurableObjectNamespace<ApiKey>;
       AUDIT_STORE: DurableObjectNamespace<AuditStore>;
+      ALERT_HUB: DurableObjectNamespace<AlertHub>;
       TEST_HYPERDRIVE?: Hyperdrive;
       TEST_HYPERDRIVE_DOWN?: Hyperdrive;
     }

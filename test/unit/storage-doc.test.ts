@@ -7,6 +7,9 @@ import { AUDIT_STORE_SCHEMA } from '../../durable/audit-store.ts';
 import { SCHEMA as TXN_SCHEMA } from '../../durable/auth-transaction-state.ts';
 import { CLIENT_REGISTRY_SCHEMA } from '../../durable/client-registry.ts';
 import { FAILURE_COUNTER_SCHEMA } from '../../durable/failure-counter.ts';
+import { ALERT_HUB_SCHEMA } from '../../durable/alert-hub.ts';
+import { PRINCIPAL_BASELINE_SCHEMA } from '../../durable/principal-baseline.ts';
+import { SESSION_BASELINE_SCHEMA } from '../../durable/session-baseline.ts';
 import { SCHEMA as SESSION_SCHEMA } from '../../durable/session-store.ts';
 import { mintId } from '../../src/auth/ids.ts';
 import { MYSQL_AUDIT_DDL, MYSQL_DDL, SQLITE_DDL } from '../../src/db/schema.ts';
@@ -17,6 +20,8 @@ const SECTIONS: Array<[heading: string, ddl: readonly string[]]> = [
   ['`AuthTransaction` Durable Object', TXN_SCHEMA],
   ['`ClientRegistry` Durable Object', CLIENT_REGISTRY_SCHEMA],
   ['`ApiKey` Durable Object', API_KEY_SCHEMA],
+  ['Behavioural baselines', [...PRINCIPAL_BASELINE_SCHEMA, ...SESSION_BASELINE_SCHEMA]],
+  ['`AlertHub` Durable Object', ALERT_HUB_SCHEMA],
   ['Audit outboxes', AUDIT_OUTBOX_SCHEMA],
   ['`AuditStore` Durable Object', AUDIT_STORE_SCHEMA],
   ['`FailureCounter` Durable Object', FAILURE_COUNTER_SCHEMA],

@@ -85,7 +85,8 @@ export function observe(state: BaselineState, call: BaselineCall, settings: Base
   if (state.lastTool && now - state.last < settings.sessionGapMs) bump(state.trans, hashKey(`${state.lastTool}>${toolName}`), 1, now, hl, settings.maxTransitions);
 
   // tool
-  let tool = state.tools[toolName];
+  // Own properties only: a tool named `constructor` or `__proto__` must not find (or set) Object.prototype's.
+  let tool = Object.hasOwn(state.tools, toolName) ? state.tools[toolName] : undefined;
   pushNovelty(state.toolNov, tool ? 0 : 1, now, settings);
   if (!tool) {
     const names = Object.keys(state.tools);
@@ -95,7 +96,7 @@ export function observe(state: BaselineState, call: BaselineCall, settings: Base
       delete state.tools[victim];
     }
     tool = emptyTool(now, settings.rateWindowsMs.length);
-    state.tools[toolName] = tool;
+    Object.defineProperty(state.tools, toolName, { value: tool, writable: true, enumerable: true, configurable: true });
   }
   observeTool(tool, call, args, now, settings);
 

@@ -43,7 +43,7 @@ export function score(state: BaselineState, call: BaselineCall, settings: Baseli
   const learned = isLearned(state, now, settings);
   const hl = settings.halfLifeMs;
   const toolName = call.tool.slice(0, MAX_NAME);
-  const tool = state.tools[toolName];
+  const tool = Object.hasOwn(state.tools, toolName) ? state.tools[toolName] : undefined;
   const mature = (t: ToolState | undefined): t is ToolState => t !== undefined && t.n >= settings.toolMinCalls;
   const args = argFeatures(call.args);
 
@@ -210,7 +210,7 @@ function scoreRate(state: BaselineState, call: BaselineCall, settings: BaselineS
     });
   };
   consider(state.rate, state.last, state.ratePeak, state.pt, state.rateM, 'calls');
-  const tool = state.tools[call.tool.slice(0, MAX_NAME)];
+  const tool = ownTool(state, call.tool.slice(0, MAX_NAME));
   if (tool && tool.n >= settings.toolMinCalls) consider(tool.rate, tool.last, tool.ratePeak, tool.pt, tool.rateM, `calls to ${call.tool}`);
   if (state.n >= settings.minCalls) add('rate', best.s, best.reason);
 }
@@ -239,7 +239,7 @@ const BYTES_FLOORS = [256_000, 1_000_000, 4_000_000];
 function scoreVolume(state: BaselineState, call: BaselineCall, settings: BaselineSettings, add: Add): void {
   const now = call.at;
   const hl = settings.halfLifeMs;
-  const tool = state.tools[call.tool.slice(0, MAX_NAME)];
+  const tool = ownTool(state, call.tool.slice(0, MAX_NAME));
   for (const [what, value] of [['rows', call.rows], ['bytes', call.bytes]] as const) {
     if (value === undefined || !(value > 0)) continue;
     if (tool && tool.n >= settings.toolMinCalls) {
@@ -296,4 +296,9 @@ function formatSeconds(s: number): string {
   if (s < 120) return `${s < 10 ? s.toFixed(1) : Math.round(s)} s`;
   if (s < 7200) return `${Math.round(s / 60)} min`;
   return `${(s / 3600).toFixed(1)} h`;
+}
+
+/** A tool's statistics, own properties only (a tool named `constructor` is not Object.prototype's). */
+function ownTool(state: BaselineState, name: string): ToolState | undefined {
+  return Object.hasOwn(state.tools, name) ? state.tools[name] : undefined;
 }

@@ -1,0 +1,84 @@
+/**
+ * The behavioural baseline kept by a principal's own Durable Object (the API key's, or the
+ * grant's): one JSON row (the engine's state, bounded under 32 KiB) and the enforcement in force.
+ * Sessions score against a snapshot of it and send their observations here in batches.
+ */
+import { loadConfig } from '../src/config.ts';
+import { EnforcementSchema, ObservationBatchSchema, type BaselineView, type Enforcement, type ObservationBatch } from '../src/contracts/principal-baseline.ts';
+import { anomalySettings } from '../src/mcp/anomaly.ts';
+import { newBaseline, observe, type BaselineSettings, type BaselineState } from '../src/security/baseline/index.ts';
+
+/** The baseline table, created by the first batch (docs/storage.md is checked against this). */
+export const PRINCIPAL_BASELINE_SCHEMA = [
+  'CREATE TABLE IF NOT EXISTS baseline (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL, enforcement TEXT, calls INTEGER NOT NULL, updated_at INTEGER NOT NULL)',
+];
+
+/** A state larger than this is not stored (the engine's bound is 32 KiB; this only guards against a bug). */
+const MAX_STATE_BYTES = 64 * 1024;
+
+/** The baseline of the object whose SQLite it is given. */
+export class PrincipalBaseline {
+  readonly #sql: SqlStorage;
+  readonly #settings: BaselineSettings;
+  #ready = false;
+
+  constructor(sql: SqlStorage, env: object) {
+    this.#sql = sql;
+    this.#settings = anomalySettings(loadConfig(env));
+  }
+
+  /** The stored baseline and enforcement (nothing is created by reading). */
+  view(): BaselineView {
+    const row = this.#row();
+    if (!row) return { state: null, enforcement: null };
+    return { state: JSON.parse(row.state) as BaselineState, enforcement: parseEnforcement(row.enforcement) };
+  }
+
+  /** Folds a batch in, in order, and stores the result; synchronous, so two batches never interleave. */
+  observe(raw: ObservationBatch, now: number): BaselineView {
+    const batch = ObservationBatchSchema.parse(raw);
+    const row = this.#row();
+    const state = row ? (JSON.parse(row.state) as BaselineState) : newBaseline(this.#settings);
+    for (const call of batch.calls) observe(state, call, this.#settings, batch.kind);
+    let enforcement = parseEnforcement(row?.enforcement ?? null);
+    if (enforcement && enforcement.until <= now) enforcement = null;
+    if (batch.enforcement && (!enforcement || batch.enforcement.until > enforcement.until)) enforcement = batch.enforcement;
+    const text = JSON.stringify(state);
+    if (text.length > MAX_STATE_BYTES) {
+      console.error(JSON.stringify({ event: 'baseline_too_large', bytes: text.length }));
+      return { state: row ? (JSON.parse(row.state) as BaselineState) : null, enforcement };
+    }
+    this.#ensure();
+    this.#sql.exec(
+      'INSERT INTO baseline (id, state, enforcement, calls, updated_at) VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state, enforcement = excluded.enforcement, calls = baseline.calls + ?, updated_at = excluded.updated_at',
+      text,
+      enforcement ? JSON.stringify(enforcement) : null,
+      batch.calls.length,
+      now,
+      batch.calls.length,
+    );
+    return { state, enforcement };
+  }
+
+  #row(): { state: string; enforcement: string | null } | undefined {
+    if (!this.#exists()) return undefined;
+    return this.#sql.exec<{ state: string; enforcement: string | null }>('SELECT state, enforcement FROM baseline WHERE id = 1').toArray()[0];
+  }
+
+  #exists(): boolean {
+    if (!this.#ready) this.#ready = this.#sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'baseline'").toArray().length > 0;
+    return this.#ready;
+  }
+
+  #ensure(): void {
+    if (this.#exists()) return;
+    for (const statement of PRINCIPAL_BASELINE_SCHEMA) this.#sql.exec(statement);
+    this.#ready = true;
+  }
+}
+
+function parseEnforcement(text: string | null): Enforcement | null {
+  if (text === null) return null;
+  const parsed = EnforcementSchema.safeParse(JSON.parse(text));
+  return parsed.success ? parsed.data : null;
+}
