@@ -3,6 +3,7 @@ import { newEvent, requestMeta } from '../audit/emit.ts';
 import { loadConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { adminError } from '../errors.ts';
+import { adminOf } from './admin-identity.ts';
 
 const ALERT_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
@@ -46,6 +47,8 @@ export async function handleAlerts(request: Request, env: Env, path: string): Pr
     // The hub's own path: the Agent resolves its name from the object id; no credential travels on.
     const headers = new Headers(request.headers);
     headers.delete('authorization');
+    // The console's session cookie stays here too: the hub needs no credential.
+    headers.delete('cookie');
     return stub.fetch(new Request('https://alert-hub.internal/agents/alert-hub/default', { method: 'GET', headers }));
   }
   const ack = /^\/admin\/alerts\/([^/]+)\/ack$/.exec(path);
@@ -53,9 +56,11 @@ export async function handleAlerts(request: Request, env: Env, path: string): Pr
     if (method !== 'POST') return adminError('method_not_allowed', 'use POST');
     const id = ack[1];
     if (!ALERT_ID.test(id)) return adminError('not_found', 'no such alert');
-    const alert = await stub.acknowledge(id, 'bootstrap', Date.now());
+    const admin = adminOf(request);
+    const alert = await stub.acknowledge(id, admin, Date.now());
     if (!alert) return adminError('not_found', 'no such alert');
-    await recordAck(request, env, id, alert.group);
+    // A named administrator's successful action is recorded by src/http/admin.ts (handleAdminAs).
+    if (admin === 'bootstrap') await recordAck(request, env, id, alert.group);
     return json(alert);
   }
   return adminError('not_found', 'unknown admin endpoint');

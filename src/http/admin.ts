@@ -16,6 +16,7 @@ import { registerMachineClient } from './client-shards.ts';
 import { handleAuditExport } from './admin-audit.ts';
 import { handleDetections } from './admin-detections.ts';
 import { handleAlerts, isAlertRoute } from './admin-alerts.ts';
+import { adminOf, setAdminOf } from './admin-identity.ts';
 import { CATALOG } from '../mcp/server.ts';
 import { newEvent, requestMeta, type RequestMeta } from '../audit/emit.ts';
 import { policyFrom, sanitizeParams } from '../audit/redact.ts';
@@ -117,6 +118,7 @@ export async function handleAdmin(request: Request, env: Env): Promise<Response>
 
 /** An admin request by `admin` (already authenticated): routed, then recorded; a named administrator's successful actions are recorded too. */
 export async function handleAdminAs(request: Request, env: Env, admin: string): Promise<Response> {
+  setAdminOf(request, admin);
   const started = Date.now();
   const response = await route(request, env);
   // A successful action is recorded by the action itself (key.created, key.rotated, key.revoked,
@@ -317,5 +319,5 @@ async function rotateKey(request: Request, env: Env, keyId: string): Promise<Res
 
 /** The administrator and request behind a key change, for its audit event (issue 16). */
 function adminContext(request: Request): { admin: string; meta: RequestMeta } {
-  return { admin: 'bootstrap', meta: requestMeta(request) };
+  return { admin: adminOf(request), meta: requestMeta(request) };
 }

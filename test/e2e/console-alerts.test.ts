@@ -1,17 +1,8 @@
 // End to end (wrangler dev + headless Chromium): a live alert from the alert hub appears on the console's Alerts page without a reload, and is acknowledged there.
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM_ARGS, signIn } from '../support/console.ts';
 import { startServer, type ServerHandle as Server } from '../support/server.mjs';
-
-// The alert hub and its admin routes come with issue 11 (src/http/admin-alerts.ts). Until that
-// is merged there is no hub to raise an alert, and the page only says "not configured" (which
-// the console's main test covers): this file then has nothing to test and is skipped.
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const HUB_PRESENT = existsSync(path.join(ROOT, 'src/http/admin-alerts.ts'));
 
 let server: Server;
 let browser: Browser;
@@ -22,7 +13,7 @@ async function rpc(headers: Record<string, string>, id: number, name: string, ar
   return fetch(server.mcpUrl, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } }) });
 }
 
-describe.skipIf(!HUB_PRESENT)('the Alerts page follows the alert hub live', () => {
+describe('the Alerts page follows the alert hub live', () => {
   beforeAll(async () => {
     // Baselines that learn within the test (the settings of issue 11's own end-to-end test).
     server = await startServer({ vars: { ADMIN_USERS: 'alerts-admin@example.test', ANOMALY_MIN_CALLS: '5', ANOMALY_MIN_LEARNING_SECONDS: '0', ANOMALY_TOOL_MIN_CALLS: '3' } });
