@@ -11,13 +11,14 @@ import { readMessage } from './body.ts';
 import { authenticateKey, authenticateToken, readCredential, refuseUnusable, scopeRefusal, calledTool } from './mcp-auth.ts';
 import { hostAllowed, originAllowed } from './origin.ts';
 import { serverUrls } from './urls.ts';
+import { isModernRequest, MODERN_PROTOCOL_VERSION, serveModern } from './mcp-modern.ts';
 import { randomBytes } from '../lib/random.ts';
 
 /** One authority: a host name, IPv4 or bracketed IPv6 address, and an optional port. */
 // eslint-disable-next-line security/detect-unsafe-regex -- two alternatives of single character classes and a bounded port: no nested repetition
 const SINGLE_HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 const ALLOWED_METHODS = 'GET, POST, DELETE';
-const ALLOWED_HEADERS = 'authorization, content-type, accept, last-event-id, mcp-session-id, mcp-protocol-version';
+const ALLOWED_HEADERS = 'authorization, content-type, accept, last-event-id, mcp-session-id, mcp-protocol-version, mcp-method, mcp-name';
 const EXPOSED_HEADERS = 'mcp-session-id, mcp-protocol-version, www-authenticate, retry-after, ratelimit, ratelimit-policy';
 
 
@@ -48,8 +49,8 @@ async function route(request: Request, env: Env, config: Config): Promise<Respon
   let auth = credential.kind === 'token' ? await authenticateToken(credential.token, env, urls) : null;
   if (auth && !auth.ok) return auth.response;
   const version = request.headers.get('mcp-protocol-version');
-  if (version !== null && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
-    return gateError('unsupported_protocol_version', `supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`);
+  if (version !== null && version !== MODERN_PROTOCOL_VERSION && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+    return gateError('unsupported_protocol_version', `supported: ${[...SUPPORTED_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSION].join(', ')}`);
   }
   const presented = request.headers.get('mcp-session-id');
 
@@ -72,6 +73,8 @@ async function route(request: Request, env: Env, config: Config): Promise<Respon
     await recordDenied(env, config, principal, message, meta);
     return refused;
   }
+  // MCP 2026-07-28 is chosen per request (its envelope): served statelessly, with no session.
+  if (await isModernRequest(request, message)) return withHeaders(await serveModern(request, env, config, { principal, message, meta, urls }), new Headers(auth.headers));
   let sessionId: string;
   if (message?.kind === 'invalid_params' && message.method === 'initialize') {
     // Nothing to address yet: a malformed initialize is refused here and creates no session.
