@@ -56,8 +56,8 @@ interface AuditRow {
 async function auditEvents(server: Server): Promise<AuditRow[]> {
   const response = await fetch(`${server.url}/admin/audit/events?type=tool.call&limit=10000`, { headers: { authorization: `Bearer ${server.adminSecret}` } });
   expect(response.status).toBe(200);
-  const body = (await response.json()) as { events: AuditRow[] };
-  return body.events;
+  const text = (await response.text()).trim();
+  return text === '' ? [] : text.split('\n').map((line) => JSON.parse(line) as AuditRow);
 }
 
 async function createKey(server: Server, body: Record<string, unknown>): Promise<{ key: string; key_id: string }> {
