@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// `npm run conformance`: the official MCP conformance suite (server mode) against the real local server with the conformance pack on.
+// `npm run conformance`: the official MCP conformance suite (server mode) against the real local server with the conformance pack on:
+// 0.1.16 for 2025-11-25 (sessions), 0.2.0-alpha for 2026-07-28 (stateless), with an OAuth token and with an API key.
+// `npm run conformance -- --only-2026` runs just the 2026-07-28 scenarios (quicker while working on them).
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +45,11 @@ try {
   proxy = await startAuthProxy({ target: `http://127.0.0.1:${server.port}`, token: () => accessToken });
   // The URL must be a localhost one: the DNS-rebinding scenario checks it.
   const url = `http://localhost:${proxy.port}/mcp`;
+  if (process.argv.includes('--only-2026')) {
+    const next = await runSuite(url, ['--spec-version', '2026-07-28'], CLI_NEXT);
+    process.stdout.write(`conformance: ${next.passed} passed, ${next.failed} failed\n`);
+    process.exit(next.code === 0 && next.failed === 0 && next.passed > 0 ? 0 : 1);
+  }
   process.stdout.write(`conformance: active 2025-11-25 server scenarios against ${url}\n`);
   const active = await runSuite(url, ['--spec-version', '2025-11-25']);
   const scenarios = (active.out.match(/^[✓✗] /gmu) ?? []).length;
