@@ -11,6 +11,7 @@ import { awaitDelivery, deliveredAny } from './lib/audit.mjs';
 import { bearerHeader, startUpstream } from './lib/auth.mjs';
 import { callTool, closeSession, expectResult, openLoad, openSession, phaseResult, runLoad } from './lib/load.mjs';
 import { buildWorker, loadTooling, startWorkerd } from './lib/workerd.mjs';
+import { callToolModern, revisionLines, revisionRatios } from './lib/modern.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = path.join(ROOT, 'bench/results/latest.json');
@@ -22,7 +23,7 @@ const BENCH_VARS = { ENABLE_BENCH_FLOOR: 'true', ENABLE_CONFORMANCE_PACK: 'true'
 const CUSTOMERS = 600;
 const CLEANUP_TIMEOUT_MS = 30_000;
 /** Scenarios per runtime times runtimes: the most measured phases one run can have. */
-const SCENARIOS_PER_RUN = 7 * 2;
+const SCENARIOS_PER_RUN = 8 * 2;
 /** How long the bench waits, after an audited scenario, for its events to be delivered (they go out about 1 s after each call). */
 const AUDIT_WAIT_MS = 20_000;
 /**
@@ -191,6 +192,15 @@ const SCENARIOS = [
     setup: (client) => openSession(client, signal),
     iteration: getCustomer,
     teardown: (client, headers) => closeSession(client, headers),
+  },
+  {
+    key: 'get_customer_modern',
+    label: 'tools/call get_customer (embedded), 2026-07-28',
+    server: 'embedded',
+    unit: 'req',
+    audit: 'delivered',
+    tool: 'get_customer',
+    iteration: (client, headers, n) => callToolModern(client, n + 1, 'get_customer', { customer_id: (n % CUSTOMERS) + 1 }, signal),
   },
   {
     key: 'session_create',
@@ -648,6 +658,7 @@ async function main() {
   report.comparison = comparison(report.rows);
   report.audit.cost = auditCost(report.rows);
   report.audit.summary = auditSummary(report.audit.cost);
+  report.revisions = revisionRatios(report.rows, [WRANGLER, DIRECT]);
   report.audit.delivery = report.rows.filter((r) => r.auditDelivery).map((r) => ({ runtime: r.runtime, scenario: r.scenario, ...r.auditDelivery }));
   report.machine.loadavgAtEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);
   report.totalSeconds = Math.round(performance.now() - started) / 1000;
@@ -666,6 +677,8 @@ async function main() {
   if (report.audit.cost.length > 0) out.push(auditTable(report.audit.cost));
   out.push(report.audit.summary);
   for (const d of report.audit.delivery.filter((x) => 'delivered' in x)) out.push(`  delivered, ${d.runtime} · ${d.scenario}: ${deliveryText(d)}${d.complete ? '' : ' — INCOMPLETE'}`);
+  out.push('');
+  out.push(...revisionLines(report.revisions));
   if (report.comparison.length > 0) {
     out.push('');
     out.push('wrangler dev relative to workerd direct (same scenario): throughput ratio, p50 ratio');
