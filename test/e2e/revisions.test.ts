@@ -125,6 +125,10 @@ describe.each([
     expect(modern.structuredContent).toHaveProperty('revenue');
     expect(modernProgress).toEqual([0, 1, 2, 3]);
     expect(modernLogs).toEqual([{ step: 'tickets', done: 1, of: 3 }, { step: 'orders', done: 2, of: 3 }, { step: 'revenue', done: 3, of: 3 }]);
+    // A request whose envelope names no log level gets no log messages (there is no session to remember one).
+    modernLogs.length = 0;
+    await v2.callTool({ name: 'support_report', arguments: {} });
+    expect(modernLogs).toEqual([]);
     await v2.close();
 
     const { client: v1 } = await connectV1(server, accessToken);
