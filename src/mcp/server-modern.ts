@@ -54,7 +54,8 @@ function register(server: McpServer, tool: CatalogTool, deps: ServerDeps): Regis
           await ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken, progress, total, message } });
         },
         async log(level, data) {
-          // The request's own level (its envelope's logLevel) filters here, in the SDK.
+          // 2026-07-28: the request's own envelope names its log level (the SDK filters by it); a
+          // request that names none has not asked for log messages and gets none.
           await ctx.mcpReq.log(level, data, tool.name);
         },
       });
