@@ -45,8 +45,11 @@ export interface ModernCall {
  * asked of the grant's own Durable Object (chosen by the token's grant id, never by the client);
  * tool calls are audited in the audit store, durably, before the result goes back.
  */
-export async function serveModern(request: Request, env: Env, config: Config, call: ModernCall): Promise<Response> {
-  const { principal, message, meta } = call;
+export async function serveModern(request: Request, env: Env, config: Config, given: ModernCall): Promise<Response> {
+  // A stateless request belongs to no session, whatever Mcp-Session-Id it carries: its events name none.
+  const { sessionId: _ignored, ...meta } = given.meta;
+  const call: ModernCall = { ...given, meta };
+  const { principal, message } = call;
   if (principal.kind === 'user' && !(await env.AUTH_TXN.get(env.AUTH_TXN.idFromName(principal.grantId)).grantActive())) {
     await record(env, config, newEvent({ type: 'auth.token_rejected', outcome: 'denied', actor: actorOf(principal), error_code: 'invalid_token', reason: 'the grant has been revoked', ...(message?.kind === 'tool_call' ? { tool: message.name } : {}), meta }));
     return bearerError('invalid_token', { resourceMetadata: call.urls.resourceMetadata, description: 'the grant has been revoked' });

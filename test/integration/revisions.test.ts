@@ -74,6 +74,19 @@ describe('choosing the revision per request', () => {
     expect(sessionId).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
+  it('a 2026-07-28 call that carries a session id is still stateless: no session answers it, its audit event names no session', async () => {
+    const user = await signIn(ORIGIN, FETCHERS, { login: 'user-modern-with-session' });
+    const { sessionId } = await openSessionAs(user.accessToken);
+    const body = { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'get_customer', arguments: { customer_id: 13 }, _meta: ENVELOPE } };
+    const response = await post(body, { ...bearer(user.accessToken), 'mcp-session-id': sessionId, 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/call', 'mcp-name': 'get_customer' });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('mcp-session-id')).toBeNull();
+    expect((await messages(response))[0]).toMatchObject({ id: 3, result: { structuredContent: { id: 13 } } });
+    const gid = user.refreshToken.split('.')[0] as string;
+    const events = await toolEvents((e) => e.actor.grant_id === gid);
+    expect(events.map((e) => [e.outcome, e.tool, e.session_id])).toEqual([['success', 'get_customer', undefined]]);
+  });
+
   it('an unknown protocol version is still refused with 400 before any object is reached', async () => {
     const user = await signIn(ORIGIN, FETCHERS);
     const before = await sessions();
