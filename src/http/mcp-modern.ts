@@ -2,13 +2,13 @@
  * Stateless MCP 2026-07-28 at /mcp, beside the 2025-11-25 sessions: which revision a request
  * speaks, and serving a modern one in the Worker with the SDK v2 (no session object to reach).
  */
-import { createMcpHandler, isLegacyRequest } from '@modelcontextprotocol/server';
+import { createMcpHandler, isLegacyRequest, PROTOCOL_VERSION_META_KEY } from '@modelcontextprotocol/server';
 import type { Config } from '../config.ts';
 import type { Env } from '../env.ts';
 import { actorOf, newEvent, type RequestMeta } from '../audit/emit.ts';
 import { policyFrom, sanitizeParams } from '../audit/redact.ts';
 import { dataPort } from '../db/index.ts';
-import { bearerError, rpcError } from '../errors.ts';
+import { bearerError } from '../errors.ts';
 import type { McpMessage } from '../mcp/message.ts';
 import type { Principal } from '../mcp/principal.ts';
 import { auditIntegrityFailures } from '../mcp/integrity-audit.ts';
@@ -32,12 +32,21 @@ export async function isModernRequest(request: Request, message: McpMessage | un
   return !(await isLegacyRequest(request, message.raw));
 }
 
+/** Whether a classified message carries the 2026-07-28 envelope claim (`_meta` naming a protocol version). */
+export function carriesEnvelope(message: McpMessage | undefined): boolean {
+  if (!message || message.kind === 'invalid_params' || message.kind === 'response') return false;
+  const params = (message.raw as { params?: { _meta?: Record<string, unknown> } }).params;
+  return typeof params?._meta?.[PROTOCOL_VERSION_META_KEY] === 'string';
+}
+
 /** What serving one stateless request needs from the gate, which has authenticated, rate-limited and scope-checked it. */
 export interface ModernCall {
   principal: Principal;
   message: McpMessage | undefined;
   meta: RequestMeta;
   urls: ServerUrls;
+  /** An unread copy of the body, kept when the request names 2026-07-28: params the 2025 schemas refuse go to the SDK as sent. */
+  copy?: Request | undefined;
 }
 
 /**
@@ -54,12 +63,9 @@ export async function serveModern(request: Request, env: Env, config: Config, gi
     await record(env, config, newEvent({ type: 'auth.token_rejected', outcome: 'denied', actor: actorOf(principal), error_code: 'invalid_token', reason: 'the grant has been revoked', ...(message?.kind === 'tool_call' ? { tool: message.name } : {}), meta }));
     return bearerError('invalid_token', { resourceMetadata: call.urls.resourceMetadata, description: 'the grant has been revoked' });
   }
-  if (message?.kind === 'invalid_params') {
-    if (message.method === 'tools/call') {
-      const name = message.params?.name;
-      await auditRefusal(env, config, call, { tool: typeof name === 'string' ? name.slice(0, 100) : undefined, args: message.params?.arguments, errorCode: 'invalid_params', reason: `${message.param} ${message.detail}` });
-    }
-    return rpcError('invalid_params', message.id, `${message.param} ${message.detail}`, { method: message.method, param: message.param });
+  if (message?.kind === 'invalid_params' && message.method === 'tools/call') {
+    const name = message.params?.name;
+    await auditRefusal(env, config, call, { tool: typeof name === 'string' ? name.slice(0, 100) : undefined, args: message.params?.arguments, errorCode: 'invalid_params', reason: `${message.param} ${message.detail}` });
   }
   const deps = {
     config,
@@ -85,7 +91,19 @@ export async function serveModern(request: Request, env: Env, config: Config, gi
     onerror: (error) => console.error(JSON.stringify({ event: 'mcp_modern_error', error: String(error) })),
   });
   const forwarded = new Request(request.url, { method: request.method, headers: request.headers, signal: request.signal });
-  return handler.fetch(forwarded, message === undefined ? {} : { parsedBody: message.raw });
+  return handler.fetch(forwarded, message === undefined ? {} : { parsedBody: await rawOf(message, call.copy) });
+}
+
+/**
+ * The message as the client sent it. Params that fail the 2025 schemas are not refused here: the
+ * SDK v2 answers them as 2026-07-28 says (for example -32601 with HTTP 404 for a method the
+ * revision removed, such as `initialize` or `logging/setLevel`).
+ */
+async function rawOf(message: McpMessage, copy: Request | undefined): Promise<unknown> {
+  if (message.kind !== 'invalid_params') return message.raw;
+  // The gate has read and checked this body already (size, depth, one JSON-RPC message).
+  if (copy) return copy.json();
+  return { jsonrpc: '2.0', id: message.id, method: message.method, ...(message.params ? { params: message.params } : {}) };
 }
 
 async function record(env: Env, config: Config, event: ReturnType<typeof newEvent>): Promise<void> {

@@ -11,7 +11,7 @@ import { readMessage } from './body.ts';
 import { authenticateKey, authenticateToken, readCredential, refuseUnusable, scopeRefusal, calledTool } from './mcp-auth.ts';
 import { hostAllowed, originAllowed } from './origin.ts';
 import { serverUrls } from './urls.ts';
-import { isModernRequest, MODERN_PROTOCOL_VERSION, serveModern } from './mcp-modern.ts';
+import { carriesEnvelope, isModernRequest, MODERN_PROTOCOL_VERSION, serveModern } from './mcp-modern.ts';
 import { randomBytes } from '../lib/random.ts';
 
 /** One authority: a host name, IPv4 or bracketed IPv6 address, and an optional port. */
@@ -49,17 +49,25 @@ async function route(request: Request, env: Env, config: Config): Promise<Respon
   let auth = credential.kind === 'token' ? await authenticateToken(credential.token, env, urls) : null;
   if (auth && !auth.ok) return auth.response;
   const version = request.headers.get('mcp-protocol-version');
-  if (version !== null && version !== MODERN_PROTOCOL_VERSION && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
-    return gateError('unsupported_protocol_version', `supported: ${[...SUPPORTED_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSION].join(', ')}`);
-  }
+  const badVersion = version !== null && version !== MODERN_PROTOCOL_VERSION && !SUPPORTED_PROTOCOL_VERSIONS.includes(version);
+  const versionRefusal = () => gateError('unsupported_protocol_version', `supported: ${[...SUPPORTED_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSION].join(', ')}`);
+  // A POST that carries the 2026-07-28 envelope gets that revision's answer (its id, the supported versions) from the SDK.
+  if (badVersion && method !== 'POST') return versionRefusal();
   const presented = request.headers.get('mcp-session-id');
 
   let message: McpMessage | undefined;
+  let copy = method === 'POST' && version === MODERN_PROTOCOL_VERSION ? request.clone() : undefined;
   if (method === 'POST') {
     const body = await readMessage(request);
-    if (!body.ok) return gateError(body.code, body.detail);
+    if (!body.ok) return badVersion ? versionRefusal() : gateError(body.code, body.detail);
     message = body.message;
   }
+  // The copy is kept only for params the 2025 schemas refused (src/http/mcp-modern.ts).
+  if (copy && message?.kind !== 'invalid_params') {
+    await copy.body?.cancel();
+    copy = undefined;
+  }
+  if (badVersion && !carriesEnvelope(message)) return versionRefusal();
   const meta = requestMeta(request);
   // Only ids the server minted (HMAC tag) ever reach a Durable Object; a valid one also names
   // the session in the audit events of calls refused here.
@@ -74,7 +82,7 @@ async function route(request: Request, env: Env, config: Config): Promise<Respon
     return refused;
   }
   // MCP 2026-07-28 is chosen per request (its envelope): served statelessly, with no session.
-  if (await isModernRequest(request, message)) return withHeaders(await serveModern(request, env, config, { principal, message, meta, urls }), new Headers(auth.headers));
+  if (await isModernRequest(request, message)) return withHeaders(await serveModern(request, env, config, { principal, message, meta, urls, copy }), new Headers(auth.headers));
   let sessionId: string;
   if (message?.kind === 'invalid_params' && message.method === 'initialize') {
     // Nothing to address yet: a malformed initialize is refused here and creates no session.

@@ -96,6 +96,30 @@ describe('choosing the revision per request', () => {
     expect(await sessions()).toBe(before);
   });
 
+  it('an unknown version with the 2026-07-28 envelope is answered as that revision says: 400, the request id, the supported versions', async () => {
+    const user = await signIn(ORIGIN, FETCHERS);
+    const envelope = { ...ENVELOPE, 'io.modelcontextprotocol/protocolVersion': '2099-01-01' };
+    const response = await post({ jsonrpc: '2.0', id: 301, method: 'tools/list', params: { _meta: envelope } }, { ...bearer(user.accessToken), 'mcp-protocol-version': '2099-01-01', 'mcp-method': 'tools/list' });
+    expect(response.status).toBe(400);
+    const [reply] = await messages(response);
+    expect(reply).toMatchObject({ jsonrpc: '2.0', id: 301, error: { code: -32022 } });
+    expect(JSON.stringify((reply?.error as { data?: unknown }).data)).toContain(MODERN);
+  });
+
+  it('a method 2026-07-28 removed (initialize, logging/setLevel) is answered -32601 with HTTP 404 and opens no session', async () => {
+    const user = await signIn(ORIGIN, FETCHERS);
+    const before = await sessions();
+    const headers = { ...bearer(user.accessToken), 'mcp-protocol-version': MODERN };
+    const init = await post({ jsonrpc: '2.0', id: 5, method: 'initialize', params: { _meta: ENVELOPE } }, { ...headers, 'mcp-method': 'initialize' });
+    expect(init.status).toBe(404);
+    expect(init.headers.get('mcp-session-id')).toBeNull();
+    expect((await messages(init))[0]).toMatchObject({ id: 5, error: { code: -32601 } });
+    const level = await post({ jsonrpc: '2.0', id: 6, method: 'logging/setLevel', params: { _meta: ENVELOPE } }, { ...headers, 'mcp-method': 'logging/setLevel' });
+    expect(level.status).toBe(404);
+    expect((await messages(level))[0]).toMatchObject({ id: 6, error: { code: -32601 } });
+    expect(await sessions()).toBe(before);
+  });
+
   it('the /mcp preflight allows the 2026-07-28 routing headers', async () => {
     const response = await call('/mcp', { method: 'OPTIONS', headers: { origin: 'http://localhost:8787', 'access-control-request-method': 'POST', 'access-control-request-headers': 'mcp-method, mcp-name' } });
     expect(response.status).toBe(204);
