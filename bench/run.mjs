@@ -12,6 +12,7 @@ import { bearerHeader, startUpstream } from './lib/auth.mjs';
 import { callTool, closeSession, expectResult, openLoad, openSession, phaseResult, runLoad } from './lib/load.mjs';
 import { buildWorker, loadTooling, startWorkerd } from './lib/workerd.mjs';
 import { callToolModern, revisionLines, revisionRatios } from './lib/modern.mjs';
+import { RESULT_SCAN_KEYS, RESULT_SCAN_OFF_SPEC, resultScanLines, resultScanReport, resultScanVars, runResultScanPair, scannerThroughput } from './lib/result-scan.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = path.join(ROOT, 'bench/results/latest.json');
@@ -23,7 +24,7 @@ const BENCH_VARS = { ENABLE_BENCH_FLOOR: 'true', ENABLE_CONFORMANCE_PACK: 'true'
 const CUSTOMERS = 600;
 const CLEANUP_TIMEOUT_MS = 30_000;
 /** Scenarios per runtime times runtimes: the most measured phases one run can have. */
-const SCENARIOS_PER_RUN = 8 * 2;
+const SCENARIOS_PER_RUN = (7 + 1 + 1) * 2; // + the result scan on/off pair (bench/lib/result-scan.mjs) + the 2026-07-28 call (bench/lib/modern.mjs)
 /** How long the bench waits, after an audited scenario, for its events to be delivered (they go out about 1 s after each call). */
 const AUDIT_WAIT_MS = 20_000;
 /**
@@ -41,6 +42,7 @@ const SERVER_SPECS = /** @type {const} */ ([
   { key: 'embedded', db: 'embedded', audit: true, label: 'embedded database' },
   { key: 'embedded-audit-off', db: 'embedded', audit: false, label: 'embedded database, AUDIT_ENABLED=false' },
   { key: 'mysql', db: 'mysql', audit: true, label: 'MySQL, audit writer' },
+  RESULT_SCAN_OFF_SPEC,
 ]);
 /** Every measured row of this run, both runtimes. */
 const ROWS = [];
@@ -393,7 +395,7 @@ async function startTracked(runtime, spec, start, runtimeReport) {
 
 /** The vars of a server: the bench's, plus AUDIT_ENABLED=false for the audit-off one. */
 function serverVars(spec) {
-  return spec.audit ? BENCH_VARS : { ...BENCH_VARS, AUDIT_ENABLED: 'false' };
+  return { ...(spec.audit ? BENCH_VARS : { ...BENCH_VARS, AUDIT_ENABLED: 'false' }), ...resultScanVars(spec) };
 }
 
 /** Adds "× floor" ratios to every row of one runtime (floor of the same runtime). */
@@ -648,6 +650,11 @@ async function main() {
       else ROWS.push(await runScenario(server, scenario));
     }
   }
+  // 3b. Result scanning on ÷ off: the default embedded server and the RESULT_SCAN=off one, interleaved (bench/lib/result-scan.mjs).
+  for (const server of servers.filter((s) => s.key === 'embedded')) {
+    const off = servers.find((s) => s.runtime === server.runtime && s.key === RESULT_SCAN_OFF_SPEC.key);
+    if (off && !signal.aborted) ROWS.push(...(await runResultScanPair(server, off, { connections, warmupMs, durationMs, signal, say })));
+  }
   for (const server of servers) {
     const trouble = troubleLines(server.log());
     if (trouble.length > 0) report.runtimes[server.runtime].serverLog[server.key] = trouble;
@@ -663,7 +670,8 @@ async function main() {
   report.machine.loadavgAtEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);
   report.totalSeconds = Math.round(performance.now() - started) / 1000;
   const order = [WRANGLER, DIRECT];
-  const keys = SCENARIOS.map((s) => s.key);
+  const keys = [...SCENARIOS.map((s) => s.key), ...RESULT_SCAN_KEYS];
+  report.resultScan = resultScanReport(report.rows, scannerThroughput(ROOT));
   report.rows.sort((a, b) => order.indexOf(a.runtime) - order.indexOf(b.runtime) || keys.indexOf(a.scenario) - keys.indexOf(b.scenario));
 
   const out = [];
@@ -677,6 +685,7 @@ async function main() {
   if (report.audit.cost.length > 0) out.push(auditTable(report.audit.cost));
   out.push(report.audit.summary);
   for (const d of report.audit.delivery.filter((x) => 'delivered' in x)) out.push(`  delivered, ${d.runtime} · ${d.scenario}: ${deliveryText(d)}${d.complete ? '' : ' — INCOMPLETE'}`);
+  out.push(...resultScanLines(report.resultScan));
   out.push('');
   out.push(...revisionLines(report.revisions));
   if (report.comparison.length > 0) {

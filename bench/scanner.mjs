@@ -6,6 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { committedModel, scanWith } from '../src/security/scanner/index.ts';
+import { demoRows, SEED_COLUMNS } from '../src/db/seed-data.ts';
+import { scanValue } from '../src/security/result-scan/index.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SECONDS = Number(process.env.BENCH_SCANNER_SECONDS ?? 2);
@@ -52,6 +54,18 @@ execFileSync(process.execPath, ['--disable-warning=ExperimentalWarning', path.jo
 const startup = (performance.now() - t2) / 1000;
 rmSync(dir, { recursive: true, force: true });
 const lines = out.toString().trim().split('\n').length;
+
+// The result scan alone: tool results of 50 demo ticket rows (22 windows, the generated tickets), scanned in a loop.
+const toolNames = ['find_customers', 'get_customer', 'list_customer_orders', 'list_open_tickets', 'support_report', 'sql_select', 'list_tables', 'describe_table'];
+const tickets = demoRows().tickets.map((r) => Object.fromEntries(SEED_COLUMNS.tickets.map((c, i) => [c, r[i]])));
+const results = Array.from({ length: 22 }, (_, k) => ({ columns: SEED_COLUMNS.tickets, rows: tickets.slice(k * 50, k * 50 + 50), rowCount: 50, truncated: false }));
+for (const r of results) scanValue(r, { toolNames });
+let scanned = 0;
+const t3 = performance.now();
+const c3 = process.cpuUsage();
+while (performance.now() - t3 < SECONDS * 1000) for (const r of results) (scanValue(r, { toolNames }), scanned++);
+const c3d = process.cpuUsage(c3);
+const resultCpuMs = (c3d.user + c3d.system) / 1000 / scanned;
 if (lines !== cliDefs.length) throw new Error(`scan printed ${lines} lines for ${cliDefs.length} definitions`);
 
 process.stdout.write(
@@ -64,5 +78,6 @@ process.stdout.write(
       cliStartupSeconds: Math.round(startup * 1000) / 1000,
       loadAverage: os.loadavg()[0],
     },
+    resultScan: { rowsPerResult: 50, results: scanned, cpuMsPerResult: Math.round(resultCpuMs * 1000) / 1000, wallMsPerResult: Math.round(((performance.now() - t3) / scanned) * 1000) / 1000 },
   })}\n`,
 );

@@ -12,6 +12,7 @@ import { requestIdOf, SessionCallSchema, type McpMessage, type RequestId, type S
 import { CATALOG, createMcpServer, type ToolAudit } from '../src/mcp/server.ts';
 import { toolIntegrity } from '../src/mcp/tool-integrity.ts';
 import { auditIntegrityFailures } from '../src/mcp/integrity-audit.ts';
+import { resultFlaggedRecorder } from '../src/mcp/result-audit.ts';
 import { actorOf, newEvent, type RequestMeta } from '../src/audit/emit.ts';
 import { policyFrom, sanitizeParams } from '../src/audit/redact.ts';
 import { AuditOutbox } from './audit-outbox.ts';
@@ -308,6 +309,7 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
       logLevel: () => this.#meta?.logLevel ?? 'info',
       audit: this.#config.AUDIT_ENABLED ? (entry) => this.#auditTool(entry, meta.principal) : undefined,
       integrity: await toolIntegrity(this.#config, auditIntegrityFailures(this.env, this.#config)),
+      resultFlagged: resultFlaggedRecorder({ env: this.env, config: this.#config, record: (e) => this.#outbox.record(e), callOf: (id) => this.#inFlight.get(id), principal: meta.principal, sessionId: () => this.#meta?.sessionId }),
     });
     await server.connect(transport);
     return { server, transport, hasTool };

@@ -1,5 +1,6 @@
 /** Environment to typed, validated configuration; fails fast with a message naming the bad variable. */
 import { z } from 'zod';
+import { ResultPolicySetting } from './security/result-scan/policy.ts';
 
 const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
 const list = z
@@ -44,6 +45,10 @@ const ConfigSchema = z.object({
   AUDIT_RETENTION_DAYS: int(1, 36_500).default(400),
   /** Parameter names redacted in audit events, besides the fixed policy (comma separated). */
   AUDIT_SENSITIVE_FIELDS: list.default([]),
+  /** Scan tool results for instruction-like text before they go back (docs/scanner.md); "off" only to measure the cost. */
+  RESULT_SCAN: z.enum(['on', 'off']).default('on'),
+  /** Per-tool answer to a flagged result, JSON over the defaults: {"sql_select":"block","*":"annotate"} (src/security/result-scan/policy.ts). */
+  RESULT_SCAN_POLICY: ResultPolicySetting.optional(),
 });
 
 /** The server's validated settings. */

@@ -22,6 +22,10 @@ export interface Env {
   AUDIT_ENABLED?: string;
   AUDIT_OUTBOX_MAX?: string;
   AUDIT_SENSITIVE_FIELDS?: string;
+  /** "on" (default) or "off": scan tool results before they go back. */
+  RESULT_SCAN?: string;
+  /** JSON: per-tool answer to a flagged result (annotate, redact, block) over the defaults. */
+  RESULT_SCAN_POLICY?: string;
   /** Optional push sink: every delivered batch is POSTed here as signed NDJSON. */
   AUDIT_WEBHOOK_URL?: string;
   /** Secret: the HMAC key of the webhook signature (32+ characters). */

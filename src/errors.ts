@@ -62,6 +62,7 @@ export type ToolErrorCode =
   | 'db_query_failed'
   | 'not_found'
   | 'invalid_arguments'
+  | 'result_blocked'
   | 'internal_error';
 
 /** A failure inside a tool that the client may see; `message` must be safe to show. */

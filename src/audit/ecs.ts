@@ -8,6 +8,7 @@ export const ECS_VERSION = '8.11.0';
 export const ECS_MAPPING: Readonly<Record<AuditType, { category: string; type: string }>> = {
   'tool.call': { category: 'api', type: 'access' },
   'tool.integrity_failed': { category: 'api', type: 'denied' },
+  'tool.result_flagged': { category: 'api', type: 'info' },
   'admin.action': { category: 'api', type: 'admin' },
   'admin.read': { category: 'api', type: 'access' },
   'key.created': { category: 'iam', type: 'creation' },

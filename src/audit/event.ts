@@ -5,6 +5,7 @@ import { z } from 'zod';
 export const AUDIT_TYPES = [
   'tool.call',
   'tool.integrity_failed',
+  'tool.result_flagged',
   'auth.sign_in',
   'auth.consent',
   'auth.code_issued',

@@ -11,6 +11,7 @@ export const OCSF_VERSION = '1.3.0';
 export const OCSF_MAPPING: Readonly<Record<AuditType, { class_uid: OcsfClass; activity_id: number; activity_name: string }>> = {
   'tool.call': { class_uid: 6003, activity_id: 2, activity_name: 'Read' },
   'tool.integrity_failed': { class_uid: 6003, activity_id: 99, activity_name: 'tool.integrity_failed' },
+  'tool.result_flagged': { class_uid: 6003, activity_id: 99, activity_name: 'tool.result_flagged' },
   'admin.action': { class_uid: 6003, activity_id: 99, activity_name: 'admin.action' },
   'admin.read': { class_uid: 6003, activity_id: 2, activity_name: 'Read' },
   'key.created': { class_uid: 6003, activity_id: 1, activity_name: 'Create' },

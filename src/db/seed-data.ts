@@ -1,8 +1,14 @@
 /** Deterministic demo rows (customers, orders, tickets) for both databases. Pure: same rows every run. */
 import { mulberry32 } from '../lib/seeded.ts';
+import { poisonedTickets } from './poisoned-rows.ts';
+
+/** Generated tickets; the poisoned ones (src/db/poisoned-rows.ts) follow them. */
+const GENERATED_TICKETS = 1200;
+/** Poisoned tickets appended after the generated ones. */
+export const POISONED_TICKET_COUNT = poisonedTickets(0).length;
 
 /** Row counts of the demo data set. */
-export const SEED_COUNTS = { customers: 600, orders: 2400, tickets: 1200 } as const;
+export const SEED_COUNTS = { customers: 600, orders: 2400, tickets: GENERATED_TICKETS + POISONED_TICKET_COUNT } as const;
 
 /** A customer row in column order. */
 export type CustomerRow = [id: number, name: string, email: string, company: string, country: string, tier: string, createdAt: string];
@@ -67,7 +73,7 @@ export function demoRows(): { customers: CustomerRow[]; orders: OrderRow[]; tick
     orders.push([id, customer, pick(ORDER_STATUS), 500 + Math.floor(random() * 200_000), pick(CURRENCY), stamp(at)]);
   }
   const tickets: TicketRow[] = [];
-  for (let id = 1; id <= SEED_COUNTS.tickets; id++) {
+  for (let id = 1; id <= GENERATED_TICKETS; id++) {
     const withOrder = random() < 0.6;
     const orderId = withOrder ? 1 + Math.floor(random() * SEED_COUNTS.orders) : null;
     const customer = orderId === null ? 1 + Math.floor(random() * SEED_COUNTS.customers) : (orderOwner[orderId - 1] as number);
@@ -75,5 +81,7 @@ export function demoRows(): { customers: CustomerRow[]; orders: OrderRow[]; tick
     const updated = at + Math.floor(random() * 10) * DAY;
     tickets.push([id, customer, orderId, pick(SUBJECT), pick(TICKET_STATUS), pick(PRIORITY), stamp(at), stamp(updated)]);
   }
+  // After the generated rows, so those (and the random sequence) stay as they were.
+  tickets.push(...poisonedTickets(GENERATED_TICKETS + 1));
   return { customers, orders, tickets };
 }

@@ -12,6 +12,7 @@ import { bearerError } from '../errors.ts';
 import type { McpMessage } from '../mcp/message.ts';
 import type { Principal } from '../mcp/principal.ts';
 import { auditIntegrityFailures } from '../mcp/integrity-audit.ts';
+import { resultFlaggedRecorder } from '../mcp/result-audit.ts';
 import { CATALOG, type ToolAudit } from '../mcp/server.ts';
 import { createModernServer } from '../mcp/server-modern.ts';
 import { toolIntegrity } from '../mcp/tool-integrity.ts';
@@ -74,6 +75,8 @@ export async function serveModern(request: Request, env: Env, config: Config, gi
     logLevel: () => 'info' as const,
     audit: config.AUDIT_ENABLED ? (entry: ToolAudit) => auditTool(env, config, call, entry) : undefined,
     integrity: await toolIntegrity(config, auditIntegrityFailures(env, config)),
+    // Flagged results (issue 10) are recorded as in a session, in the audit store; no session id.
+    resultFlagged: resultFlaggedRecorder({ env, config, record: (event) => record(env, config, event), callOf: () => ({ meta: call.meta, principal }), principal, sessionId: () => undefined }),
   };
   const live = createModernServer(deps);
   if (message?.kind === 'tool_call') {

@@ -11,6 +11,7 @@ import { conformanceCapabilities, registerConformancePack } from '../tools/confo
 import type { CatalogTool, ToolContext } from './catalog.ts';
 import { captureTools, enforceIntegrity, type IntegrityGate } from './integrity-gate.ts';
 import type { Principal } from './principal.ts';
+import { guardResult, type ResultFlaggedSink } from './result-guard.ts';
 
 /** Name and version the server reports in `initialize`. */
 export const SERVER_INFO = { name: 'own-mcp-server', version: '0.1.0' } as const;
@@ -30,6 +31,8 @@ export interface ServerDeps {
   audit?: ((entry: ToolAudit) => Promise<void>) | undefined;
   /** The start-up verdict against tools.lock.json: only verified tools are served (src/mcp/tool-integrity.ts). */
   integrity: IntegrityGate;
+  /** Records a tool result the result scan flagged (src/mcp/result-guard.ts). */
+  resultFlagged?: ResultFlaggedSink | undefined;
 }
 
 /** What the audit trail learns from one tool call. */
@@ -118,7 +121,7 @@ export interface ToolIo {
 export async function callCatalogTool(tool: CatalogTool, deps: ServerDeps, args: unknown, io: ToolIo): Promise<CallToolResult> {
   const ctx: ToolContext = { db: deps.db(), config: deps.config, principal: deps.principal, signal: io.signal, progress: io.progress, log: io.log };
   const started = Date.now();
-  const { result, failure } = await runTool(tool, args, ctx);
+  const { result, failure } = await guardResult(tool.name, await runTool(tool, args, ctx), deps, { requestId: io.requestId, args });
   if (deps.audit) {
     const errorCode = failure?.code;
     const rows = (result.structuredContent as { rowCount?: unknown } | undefined)?.rowCount;
