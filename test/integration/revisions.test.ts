@@ -7,6 +7,7 @@ import { signIn } from '../support/oauth-flow.ts';
 import { call, FETCHERS, messages, ORIGIN, post } from '../support/mcp-http.ts';
 import { bearer, expectBearerRefusal, openSessionAs } from '../support/gate-assertions.ts';
 import { settleDeliveries } from '../support/settle.ts';
+import { POISONED_CUSTOMER } from '../../src/db/poisoned-rows.ts';
 
 const MODERN = '2026-07-28';
 
@@ -85,6 +86,19 @@ describe('choosing the revision per request', () => {
     const gid = user.refreshToken.split('.')[0] as string;
     const events = await toolEvents((e) => e.actor.grant_id === gid);
     expect(events.map((e) => [e.outcome, e.tool, e.session_id])).toEqual([['success', 'get_customer', undefined]]);
+  });
+
+  it('a stateless call runs the same tool path as a session call: a poisoned demo ticket is flagged and recorded as tool.result_flagged', async () => {
+    const user = await signIn(ORIGIN, FETCHERS, { login: 'user-modern-scan' });
+    const response = await toolCall('modern', user.accessToken, 'list_open_tickets', { customer_id: POISONED_CUSTOMER, limit: 100 });
+    expect(response.status).toBe(200);
+    const [reply] = await messages(response);
+    expect(JSON.stringify(reply?.result)).toContain('io.github.own-mcp-server/untrusted');
+    const gid = user.refreshToken.split('.')[0] as string;
+    await settleDeliveries();
+    const listed = await call('/admin/audit/events?type=tool.result_flagged&limit=10000', { headers: { authorization: `Bearer ${env.ADMIN_SECRET}` } });
+    const flagged = (await listed.text()).trim().split('\n').filter((l) => l !== '').map((l) => AuditEventSchema.parse(JSON.parse(l))).filter((e) => e.actor.grant_id === gid);
+    expect(flagged.map((e) => [e.type, e.tool, e.session_id])).toEqual([['tool.result_flagged', 'list_open_tickets', undefined]]);
   });
 
   it('an unknown protocol version is still refused with 400 before any object is reached', async () => {
