@@ -11,6 +11,7 @@ import { awaitDelivery, deliveredAny } from './lib/audit.mjs';
 import { bearerHeader, startUpstream } from './lib/auth.mjs';
 import { callTool, closeSession, expectResult, openLoad, openSession, phaseResult, runLoad } from './lib/load.mjs';
 import { buildWorker, loadTooling, startWorkerd } from './lib/workerd.mjs';
+import { callToolModern, revisionLines, revisionRatios } from './lib/modern.mjs';
 import { RESULT_SCAN_KEYS, RESULT_SCAN_OFF_SPEC, resultScanLines, resultScanReport, resultScanVars, runResultScanPair, scannerThroughput } from './lib/result-scan.mjs';
 import { referenceMain, referenceWatchdogMs } from './reference-main.mjs';
 import { profileMain } from './profile.mjs';
@@ -25,7 +26,7 @@ const BENCH_VARS = { ENABLE_BENCH_FLOOR: 'true', ENABLE_CONFORMANCE_PACK: 'true'
 const CUSTOMERS = 600;
 const CLEANUP_TIMEOUT_MS = 30_000;
 /** Scenarios per runtime times runtimes: the most measured phases one run can have. */
-const SCENARIOS_PER_RUN = (7 + 1) * 2; // + the result scan on/off pair (bench/lib/result-scan.mjs)
+const SCENARIOS_PER_RUN = (7 + 1 + 1) * 2; // + the result scan on/off pair (bench/lib/result-scan.mjs) + the 2026-07-28 call (bench/lib/modern.mjs)
 /** How long the bench waits, after an audited scenario, for its events to be delivered (they go out about 1 s after each call). */
 const AUDIT_WAIT_MS = 20_000;
 /**
@@ -202,6 +203,15 @@ const SCENARIOS = [
     setup: (client) => openSession(client, signal),
     iteration: getCustomer,
     teardown: (client, headers) => closeSession(client, headers),
+  },
+  {
+    key: 'get_customer_modern',
+    label: 'tools/call get_customer (embedded), 2026-07-28',
+    server: 'embedded',
+    unit: 'req',
+    audit: 'delivered',
+    tool: 'get_customer',
+    iteration: (client, headers, n) => callToolModern(client, n + 1, 'get_customer', { customer_id: (n % CUSTOMERS) + 1 }, signal),
   },
   {
     key: 'session_create',
@@ -665,6 +675,7 @@ async function main() {
   report.comparison = comparison(report.rows);
   report.audit.cost = auditCost(report.rows);
   report.audit.summary = auditSummary(report.audit.cost);
+  report.revisions = revisionRatios(report.rows, [WRANGLER, DIRECT]);
   report.audit.delivery = report.rows.filter((r) => r.auditDelivery).map((r) => ({ runtime: r.runtime, scenario: r.scenario, ...r.auditDelivery }));
   report.machine.loadavgAtEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);
   report.totalSeconds = Math.round(performance.now() - started) / 1000;
@@ -685,6 +696,8 @@ async function main() {
   out.push(report.audit.summary);
   for (const d of report.audit.delivery.filter((x) => 'delivered' in x)) out.push(`  delivered, ${d.runtime} · ${d.scenario}: ${deliveryText(d)}${d.complete ? '' : ' — INCOMPLETE'}`);
   out.push(...resultScanLines(report.resultScan));
+  out.push('');
+  out.push(...revisionLines(report.revisions));
   if (report.comparison.length > 0) {
     out.push('');
     out.push('wrangler dev relative to workerd direct (same scenario): throughput ratio, p50 ratio');

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// `npm run conformance`: the official MCP conformance suite (server mode) against the real local server with the conformance pack on.
+// `npm run conformance`: the official MCP conformance suite (server mode) against the real local server with the conformance pack on:
+// 0.1.16 for 2025-11-25 (sessions), 0.2.0-alpha for 2026-07-28 (stateless), with an OAuth token and with an API key.
+// `npm run conformance -- --only-2026` runs just the 2026-07-28 scenarios (quicker while working on them).
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,23 +45,38 @@ try {
   proxy = await startAuthProxy({ target: `http://127.0.0.1:${server.port}`, token: () => accessToken });
   // The URL must be a localhost one: the DNS-rebinding scenario checks it.
   const url = `http://localhost:${proxy.port}/mcp`;
+  if (process.argv.includes('--only-2026')) {
+    const next = await runSuite(url, ['--spec-version', '2026-07-28'], CLI_NEXT);
+    process.stdout.write(`conformance: ${next.passed} passed, ${next.failed} failed\n`);
+    await proxy.close();
+    await server.close();
+    process.exit(next.code === 0 && next.failed === 0 && next.passed > 0 ? 0 : 1);
+  }
   process.stdout.write(`conformance: active 2025-11-25 server scenarios against ${url}\n`);
   const active = await runSuite(url, ['--spec-version', '2025-11-25']);
   const scenarios = (active.out.match(/^[✓✗] /gmu) ?? []).length;
   const passedScenarios = (active.out.match(/^✓ /gmu) ?? []).length;
+  process.stdout.write(`\nconformance: active 2026-07-28 server scenarios (0.2.0-alpha, stateless) against ${url}\n`);
+  const next = await runSuite(url, ['--spec-version', '2026-07-28'], CLI_NEXT);
+  const scenarios26 = (next.out.match(/^[✓✗] /gmu) ?? []).length;
+  const passed26 = (next.out.match(/^✓ /gmu) ?? []).length;
   process.stdout.write(`\nconformance: pending scenarios (reported, not required)\n`);
   const pending = await runSuite(url, ['--suite', 'pending']);
-  process.stdout.write(`\nconformance scenarios: ${passedScenarios} of ${scenarios} active passed; pending checks: ${pending.passed} passed, ${pending.failed} failed\n`);
+  process.stdout.write(`\nconformance scenarios: 2025-11-25 ${passedScenarios} of ${scenarios} active passed; 2026-07-28 ${passed26} of ${scenarios26} active passed; pending checks: ${pending.passed} passed, ${pending.failed} failed\n`);
   // The same active scenarios again as an agent: an API key instead of an OAuth token.
   const apiKey = await createApiKey(`http://127.0.0.1:${server.port}`, server.adminSecret);
   keyProxy = await startAuthProxy({ target: `http://127.0.0.1:${server.port}`, token: () => apiKey });
   const keyUrl = `http://localhost:${keyProxy.port}/mcp`;
   process.stdout.write(`\nconformance: active 2025-11-25 server scenarios with an API key against ${keyUrl}\n`);
   const withKey = await runSuite(keyUrl, ['--spec-version', '2025-11-25']);
+  process.stdout.write(`\nconformance: active 2026-07-28 server scenarios with an API key against ${keyUrl}\n`);
+  const nextWithKey = await runSuite(keyUrl, ['--spec-version', '2026-07-28'], CLI_NEXT);
   const auth = await authorizationSuite(`http://localhost:${port}`, fetchers);
   const ok = (r) => r.code === 0 && r.failed === 0 && r.passed > 0;
-  code = ok(active) && ok(withKey) && scenarios > 0 && auth.failed === 0 && auth.passed > 0 ? 0 : 1;
-  process.stdout.write(`conformance: ${active.passed + withKey.passed + auth.passed} passed, ${active.failed + withKey.failed + auth.failed} failed\n`);
+  const runs = [active, next, withKey, nextWithKey];
+  code = runs.every(ok) && scenarios > 0 && scenarios26 > 0 && auth.failed === 0 && auth.passed > 0 ? 0 : 1;
+  const sum = (key) => runs.reduce((total, r) => total + r[key], 0);
+  process.stdout.write(`conformance: ${sum('passed') + auth.passed} passed, ${sum('failed') + auth.failed} failed\n`);
 } finally {
   await keyProxy?.close();
   await proxy?.close();

@@ -191,6 +191,11 @@ export class AuthTransaction extends DurableObject<Env> implements AuthTransacti
     return this.#apply(now, () => ({ kind: 'attach_session', sessionId })).reply;
   }
 
+  /** Whether the grant is live; a stateless (2026-07-28) request asks on every call and nothing is stored. */
+  grantActive(): boolean {
+    return this.#tables.read()?.phase === 'granted';
+  }
+
   /** Delivers audit events, then the transaction's own duties: expiry of abandoned transactions and grants, and the tombstone's cleanup. */
   override async alarm(): Promise<void> {
     const flushed = await this.#outbox.flush();

@@ -152,6 +152,8 @@ export interface AuthTransactionObject extends Rpc.DurableObjectBranded, Princip
   revokeByAdmin(meta?: RequestMeta): Promise<boolean>;
   /** A session using this grant registers itself; false once revoked. */
   attachSession(sessionId: string, now: number): boolean;
+  /** Whether the grant is live; a stateless (2026-07-28) request asks on every call and nothing is stored. */
+  grantActive(): boolean;
   /** Diagnostics and tests: the stored state (never secrets: only digests are stored). */
   inspect(): TransactionView;
   /** Diagnostics and tests: audit events waiting for delivery. */

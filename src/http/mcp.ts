@@ -11,6 +11,7 @@ import { readMessage } from './body.ts';
 import { authenticateKey, authenticateToken, readCredential, refuseUnusable, scopeRefusal, calledTool } from './mcp-auth.ts';
 import { hostAllowed, originAllowed } from './origin.ts';
 import { serverUrls } from './urls.ts';
+import { carriesEnvelope, isModernRequest, MODERN_PROTOCOL_VERSION, serveModern } from './mcp-modern.ts';
 import { randomBytes } from '../lib/random.ts';
 import { noteFailure, tokenHints } from '../audit/failures.ts';
 
@@ -18,7 +19,7 @@ import { noteFailure, tokenHints } from '../audit/failures.ts';
 // eslint-disable-next-line security/detect-unsafe-regex -- two alternatives of single character classes and a bounded port: no nested repetition
 const SINGLE_HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 const ALLOWED_METHODS = 'GET, POST, DELETE';
-const ALLOWED_HEADERS = 'authorization, content-type, accept, last-event-id, mcp-session-id, mcp-protocol-version';
+const ALLOWED_HEADERS = 'authorization, content-type, accept, last-event-id, mcp-session-id, mcp-protocol-version, mcp-method, mcp-name';
 const EXPOSED_HEADERS = 'mcp-session-id, mcp-protocol-version, www-authenticate, retry-after, ratelimit, ratelimit-policy';
 
 
@@ -55,17 +56,25 @@ async function route(request: Request, env: Env, config: Config): Promise<Respon
     return auth.response;
   }
   const version = request.headers.get('mcp-protocol-version');
-  if (version !== null && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
-    return gateError('unsupported_protocol_version', `supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`);
-  }
+  const badVersion = version !== null && version !== MODERN_PROTOCOL_VERSION && !SUPPORTED_PROTOCOL_VERSIONS.includes(version);
+  const versionRefusal = () => gateError('unsupported_protocol_version', `supported: ${[...SUPPORTED_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSION].join(', ')}`);
+  // A POST that carries the 2026-07-28 envelope gets that revision's answer (its id, the supported versions) from the SDK.
+  if (badVersion && method !== 'POST') return versionRefusal();
   const presented = request.headers.get('mcp-session-id');
 
   let message: McpMessage | undefined;
+  let copy = method === 'POST' && version === MODERN_PROTOCOL_VERSION ? request.clone() : undefined;
   if (method === 'POST') {
     const body = await readMessage(request);
-    if (!body.ok) return gateError(body.code, body.detail);
+    if (!body.ok) return badVersion ? versionRefusal() : gateError(body.code, body.detail);
     message = body.message;
   }
+  // The copy is kept only for params the 2025 schemas refused (src/http/mcp-modern.ts).
+  if (copy && message?.kind !== 'invalid_params') {
+    await copy.body?.cancel();
+    copy = undefined;
+  }
+  if (badVersion && !carriesEnvelope(message)) return versionRefusal();
   const meta = requestMeta(request);
   // Only ids the server minted (HMAC tag) ever reach a Durable Object; a valid one also names
   // the session in the audit events of calls refused here.
@@ -79,6 +88,8 @@ async function route(request: Request, env: Env, config: Config): Promise<Respon
     await recordDenied(env, config, principal, message, meta);
     return refused;
   }
+  // MCP 2026-07-28 is chosen per request (its envelope): served statelessly, with no session.
+  if (await isModernRequest(request, message)) return withHeaders(await serveModern(request, env, config, { principal, message, meta, urls, copy }), new Headers(auth.headers));
   let sessionId: string;
   if (message?.kind === 'invalid_params' && message.method === 'initialize') {
     // Nothing to address yet: a malformed initialize is refused here and creates no session.

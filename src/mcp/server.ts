@@ -92,10 +92,8 @@ function register(server: McpServer, tool: CatalogTool, deps: ServerDeps): void 
     },
     async (args, extra): Promise<CallToolResult> => {
       const progressToken = extra._meta?.progressToken;
-      const ctx: ToolContext = {
-        db: deps.db(),
-        config: deps.config,
-        principal: deps.principal,
+      return callCatalogTool(tool, deps, args, {
+        requestId: extra.requestId,
         signal: extra.signal,
         async progress(progress, total, message) {
           if (progressToken === undefined) return;
@@ -105,27 +103,43 @@ function register(server: McpServer, tool: CatalogTool, deps: ServerDeps): void 
           if (LEVELS.indexOf(level) < LEVELS.indexOf(deps.logLevel())) return;
           await extra.sendNotification({ method: 'notifications/message', params: { level, logger: tool.name, data } });
         },
-      };
-      const started = Date.now();
-      const { result, failure } = await guardResult(tool.name, await runTool(tool, args, ctx), deps, { requestId: extra.requestId, args });
-      if (deps.audit) {
-        const errorCode = failure?.code;
-        const rows = (result.structuredContent as { rowCount?: unknown } | undefined)?.rowCount;
-        await deps.audit({
-          requestId: extra.requestId,
-          tool: tool.name,
-          args,
-          outcome: result.isError ? 'failure' : 'success',
-          errorCode,
-          reason: failure?.detail ? `${failure.detail}: ${failure.message}` : undefined,
-          rows: typeof rows === 'number' ? rows : undefined,
-          bytes: JSON.stringify(result.content).length,
-          latencyMs: Date.now() - started,
-        });
-      }
-      return result;
+      });
     },
   );
+}
+
+/** What a protocol revision gives the one tool-running path: the request id, cancellation, and its ways to notify. */
+export interface ToolIo {
+  requestId: string | number;
+  signal: AbortSignal;
+  progress: ToolContext['progress'];
+  log: ToolContext['log'];
+}
+
+/**
+ * Runs one catalog tool and records it in the audit trail before the result goes back: the one
+ * tool-running path of both revisions (the 2025-11-25 session and the stateless 2026-07-28 request).
+ */
+export async function callCatalogTool(tool: CatalogTool, deps: ServerDeps, args: unknown, io: ToolIo): Promise<CallToolResult> {
+  const ctx: ToolContext = { db: deps.db(), config: deps.config, principal: deps.principal, signal: io.signal, progress: io.progress, log: io.log };
+  const started = Date.now();
+  const { result, failure } = await guardResult(tool.name, await runTool(tool, args, ctx), deps, { requestId: io.requestId, args });
+  if (deps.audit) {
+    const errorCode = failure?.code;
+    const rows = (result.structuredContent as { rowCount?: unknown } | undefined)?.rowCount;
+    await deps.audit({
+      requestId: io.requestId,
+      tool: tool.name,
+      args,
+      outcome: result.isError ? 'failure' : 'success',
+      errorCode,
+      reason: failure?.detail ? `${failure.detail}: ${failure.message}` : undefined,
+      rows: typeof rows === 'number' ? rows : undefined,
+      bytes: JSON.stringify(result.content).length,
+      latencyMs: Date.now() - started,
+    });
+  }
+  return result;
 }
 
 /** Runs a tool; a failure stays data (its code) beside the one wire form, an `isError` result. */

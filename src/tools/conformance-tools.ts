@@ -17,7 +17,7 @@ export const RED_PIXEL_PNG =
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR42mP4z8AAAAMBAQD3A0FDAAAAAElFTkSuQmCC';
 
 /** Eight samples of silence as a mono 16-bit 8 kHz PCM WAV file, base64-encoded. */
-const SILENT_WAV = (() => {
+export const SILENT_WAV = (() => {
   const sampleRate = 8000;
   const dataBytes = 8 * 2;
   const view = new DataView(new ArrayBuffer(44 + dataBytes));
@@ -49,7 +49,7 @@ const JSON_SCHEMA_2020_12 = 'https://json-schema.org/draft/2020-12/schema';
  * bare `$ref`. `strictObject` yields `additionalProperties: false` and rejects unknown keys at call time.
  */
 const AddressSchema = z.object({ street: z.string().optional(), city: z.string().optional() });
-const JsonSchema2020Input = z
+export const JsonSchema2020Input = z
   .strictObject({
     name: z.string().optional(),
     address: z.unknown().pipe(AddressSchema).optional().meta({ $ref: '#/$defs/address' }),
