@@ -17,7 +17,7 @@ const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
  * third of the 3 MiB free-plan limit, so a dependency that doubles the bundle is noticed long
  * before a deploy is refused.
  */
-export const BUNDLE_BUDGET_GZIP_BYTES = 1024 * 1024;
+export const BUNDLE_BUDGET_GZIP_BYTES = 1536 * 1024;
 
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 export const PROVENANCE_TYPE = 'https://slsa.dev/provenance/v1';
@@ -76,7 +76,15 @@ export function shippedSbom(sbom, lock, packagesInBundle) {
   const refs = new Set(packagesInBundle.map((k) => `${k.slice(k.lastIndexOf('node_modules/') + 'node_modules/'.length)}@${lock.packages[k].version}`));
   const rootRef = sbom.metadata?.component?.['bom-ref'];
   const components = (sbom.components ?? []).filter((c) => refs.has(`${c.name.startsWith('@') || !c.group ? c.name : `${c.group}/${c.name}`}@${c.version}`) || refs.has(c['bom-ref']));
-  const dev = components.filter((c) => (c.properties ?? []).some((p) => p.name === 'cdx:npm:package:development' && p.value === 'true'));
+  // The lockfile path decides, not the SBOM's flag: npm sbom folds copies of one name@version into
+  // one component and marks it development when any copy is (mime-types@2.1.35 under a dev tool
+  // and under agents' mimetext), so a shipped production copy would read as development.
+  const refOf = (k) => `${k.slice(k.lastIndexOf('node_modules/') + 'node_modules/'.length)}@${lock.packages[k].version}`;
+  const devRefs = new Set(packagesInBundle.filter((k) => lock.packages[k]?.dev).map(refOf));
+  const notBundled = new Set(packagesInBundle);
+  const foldedDevCopy = new Set(Object.keys(lock.packages ?? {}).filter((k) => k !== '' && !notBundled.has(k) && lock.packages[k]?.dev).map(refOf));
+  const sbomDev = (c) => (c.properties ?? []).some((p) => p.name === 'cdx:npm:package:development' && p.value === 'true');
+  const dev = components.filter((c) => devRefs.has(c['bom-ref']) || (sbomDev(c) && !foldedDevCopy.has(c['bom-ref'])));
   if (dev.length > 0) throw new Error(`development packages are in the deploy bundle: ${dev.map((c) => c['bom-ref']).join(', ')}`);
   const kept = new Set(components.map((c) => c['bom-ref']));
   const missing = [...refs].filter((r) => !components.some((c) => c['bom-ref'] === r || `${c.group ? `${c.group}/` : ''}${c.name}@${c.version}` === r));

@@ -132,6 +132,12 @@ describe('release', () => {
     ]);
     const withDev = { ...lock, packages: { ...lock.packages, 'node_modules/vitest': { version: '4.1.12' } } };
     expect(() => shippedSbom(full, withDev, ['node_modules/vitest'])).toThrow('development packages are in the deploy bundle: vitest@4.1.12');
+    // npm sbom folds two copies of one name@version into one component, flagged development when
+    // either is: a production copy in the bundle is not refused for its dev twin elsewhere.
+    const twins = { ...lock, packages: { ...lock.packages, 'node_modules/mimetext/node_modules/mime-types': { version: '2.1.35' }, 'node_modules/koa/node_modules/mime-types': { version: '2.1.35', dev: true } } };
+    const folded = { ...full, components: [...full.components, component('mime-types', '2.1.35', true)] };
+    expect(shippedSbom(folded, twins, [...packages, 'node_modules/mimetext/node_modules/mime-types']).components.map((c) => c.name)).toContain('mime-types');
+    expect(() => shippedSbom(folded, twins, [...packages, 'node_modules/koa/node_modules/mime-types'])).toThrow('development packages are in the deploy bundle: mime-types@2.1.35');
   });
 
   it('verifies untouched', () => {
