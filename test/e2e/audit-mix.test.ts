@@ -160,7 +160,7 @@ function recordSignIn(who: string, ids: { user: string; client: string; grant: s
   record({ what: `${who}: client registered`, type: 'client.registered', outcome: 'success', chain: { client_id: ids.client, request_id: ANY } });
   record({ what: `${who}: consent`, type: 'auth.consent', outcome: 'success', chain: { client_id: ids.client, grant_id: ids.grant, request_id: ANY } });
   record({ what: `${who}: upstream sign-in`, type: 'auth.sign_in', outcome: 'success', chain: { user_id: ids.user, client_id: ids.client, grant_id: ids.grant, request_id: ANY } });
-  record({ what: `${who}: code issued`, type: 'auth.code_issued', outcome: 'success', chain: { user_id: ids.user, client_id: ids.client, grant_id: ids.grant } });
+  record({ what: `${who}: code issued`, type: 'auth.code_issued', outcome: 'success', chain: { user_id: ids.user, client_id: ids.client, grant_id: ids.grant, request_id: ANY } });
   record({ what: `${who}: token issued`, type: 'auth.token_issued', outcome: 'success', chain: { user_id: ids.user, client_id: ids.client, grant_id: ids.grant, token_id: ids.jti, request_id: ANY } });
 }
 
@@ -267,6 +267,12 @@ function leaks(text: string): string[] {
 function content(event: JsonObject): JsonObject {
   const { id: _id, request_id: _request, session_id: _session, actor, ...rest } = event;
   const { user_id: _u, client_id: _c, key_id: _k, token_id: _t, grant_id: _g, upstream_subject: _s, ...chain } = (actor ?? {}) as JsonObject;
+  // A detection names the events it counted and the value it grouped by (a key id, a client id, an
+  // event id): identifiers like the ones removed above, not secrets; the rest of it is checked.
+  if (event.type === 'detection.fired' && typeof rest.params === 'object' && rest.params !== null) {
+    const { event_ids: _events, group: _group, ...params } = rest.params as JsonObject;
+    return { ...rest, params, actor: chain };
+  }
   return { ...rest, actor: chain };
 }
 
@@ -318,10 +324,10 @@ describe('the audit trail on MySQL after a realistic mix of people and agents', 
     };
     const keyA = await createKey({ agent_name: `Audit Mix A ${RUN}`, agent_id: `${RUN}-a`, scopes: ['support:read', 'sql:read'] });
     keySecret('agent A key', keyA.key);
-    record({ what: 'agent A key created', type: 'key.created', outcome: 'success', chain: agentChain(keyA, a1.user) });
+    record({ what: 'agent A key created', type: 'key.created', outcome: 'success', chain: { ...agentChain(keyA, a1.user), request_id: ANY } });
     const keyB = await createKey({ agent_name: `Audit Mix B ${RUN}`, agent_id: `${RUN}-b`, scopes: ['support:read'], rate_limit: { requests: 6, per_seconds: 3600 } });
     keySecret('agent B key', keyB.key);
-    record({ what: 'agent B key created', type: 'key.created', outcome: 'success', chain: agentChain(keyB, a1.user) });
+    record({ what: 'agent B key created', type: 'key.created', outcome: 'success', chain: { ...agentChain(keyB, a1.user), request_id: ANY } });
 
     // The literals a person might paste into SQL: both must be redacted in the stored event.
     const password = `S3cr3t!${randomBytes(6).toString('hex')}`;
@@ -375,14 +381,14 @@ describe('the audit trail on MySQL after a realistic mix of people and agents', 
     expect(keyA2.key_id).toBe(keyA.key_id);
     expect(keyA2.key).not.toBe(keyA.key);
     keySecret('agent A rotated key', keyA2.key);
-    record({ what: 'agent A key rotated', type: 'key.rotated', outcome: 'success', chain: agentChain(keyA, a1.user) });
+    record({ what: 'agent A key rotated', type: 'key.rotated', outcome: 'success', chain: { ...agentChain(keyA, a1.user), request_id: ANY } });
     sa.credential = keyA2.key;
     r = await sa.call('get_customer', { customer_id: 78 });
     expect(r.status).toBe(200);
     record({ what: 'agent A get_customer 78 with the rotated key', type: 'tool.call', outcome: 'success', chain: { ...agentChain(keyA, a1.user), session_id: sa.sessionId, tool: 'get_customer', request_id: r.tag }, params: { customer_id: 78 } });
     const revoked = await admin(`/admin/keys/${keyA.key_id}/revoke`, {});
     expect(revoked.status).toBe(200);
-    record({ what: 'agent A key revoked', type: 'key.revoked', outcome: 'success', chain: agentChain(keyA, a1.user) });
+    record({ what: 'agent A key revoked', type: 'key.revoked', outcome: 'success', chain: { ...agentChain(keyA, a1.user), request_id: ANY } });
     r = await sa.call('get_customer', { customer_id: 79 });
     expect(r.status).toBe(401);
     record({ what: 'agent A uses its revoked key', type: 'auth.token_rejected', outcome: 'denied', chain: { ...agentChain(keyA, a1.user), session_id: sa.sessionId, error_code: 'revoked', request_id: r.tag } });
@@ -427,7 +433,7 @@ describe('the audit trail on MySQL after a realistic mix of people and agents', 
     const replay = await tokenRequest(server.url, FETCHERS, { grant_type: 'refresh_token', refresh_token: alice.refreshToken, client_id: alice.clientId }, { 'cf-ray': tag });
     expect(replay.status).toBe(400);
     expect(replay.body.error).toBe('invalid_grant');
-    record({ what: 'alice grant revoked on refresh-token reuse', type: 'auth.revoke', outcome: 'success', chain: { user_id: a1.user, client_id: a1.client, grant_id: a1.grant } });
+    record({ what: 'alice grant revoked on refresh-token reuse', type: 'auth.revoke', outcome: 'success', chain: { user_id: a1.user, client_id: a1.client, grant_id: a1.grant, request_id: tag } });
     record({ what: 'alice refresh-token reuse', type: 'auth.refresh_reuse', outcome: 'denied', chain: { user_id: a1.user, client_id: a1.client, grant_id: a1.grant, error_code: 'invalid_grant', request_id: tag } });
     // The grant is gone: the newest refresh token is refused too.
     tag = ray();
@@ -478,6 +484,20 @@ describe('the audit trail on MySQL after a realistic mix of people and agents', 
       for (const s of found) {
         if (claimed.has(s.id)) problems.push(`${entry.what}: event ${s.id} also records ${claimed.get(s.id) ?? ''}`);
         claimed.set(s.id, entry.what);
+      }
+    }
+    // Opening a session is recorded once per session (issue 16): one session.opened for each
+    // session this mix used, naming the principal that opened it.
+    const sessions = new Map<string, LedgerEntry['chain']>();
+    for (const e of ledger) if (typeof e.chain.session_id === 'string' && !sessions.has(e.chain.session_id)) sessions.set(e.chain.session_id, e.chain);
+    for (const [sid, chain] of sessions) {
+      const opened = mine.filter((s) => s.type === 'session.opened' && chainValue(s, 'session_id') === sid);
+      if (opened.length !== 1) problems.push(`session ${sid}: expected exactly 1 session.opened event, found ${opened.length}`);
+      for (const s of opened) {
+        claimed.set(s.id, `session ${sid} opened`);
+        for (const f of ['user_id', 'agent_id', 'key_id', 'client_id', 'grant_id'] as const) {
+          if (chain[f] !== undefined && chain[f] !== ANY && chainValue(s, f) !== chain[f]) problems.push(`session ${sid} opened: ${f} want ${String(chain[f])}, got ${chainValue(s, f) ?? '(absent)'}`);
+        }
       }
     }
     for (const s of mine.filter((m) => !claimed.has(m.id))) {
