@@ -2,7 +2,9 @@
 import { runDurableObjectAlarm, SELF } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { MCP_HEADERS, messages, ORIGIN } from '../support/mcp-http.ts';
+import { decodeJwt } from 'jose';
+import { FETCHERS, MCP_HEADERS, messages, ORIGIN } from '../support/mcp-http.ts';
+import { signIn, tokenRequest } from '../support/oauth-flow.ts';
 import { auditOf, createKey, learn, openWith, toolCall } from './support.ts';
 
 const MODERN = '2026-07-28';
@@ -141,5 +143,28 @@ describe('stateless 2026-07-28 calls and the behavioural baseline', () => {
     expect(enforced.map((e) => [e.tool, e.error_code, e.session_id])).toEqual([['find_customers', 'anomaly_throttled', undefined]]);
     const ran = await auditOf((e) => e.type === 'tool.call' && e.actor.key_id === keyId && e.tool === 'find_customers');
     expect(ran.length).toBe(4);
+  });
+
+  it('a person: stateless calls learn in the grant object; an unusual one under "reauth" gets 401 and ends the grant, as in a session', async () => {
+    const person = await signIn(ORIGIN, FETCHERS);
+    const grantId = String(decodeJwt(person.accessToken).gid);
+    await modernLearn(person.accessToken, 6);
+    const view = await env.AUTH_TXN.get(env.AUTH_TXN.idFromName(grantId)).baseline();
+    expect(view.state?.n).toBe(6);
+    expect(view.state?.kind).toBe('person');
+    const refused = await modernCall(person.accessToken, 'describe_table', { table: 'customers' });
+    expect(refused.status).toBe(401);
+    const challenge = refused.headers.get('www-authenticate') ?? '';
+    expect(challenge).toMatch(/^Bearer error="invalid_token"/);
+    expect(challenge).toContain('a fresh sign-in is required');
+    expect(challenge).toContain(`resource_metadata="${ORIGIN}/.well-known/oauth-protected-resource/mcp"`);
+    const refreshed = await tokenRequest(ORIGIN, FETCHERS, { grant_type: 'refresh_token', refresh_token: person.refreshToken, client_id: person.clientId });
+    expect(refreshed.status).toBe(400);
+    expect(refreshed.body.error).toBe('invalid_grant');
+    const ran = await auditOf((e) => e.type === 'tool.call' && e.actor.grant_id === grantId && e.tool === 'describe_table');
+    expect(ran).toEqual([]);
+    const enforced = await auditOf((e) => e.type === 'anomaly.enforced' && e.actor.grant_id === grantId);
+    expect(enforced.map((e) => [e.tool, e.error_code, e.session_id])).toEqual([['describe_table', 'anomaly_reauth_required', undefined]]);
+    expect(enforced[0]?.actor.client_id).toBe(person.clientId);
   });
 });
