@@ -58,7 +58,7 @@ export class StatelessBaseline {
     const enforcement = inForce(view.enforcement, now);
     if (enforcement) {
       // A throttle takes from the principal's own bucket (a session keeps one of its own).
-      const refusal = enforcement.action === 'throttle' ? await principalObject(this.#deps.env, principal).takeThrottle() : enforce(this.#policy, enforcement, now, undefined).refusal;
+      const refusal = enforcement.action === 'throttle' ? await this.#takeThrottle() : enforce(this.#policy, enforcement, now, undefined).refusal;
       if (!refusal) return null;
       await this.#send(baselineCall({ at: now, tool, args, status: 'denied', meta }));
       await this.#record(enforcedEvent(principal, tool, refusal.action, refusal.until, enforcement.event_id, undefined, meta));
@@ -105,6 +105,16 @@ export class StatelessBaseline {
       this.#view = { state: null, enforcement: null };
     }
     return this.#view;
+  }
+
+  /** A token from the principal's throttle; an unreachable object admits the call, as a failed baseline fetch does. */
+  async #takeThrottle(): Promise<AnomalyRefusal | null> {
+    try {
+      return await principalObject(this.#deps.env, this.#deps.principal).takeThrottle();
+    } catch (error) {
+      console.error(JSON.stringify({ event: 'baseline_throttle_failed', error: String(error) }));
+      return null;
+    }
   }
 
   #state(): BaselineState {
