@@ -13,6 +13,9 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SLICES = Number(process.env.ANOMALY_BENCH_SLICES ?? 6);
 const SLICE_MS = Number(process.env.ANOMALY_BENCH_SLICE_MS ?? 5000);
 const CONNECTIONS = 4;
+/** ANOMALY_BENCH_STATELESS=1: the same calls as stateless MCP 2026-07-28 requests (no session; the baseline is asked and fed per call). */
+const STATELESS = process.env.ANOMALY_BENCH_STATELESS === '1';
+const ENVELOPE = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };
 /** The SQL an analyst-like agent repeats (constants: the statements are data for the engine, never run here). */
 const SQL_HABIT = ['SELECT id, name FROM customers WHERE id = 7', 'SELECT id, status FROM orders WHERE customer_id = 7', 'SELECT id, subject FROM tickets WHERE status = 1'];
 
@@ -29,6 +32,10 @@ async function startOne(build, tooling, enabled) {
   const sessions = [];
   for (let i = 0; i < CONNECTIONS; i++) {
     const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    if (STATELESS) {
+      sessions.push({ ...headers, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'get_customer' });
+      continue;
+    }
     const init = await fetch(`${handle.url}/mcp`, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } }) });
     await init.text();
     sessions.push({ ...headers, 'mcp-session-id': init.headers.get('mcp-session-id') ?? '', 'mcp-protocol-version': '2025-11-25' });
@@ -44,7 +51,7 @@ async function slice(server, ms) {
   await Promise.all(server.sessions.map(async (headers) => {
     while (performance.now() < until) {
       const t = performance.now();
-      const r = await fetch(`${server.url}/mcp`, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: id++, method: 'tools/call', params: { name: 'get_customer', arguments: { customer_id: 1 + (id % 50) } } }) });
+      const r = await fetch(`${server.url}/mcp`, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: id++, method: 'tools/call', params: { name: 'get_customer', arguments: { customer_id: 1 + (id % 50) }, ...(STATELESS ? { _meta: ENVELOPE } : {}) } }) });
       const text = await r.text();
       if (r.status !== 200 || text.includes('"error"')) throw new Error(`tool call answered ${r.status}: ${text.slice(0, 200)}`);
       samples.push(performance.now() - t);
@@ -95,7 +102,7 @@ export async function main() {
     const cpu = engineCpu();
     const report = {
       runtime: 'workerd direct (Miniflare API)',
-      tool: 'get_customer (embedded), API key, audit on',
+      tool: `get_customer (embedded), API key, audit on, ${STATELESS ? 'stateless 2026-07-28' : '2025-11-25 session'}`,
       slices: SLICES,
       sliceMs: SLICE_MS,
       connections: CONNECTIONS,

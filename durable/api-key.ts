@@ -10,7 +10,7 @@ import { randomToken } from '../src/lib/random.ts';
 import { AuditOutbox } from './audit-outbox.ts';
 import { JsonRow } from './json-row.ts';
 import { PrincipalBaseline } from './principal-baseline.ts';
-import type { BaselineView, ObservationBatch } from '../src/contracts/principal-baseline.ts';
+import type { BaselineView, ObservationBatch, ThrottleRefusal } from '../src/contracts/principal-baseline.ts';
 
 /** The key's SQLite tables (docs/storage.md is checked against this). */
 export const API_KEY_SCHEMA = [
@@ -41,6 +41,11 @@ export class ApiKey extends DurableObject<Env> implements ApiKeyObject {
   observeBaseline(batch: ObservationBatch): BaselineView {
     if (!this.#state.read()) return { state: null, enforcement: null };
     return this.#baseline.observe(batch, Date.now());
+  }
+
+  /** A stateless call's token from the key's anomaly throttle, if one is in force. */
+  takeThrottle(): ThrottleRefusal | null {
+    return this.#state.read() ? this.#baseline.takeThrottle(Date.now()) : null;
   }
 
   /** Delivers audit events. */

@@ -37,7 +37,7 @@ import { AuditOutbox } from './audit-outbox.ts';
 import { randomToken } from '../src/lib/random.ts';
 import { freshSecret, TxnTables, upstreamSecrets } from './auth-transaction-state.ts';
 import { PrincipalBaseline } from './principal-baseline.ts';
-import type { BaselineView, ObservationBatch } from '../src/contracts/principal-baseline.ts';
+import type { BaselineView, ObservationBatch, ThrottleRefusal } from '../src/contracts/principal-baseline.ts';
 
 export type { BeginInput, ClientCredentialsInput, ClientCredentialsOutcome, Step, TokenOutcome, UpstreamUser } from '../src/contracts/auth-transaction.ts';
 
@@ -81,6 +81,11 @@ export class AuthTransaction extends DurableObject<Env> implements AuthTransacti
   observeBaseline(batch: ObservationBatch): BaselineView {
     if (this.#tables.read()?.phase !== 'granted') return { state: null, enforcement: null };
     return this.#baseline.observe(batch, Date.now());
+  }
+
+  /** A stateless call's token from the grant's anomaly throttle, if one is in force. */
+  takeThrottle(): ThrottleRefusal | null {
+    return this.#tables.read()?.phase === 'granted' ? this.#baseline.takeThrottle(Date.now()) : null;
   }
 
   /** Starts the transaction; refuses to start twice. */

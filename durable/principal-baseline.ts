@@ -4,8 +4,11 @@
  * Sessions score against a snapshot of it and send their observations here in batches.
  */
 import { loadConfig } from '../src/config.ts';
-import { EnforcementSchema, ObservationBatchSchema, type BaselineView, type Enforcement, type ObservationBatch } from '../src/contracts/principal-baseline.ts';
-import { anomalySettings } from '../src/mcp/anomaly.ts';
+import type { BucketState } from '../src/auth/rate-bucket.ts';
+import { EnforcementSchema, ObservationBatchSchema, type BaselineView, type Enforcement, type ObservationBatch, type ThrottleRefusal } from '../src/contracts/principal-baseline.ts';
+import { anomalyPolicy, anomalySettings } from '../src/mcp/anomaly.ts';
+import { enforce, inForce } from '../src/mcp/anomaly-enforce.ts';
+import type { AnomalyPolicy } from '../src/mcp/anomaly-policy.ts';
 import { newBaseline, observe, type BaselineSettings, type BaselineState } from '../src/security/baseline/index.ts';
 
 /** The baseline table, created by the first batch (docs/storage.md is checked against this). */
@@ -20,11 +23,26 @@ const MAX_STATE_BYTES = 64 * 1024;
 export class PrincipalBaseline {
   readonly #sql: SqlStorage;
   readonly #settings: BaselineSettings;
+  readonly #policy: AnomalyPolicy;
+  /** The throttle bucket of stateless calls (in memory: an evicted object starts a full one), and the enforcement it is for. */
+  #throttle: { eventId: string; bucket: BucketState | undefined } | undefined;
   #ready = false;
 
   constructor(sql: SqlStorage, env: object) {
     this.#sql = sql;
-    this.#settings = anomalySettings(loadConfig(env));
+    const config = loadConfig(env);
+    this.#settings = anomalySettings(config);
+    this.#policy = anomalyPolicy(config);
+  }
+
+  /** One token from the throttle in force (the same bucket arithmetic as a session's), or the refusal. */
+  takeThrottle(now: number): ThrottleRefusal | null {
+    const enforcement = inForce(this.view().enforcement, now);
+    if (enforcement?.action !== 'throttle') return null;
+    if (this.#throttle?.eventId !== enforcement.event_id) this.#throttle = { eventId: enforcement.event_id, bucket: undefined };
+    const { refusal, bucket } = enforce(this.#policy, enforcement, now, this.#throttle.bucket);
+    this.#throttle.bucket = bucket;
+    return refusal ? { action: 'throttle', until: refusal.until, retryAfterSeconds: refusal.retryAfterSeconds } : null;
   }
 
   /** The stored baseline and enforcement (nothing is created by reading). */

@@ -9,10 +9,12 @@ import type { Env } from '../src/env.ts';
 import { newEvent, type EventInput, type RequestMeta } from '../src/audit/emit.ts';
 import type { AuditEvent } from '../src/audit/event.ts';
 import { publishAlert } from '../src/alerts/raise.ts';
-import { fullBucket, take, type BucketState } from '../src/auth/rate-bucket.ts';
-import type { BaselineView, Enforcement, ObservationBatch } from '../src/contracts/principal-baseline.ts';
+import type { BucketState } from '../src/auth/rate-bucket.ts';
+import type { BaselineView, Enforcement } from '../src/contracts/principal-baseline.ts';
 import { alertOf, anomalyPolicy, anomalySettings, baselineCall, detectedEvent, enforcedEvent, principalKind } from '../src/mcp/anomaly.ts';
+import { enforce, startEnforcement, type AnomalyRefusal } from '../src/mcp/anomaly-enforce.ts';
 import { actionFor, type AnomalyPolicy } from '../src/mcp/anomaly-policy.ts';
+import { principalObject } from '../src/mcp/baseline-owner.ts';
 import type { Principal } from '../src/mcp/principal.ts';
 import { newBaseline, observe, score, type BaselineCall, type BaselineSettings, type BaselineState } from '../src/security/baseline/index.ts';
 import { scheduleAlarm } from './alarm.ts';
@@ -24,12 +26,7 @@ const BATCH = 500;
 /** Observations kept while the principal's object cannot be reached; older ones are dropped first. */
 const MAX_QUEUED = 5000;
 
-/** Why a call is refused before its tool runs. */
-export interface AnomalyRefusal {
-  action: 'throttle' | 'block' | 'reauth';
-  until: number;
-  retryAfterSeconds: number;
-}
+export type { AnomalyRefusal } from '../src/mcp/anomaly-enforce.ts';
 
 /** What the session gives: storage, bindings, settings, and how to record an audit event in its outbox. */
 export interface SessionBaselineDeps {
@@ -192,7 +189,7 @@ export class SessionBaseline {
   }
 
   #start(action: Enforcement['action'], now: number, eventId: string, reasons: readonly string[]): Enforcement {
-    const enforcement: Enforcement = { action, until: now + this.#policy.duration_seconds * 1000, event_id: eventId, reason: reasons.join('; ').slice(0, 500) };
+    const enforcement = startEnforcement(this.#policy, action, now, eventId, reasons);
     this.#enforcement = enforcement;
     this.#newEnforcement = enforcement;
     this.#bucket = undefined;
@@ -202,12 +199,9 @@ export class SessionBaseline {
 
   /** A refusal under the enforcement, or null when a throttled call still has a token. */
   #enforce(enforcement: Enforcement, now: number): AnomalyRefusal | null {
-    const retry = Math.max(1, Math.ceil((enforcement.until - now) / 1000));
-    if (enforcement.action !== 'throttle') return { action: enforcement.action, until: enforcement.until, retryAfterSeconds: retry };
-    const limit = { requests: this.#policy.throttle.requests, perSeconds: this.#policy.throttle.per_seconds };
-    const taken = take(limit, this.#bucket ?? fullBucket(limit, now), now);
-    this.#bucket = taken.state;
-    return taken.ok ? null : { action: 'throttle', until: enforcement.until, retryAfterSeconds: Math.min(retry, taken.retryAfterSeconds) };
+    const { refusal, bucket } = enforce(this.#policy, enforcement, now, this.#bucket);
+    this.#bucket = bucket;
+    return refusal;
   }
 
   #exists(): boolean {
@@ -220,13 +214,4 @@ export class SessionBaseline {
     for (const statement of SESSION_BASELINE_SCHEMA) this.#deps.storage.sql.exec(statement);
     this.#ready = true;
   }
-}
-
-/** The principal's own object: the API key's for an agent, the grant's for a person or a machine client. */
-function principalObject(env: Env, p: Principal): { baseline(): Promise<BaselineView>; observeBaseline(batch: ObservationBatch): Promise<BaselineView> } {
-  const stub = p.kind === 'agent' ? env.API_KEY.get(env.API_KEY.idFromName(p.keyId)) : env.AUTH_TXN.get(env.AUTH_TXN.idFromName(p.grantId));
-  return {
-    baseline: async () => (await stub.baseline()) as BaselineView,
-    observeBaseline: async (batch) => (await stub.observeBaseline(batch)) as BaselineView,
-  };
 }

@@ -49,4 +49,16 @@ export interface PrincipalBaselineRpc {
   baseline(): BaselineView;
   /** Folds a batch of observations in, in order; returns the new view. */
   observeBaseline(batch: ObservationBatch): BaselineView;
+  /**
+   * A stateless call (no session bucket) takes from the principal's own throttle bucket while a
+   * throttle is in force: null when admitted (or no throttle), else when to retry.
+   */
+  takeThrottle(): ThrottleRefusal | null;
+}
+
+/** A call refused by the principal's throttle. */
+export interface ThrottleRefusal {
+  action: 'throttle';
+  until: number;
+  retryAfterSeconds: number;
 }

@@ -16,6 +16,8 @@ import { resultFlaggedRecorder } from '../mcp/result-audit.ts';
 import { CATALOG, type ToolAudit } from '../mcp/server.ts';
 import { createModernServer } from '../mcp/server-modern.ts';
 import { toolIntegrity } from '../mcp/tool-integrity.ts';
+import { anomalyRefusal } from '../mcp/anomaly-response.ts';
+import { StatelessBaseline } from './mcp-modern-baseline.ts';
 import type { ServerUrls } from './urls.ts';
 
 /** The stateless revision served beside the session one. */
@@ -64,16 +66,21 @@ export async function serveModern(request: Request, env: Env, config: Config, gi
     await record(env, config, newEvent({ type: 'auth.token_rejected', outcome: 'denied', actor: actorOf(principal), error_code: 'invalid_token', reason: 'the grant has been revoked', ...(message?.kind === 'tool_call' ? { tool: message.name } : {}), meta }));
     return bearerError('invalid_token', { resourceMetadata: call.urls.resourceMetadata, description: 'the grant has been revoked' });
   }
+  const baseline = new StatelessBaseline({ env, config, principal, meta, record: (event) => record(env, config, event) });
   if (message?.kind === 'invalid_params' && message.method === 'tools/call') {
     const name = message.params?.name;
-    await auditRefusal(env, config, call, { tool: typeof name === 'string' ? name.slice(0, 100) : undefined, args: message.params?.arguments, errorCode: 'invalid_params', reason: `${message.param} ${message.detail}` });
+    await auditRefusal(env, config, call, baseline, { tool: typeof name === 'string' ? name.slice(0, 100) : undefined, args: message.params?.arguments, errorCode: 'invalid_params', reason: `${message.param} ${message.detail}` });
   }
   const deps = {
     config,
     db: () => dataPort(env, config),
     principal,
     logLevel: () => 'info' as const,
-    audit: config.AUDIT_ENABLED ? (entry: ToolAudit) => auditTool(env, config, call, entry) : undefined,
+    // The baseline learns from the tool's answer before it goes back (src/http/mcp-modern-baseline.ts).
+    audit: config.AUDIT_ENABLED || baseline.enabled ? async (entry: ToolAudit) => {
+      await baseline.afterTool(entry);
+      await auditTool(env, config, call, entry);
+    } : undefined,
     integrity: await toolIntegrity(config, auditIntegrityFailures(env, config)),
     // Flagged results (issue 10) are recorded as in a session, in the audit store; no session id.
     resultFlagged: resultFlaggedRecorder({ env, config, record: (event) => record(env, config, event), callOf: () => ({ meta: call.meta, principal }), principal, sessionId: () => undefined }),
@@ -81,11 +88,15 @@ export async function serveModern(request: Request, env: Env, config: Config, gi
   const live = createModernServer(deps);
   if (message?.kind === 'tool_call') {
     if (!live.hasTool(message.name)) {
-      await auditRefusal(env, config, call, { tool: message.name.slice(0, 100), args: message.arguments, errorCode: 'unknown_tool', reason: 'no such tool' });
+      await auditRefusal(env, config, call, baseline, { tool: message.name.slice(0, 100), args: message.arguments, errorCode: 'unknown_tool', reason: 'no such tool' });
     } else {
+      // An anomaly policy in force (or started by these arguments) refuses as in a session, before the tool runs.
+      const refusal = await baseline.before(message.name, message.arguments);
+      if (refusal?.action === 'reauth' && principal.kind === 'user') await env.AUTH_TXN.get(env.AUTH_TXN.idFromName(principal.grantId)).revokeByAdmin();
+      if (refusal) return anomalyRefusal(refusal, call.urls.resourceMetadata);
       // Arguments that fail the input schema are answered by the SDK without reaching the handler: recorded here, as in a session.
       const issue = CATALOG.find((t) => t.name === message.name)?.input.safeParse(message.arguments).error?.issues[0];
-      if (issue) await auditRefusal(env, config, call, { tool: message.name, args: message.arguments, errorCode: 'invalid_params', reason: `arguments.${issue.path.join('.') || '(root)'}: ${issue.message}` });
+      if (issue) await auditRefusal(env, config, call, baseline, { tool: message.name, args: message.arguments, errorCode: 'invalid_params', reason: `arguments.${issue.path.join('.') || '(root)'}: ${issue.message}` });
     }
   }
   const handler = createMcpHandler(() => live.server, {
@@ -135,7 +146,8 @@ function auditTool(env: Env, config: Config, call: ModernCall, entry: ToolAudit)
 }
 
 /** A tools/call refused before any tool ran: a `tool.call` failure with its error code, as in a session. */
-function auditRefusal(env: Env, config: Config, call: ModernCall, refusal: { tool: string | undefined; args: unknown; errorCode: 'invalid_params' | 'unknown_tool'; reason: string }): Promise<void> {
+async function auditRefusal(env: Env, config: Config, call: ModernCall, baseline: StatelessBaseline, refusal: { tool: string | undefined; args: unknown; errorCode: 'invalid_params' | 'unknown_tool'; reason: string }): Promise<void> {
+  if (refusal.tool !== undefined) await baseline.after({ tool: refusal.tool, args: refusal.args, status: 'denied' });
   return record(
     env,
     config,

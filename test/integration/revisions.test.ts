@@ -1,5 +1,5 @@
 // Issue 13: a stateless MCP 2026-07-28 request is authenticated, scope-checked, rate-limited and audited exactly like a 2025-11-25 session request; it creates no session object.
-import { listDurableObjectIds } from 'cloudflare:test';
+import { listDurableObjectIds, runDurableObjectAlarm } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { AuditEventSchema, type AuditEvent } from '../../src/audit/event.ts';
@@ -187,6 +187,25 @@ describe.each<Revision>(['modern', 'session'])('the %s revision at the gate', (r
     expect(events[0]?.actor.user_id).toMatch(/.+/);
     if (revision === 'modern') expect(events[0]?.session_id).toBeUndefined();
     else expect(events[0]?.session_id).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it("a tool call is fed to the principal's behavioural baseline: the grant's object counts it", async () => {
+    const user = await signIn(ORIGIN, FETCHERS, { login: `user-${revision}-baseline` });
+    const gid = user.refreshToken.split('.')[0] as string;
+    const grant = env.AUTH_TXN.get(env.AUTH_TXN.idFromName(gid));
+    expect((await grant.baseline()).state).toBeNull();
+    const session = revision === 'session' ? await openSessionAs(user.accessToken) : null;
+    const body = { jsonrpc: '2.0', id: 10, method: 'tools/call', params: { name: 'get_customer', arguments: { customer_id: 13 }, ...(revision === 'modern' ? { _meta: ENVELOPE } : {}) } };
+    const response = session ? await post(body, session.headers) : await post(body, { ...bearer(user.accessToken), 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/call', 'mcp-name': 'get_customer' });
+    expect(response.status).toBe(200);
+    await response.text();
+    // A session sends its observations in a batch from its alarm; a stateless call has sent its own before answering.
+    if (session) await runDurableObjectAlarm(env.MCP_SESSION.get(env.MCP_SESSION.idFromName(session.sessionId)));
+    const view = await grant.baseline();
+    expect(view.state?.n).toBe(1);
+    expect(view.state?.kind).toBe('person');
+    expect(Object.keys(view.state?.tools ?? {})).toEqual(['get_customer']);
+    expect(view.enforcement).toBeNull();
   });
 
   it('after the grant is revoked the same token gets 401 invalid_token and the tool does not run', async () => {
