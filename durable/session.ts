@@ -290,8 +290,9 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
     if (call.principal.kind === 'user') setGrantStatus(this.ctx.storage.sql, call.principal.grantId, true, now);
     this.#meta = meta;
     this.#live = live;
-    if (this.#config.AUDIT_ENABLED) await this.env.AUDIT_STORE.get(this.env.AUDIT_STORE.idFromName('default')).record(sessionOpened(call, params.data, meta.protocolVersion));
-    await this.#baseline.connect(call.principal);
+    // Two independent round trips on session creation: the opening's audit record and the principal's baseline snapshot, side by side.
+    const store = this.env.AUDIT_STORE;
+    await Promise.all([this.#config.AUDIT_ENABLED ? store.get(store.idFromName('default')).record(sessionOpened(call, params.data, meta.protocolVersion)) : undefined, this.#baseline.connect(call.principal)]);
     await scheduleAlarm(this.ctx.storage, now + this.#config.SESSION_IDLE_SECONDS * 1000);
     return response;
   }
