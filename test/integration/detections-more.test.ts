@@ -11,6 +11,7 @@ import { compileRules, evaluate } from '../../src/security/detections/evaluate.t
 import { RULES } from '../../src/security/detections/rules.generated.ts';
 import type { Doc, Hit } from '../../src/security/detections/types.ts';
 import { callTool, INITIALIZE, MCP_HEADERS, ORIGIN, post } from '../support/mcp-http.ts';
+import { authorize, pkcePair, registerClient, tokenRequest, type FlowFetchers } from '../support/oauth-flow.ts';
 import { settleDeliveries } from '../support/settle.ts';
 
 const admin = { authorization: `Bearer ${env.ADMIN_SECRET}` };
@@ -54,6 +55,28 @@ async function eventHits(title: string): Promise<Array<{ hit: Hit; doc: Doc | un
 }
 const labelOf = (doc: Doc | undefined, name: string) => (doc?.['labels'] as Record<string, string> | undefined)?.[name];
 const ipOf = (doc: Doc | undefined) => (doc?.['source'] as { ip?: string } | undefined)?.ip;
+
+function from(address: string): FlowFetchers {
+  return {
+    server: (url, init) => {
+      const request = new Request(url, init);
+      const headers = new Headers(request.headers);
+      headers.set('cf-connecting-ip', address);
+      return SELF.fetch(new Request(request, { headers }));
+    },
+    idp: (url, init) => fetch(url, init),
+  };
+}
+
+/** A real authorization code (a new public client, a person signed in upstream) and what its exchange needs. */
+async function realCode(address: string, login: string): Promise<{ form: Record<string, string>; verifier: string }> {
+  const client = await registerClient(ORIGIN, from(address));
+  const { verifier, challenge } = await pkcePair();
+  const back = await authorize(ORIGIN, from(address), { clientId: client.clientId, redirectUri: client.redirectUri, challenge, login });
+  const code = back.searchParams.get('code') ?? '';
+  expect(code).not.toBe('');
+  return { form: { grant_type: 'authorization_code', code, redirect_uri: client.redirectUri, client_id: client.clientId, resource: `${ORIGIN}/mcp` }, verifier };
+}
 
 async function createKey(agentName: string): Promise<{ key: string; key_id: string }> {
   const response = await SELF.fetch(`${ORIGIN}/admin/keys`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify({ agent_name: agentName, owner: 'user-scenario', scopes: ['support:read', 'sql:read'] }) });
@@ -119,6 +142,22 @@ describe('more scenarios against the server, the rule on the ECS export', () => 
     const hits = await eventHits('MCP forged or unknown codes and refresh tokens from one address');
     expect(hits.filter((h) => ipOf(h.doc) === '192.0.2.91')).toHaveLength(1);
     expect(hits.filter((h) => ipOf(h.doc) === '192.0.2.92')).toEqual([]);
+  });
+
+  it('five failed exchanges of a real code (wrong PKCE verifiers) from one address fire the code-failure burst; one slip then the right verifier does not', async () => {
+    const stolen = await realCode('192.0.2.93', 'det-code-burst');
+    for (let i = 0; i < 5; i++) {
+      const attempt = await tokenRequest(ORIGIN, from('192.0.2.94'), { ...stolen.form, code_verifier: randomPart(50) });
+      expect(attempt.status).toBe(400);
+      expect(attempt.body['error']).toBe('invalid_grant');
+    }
+    const own = await realCode('192.0.2.95', 'det-code-slip');
+    expect((await tokenRequest(ORIGIN, from('192.0.2.95'), { ...own.form, code_verifier: randomPart(50) })).status).toBe(400);
+    expect((await tokenRequest(ORIGIN, from('192.0.2.95'), { ...own.form, code_verifier: own.verifier })).status).toBe(200);
+    const title = 'MCP burst of failed or replayed authorization codes from one address';
+    expect(await hitsOf(title, 'source.ip', '192.0.2.94')).toEqual([expect.objectContaining({ count: 5 })]);
+    expect(await hitsOf(title, 'source.ip', '192.0.2.95')).toEqual([]);
+    expectedFired.push([title, 'source.ip', '192.0.2.94']);
   });
 
   it('one key guessed from three addresses fires; a key guessed from two addresses does not', async () => {
