@@ -1,6 +1,7 @@
 // Issue 16: more detections played against the server (workerd), each with a benign look-alike, the trail exported as ECS
 // through the admin API and the rule evaluated on it (as test/integration/detections.test.ts does): flagged tool results,
-// forged codes, one key guessed from several addresses, guessing followed by a session, one key with several user agents.
+// a burst of failed code exchanges, forged codes, one key guessed from several addresses, guessing followed by a session,
+// one key with several user agents.
 import { runInDurableObject, SELF } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
