@@ -1,0 +1,218 @@
+// Issue 16: more detections played against the server (workerd), each with a benign look-alike, the trail exported as ECS
+// through the admin API and the rule evaluated on it (as test/integration/detections.test.ts does): flagged tool results,
+// a burst of failed code exchanges, forged codes, one key guessed from several addresses, guessing followed by a session,
+// one key with several user agents.
+import { runInDurableObject, SELF } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import type { AuditStore } from '../../durable/audit-store.ts';
+import { AuditEventSchema } from '../../src/audit/event.ts';
+import { POISONED_CUSTOMER } from '../../src/db/poisoned-rows.ts';
+import { compileRules, evaluate } from '../../src/security/detections/evaluate.ts';
+import { RULES } from '../../src/security/detections/rules.generated.ts';
+import type { Doc, Hit } from '../../src/security/detections/types.ts';
+import { callTool, INITIALIZE, MCP_HEADERS, ORIGIN, post } from '../support/mcp-http.ts';
+import { authorize, pkcePair, registerClient, tokenRequest, type FlowFetchers } from '../support/oauth-flow.ts';
+import { settleDeliveries } from '../support/settle.ts';
+
+const admin = { authorization: `Bearer ${env.ADMIN_SECRET}` };
+const started = new Date(Date.now() - 1000).toISOString();
+const ruleSet = compileRules(RULES);
+const idOf = (title: string) => {
+  const rule = RULES.find((r) => r.title === title);
+  if (!rule) throw new Error(`no rule titled ${title}`);
+  return rule.id;
+};
+const randomPart = (n: number) => [...crypto.getRandomValues(new Uint8Array(n))].map((b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'[b % 64]).join('');
+const store = () => env.AUDIT_STORE.get(env.AUDIT_STORE.idFromName('default'));
+const counter = (address: string) => {
+  const ns = env.FAILURE_COUNTER;
+  if (!ns) throw new Error('FAILURE_COUNTER is not bound');
+  return ns.get(ns.idFromName(address));
+};
+/** Closes an address's counting window now, so its auth.failed summary is written. */
+const closeWindow = (address: string) => counter(address).close(Date.now() + 3_600_000);
+
+/** The trail since this file started, exported as ECS by the admin API (toEcs, the export's own mapping). */
+async function exportEcs(): Promise<Doc[]> {
+  await settleDeliveries();
+  const response = await SELF.fetch(`${ORIGIN}/admin/audit/events?format=ecs&since=${started}&limit=10000`, { headers: admin });
+  expect(response.status).toBe(200);
+  const text = await response.text();
+  return text === '' ? [] : text.trim().split('\n').map((line) => JSON.parse(line) as Doc);
+}
+
+/** The hits of one rule on the exported trail whose group has `field` = `value`. */
+async function hitsOf(title: string, field: string, value: string): Promise<Hit[]> {
+  return evaluate(ruleSet, await exportEcs()).filter((h) => h.ruleId === idOf(title) && h.group[field] === value);
+}
+
+/** The hits of a single-event rule (grouped by event.id), with the event each one is about. */
+async function eventHits(title: string): Promise<Array<{ hit: Hit; doc: Doc | undefined }>> {
+  const docs = await exportEcs();
+  return evaluate(ruleSet, docs)
+    .filter((h) => h.ruleId === idOf(title))
+    .map((hit) => ({ hit, doc: docs.find((d) => (d['event'] as { id: string }).id === hit.group['event.id']) }));
+}
+const labelOf = (doc: Doc | undefined, name: string) => (doc?.['labels'] as Record<string, string> | undefined)?.[name];
+const ipOf = (doc: Doc | undefined) => (doc?.['source'] as { ip?: string } | undefined)?.ip;
+
+function from(address: string): FlowFetchers {
+  return {
+    server: (url, init) => {
+      const request = new Request(url, init);
+      const headers = new Headers(request.headers);
+      headers.set('cf-connecting-ip', address);
+      return SELF.fetch(new Request(request, { headers }));
+    },
+    idp: (url, init) => fetch(url, init),
+  };
+}
+
+/** A real authorization code (a new public client, a person signed in upstream) and what its exchange needs. */
+async function realCode(address: string, login: string): Promise<{ form: Record<string, string>; verifier: string }> {
+  const client = await registerClient(ORIGIN, from(address));
+  const { verifier, challenge } = await pkcePair();
+  const back = await authorize(ORIGIN, from(address), { clientId: client.clientId, redirectUri: client.redirectUri, challenge, login });
+  const code = back.searchParams.get('code') ?? '';
+  expect(code).not.toBe('');
+  return { form: { grant_type: 'authorization_code', code, redirect_uri: client.redirectUri, client_id: client.clientId, resource: `${ORIGIN}/mcp` }, verifier };
+}
+
+async function createKey(agentName: string): Promise<{ key: string; key_id: string }> {
+  const response = await SELF.fetch(`${ORIGIN}/admin/keys`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify({ agent_name: agentName, owner: 'user-scenario', scopes: ['support:read', 'sql:read'] }) });
+  expect(response.status).toBe(201);
+  return (await response.json()) as { key: string; key_id: string };
+}
+
+async function initializeWith(authorization: string, address: string, userAgent = 'agent/1.0'): Promise<number> {
+  const response = await SELF.fetch(`${ORIGIN}/mcp`, { method: 'POST', headers: { ...MCP_HEADERS, authorization, 'cf-connecting-ip': address, 'user-agent': userAgent }, body: JSON.stringify(INITIALIZE) });
+  await response.body?.cancel();
+  return response.status;
+}
+
+async function session(credential: string): Promise<Record<string, string>> {
+  const init = await post(INITIALIZE, { authorization: `Bearer ${credential}` });
+  expect(init.status).toBe(200);
+  const sessionId = init.headers.get('mcp-session-id') ?? '';
+  await init.text();
+  const headers = { authorization: `Bearer ${credential}`, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' };
+  await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, headers);
+  return headers;
+}
+
+/** A key with a wrong secret: the key id is real, the secret is not. */
+const wrongSecret = (keyId: string) => `Bearer mcpk_${keyId}.${randomPart(43)}`;
+
+/** What the in-server run must fire: rule title, group field, group value. */
+const expectedFired: Array<[title: string, field: string, value: string]> = [];
+
+describe('more scenarios against the server, the rule on the ECS export', () => {
+  it('a tool result carrying the poisoned tickets fires the result-flagged rule; open tickets of a clean customer do not', async () => {
+    const reader = await createKey('Poisoned Reader');
+    const poisoned = await session(reader.key);
+    const result = await callTool(poisoned, 'list_open_tickets', { customer_id: POISONED_CUSTOMER, limit: 100 }, 500);
+    expect(result).toHaveProperty('result');
+    const clean = await createKey('Clean Reader');
+    const benign = await session(clean.key);
+    const answered = (await callTool(benign, 'list_open_tickets', { customer_id: 1, limit: 100 }, 501))['result'] as { isError?: boolean; structuredContent?: { rowCount?: number } };
+    expect(answered.isError).not.toBe(true);
+    expect(answered.structuredContent?.rowCount).toBeGreaterThan(0);
+    const title = 'MCP tool result flagged as possible prompt injection';
+    const hits = await eventHits(title);
+    const mine = hits.filter((h) => labelOf(h.doc, 'key_id') === reader.key_id);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]?.doc).toMatchObject({ event: { action: 'tool.result_flagged' }, mcp: { tool: 'list_open_tickets' } });
+    expect(hits.filter((h) => labelOf(h.doc, 'key_id') === clean.key_id)).toEqual([]);
+    expectedFired.push([title, 'event.id', String(mine[0]?.hit.group['event.id'])]);
+  });
+
+  it('five forged authorization codes from one address (a counted summary) fire; two from another address do not', async () => {
+    const registered = await SELF.fetch(`${ORIGIN}/register`, { method: 'POST', headers: { 'content-type': 'application/json', 'cf-connecting-ip': '192.0.2.90' }, body: JSON.stringify({ redirect_uris: ['http://127.0.0.1/cb'], token_endpoint_auth_method: 'none' }) });
+    expect(registered.status).toBe(201);
+    const { client_id } = (await registered.json()) as { client_id: string };
+    const forge = (address: string) => SELF.fetch(`${ORIGIN}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'cf-connecting-ip': address }, body: new URLSearchParams({ grant_type: 'authorization_code', code: randomPart(60), client_id, redirect_uri: 'http://127.0.0.1/cb', code_verifier: randomPart(50) }) });
+    for (let i = 0; i < 5; i++) {
+      const response = await forge('192.0.2.91');
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: string }).error).toBe('invalid_grant');
+    }
+    for (let i = 0; i < 2; i++) expect((await forge('192.0.2.92')).status).toBe(400);
+    await closeWindow('192.0.2.91');
+    await closeWindow('192.0.2.92');
+    const hits = await eventHits('MCP forged or unknown codes and refresh tokens from one address');
+    expect(hits.filter((h) => ipOf(h.doc) === '192.0.2.91')).toHaveLength(1);
+    expect(hits.filter((h) => ipOf(h.doc) === '192.0.2.92')).toEqual([]);
+  });
+
+  it('five failed exchanges of a real code (wrong PKCE verifiers) from one address fire the code-failure burst; one slip then the right verifier does not', async () => {
+    const stolen = await realCode('192.0.2.93', 'det-code-burst');
+    for (let i = 0; i < 5; i++) {
+      const attempt = await tokenRequest(ORIGIN, from('192.0.2.94'), { ...stolen.form, code_verifier: randomPart(50) });
+      expect(attempt.status).toBe(400);
+      expect(attempt.body['error']).toBe('invalid_grant');
+    }
+    const own = await realCode('192.0.2.95', 'det-code-slip');
+    expect((await tokenRequest(ORIGIN, from('192.0.2.95'), { ...own.form, code_verifier: randomPart(50) })).status).toBe(400);
+    expect((await tokenRequest(ORIGIN, from('192.0.2.95'), { ...own.form, code_verifier: own.verifier })).status).toBe(200);
+    const title = 'MCP burst of failed or replayed authorization codes from one address';
+    expect(await hitsOf(title, 'source.ip', '192.0.2.94')).toEqual([expect.objectContaining({ count: 5 })]);
+    expect(await hitsOf(title, 'source.ip', '192.0.2.95')).toEqual([]);
+    expectedFired.push([title, 'source.ip', '192.0.2.94']);
+  });
+
+  it('one key guessed from three addresses fires; a key guessed from two addresses does not', async () => {
+    const target = await createKey('Guessed');
+    const other = await createKey('Mistyped');
+    for (const address of ['192.0.2.101', '192.0.2.102', '192.0.2.103']) expect(await initializeWith(wrongSecret(target.key_id), address)).toBe(401);
+    for (const address of ['192.0.2.104', '192.0.2.105']) expect(await initializeWith(wrongSecret(other.key_id), address)).toBe(401);
+    for (const address of ['192.0.2.101', '192.0.2.102', '192.0.2.103', '192.0.2.104', '192.0.2.105']) await closeWindow(address);
+    const title = 'MCP one API key guessed from several addresses';
+    expect(await hitsOf(title, 'labels.key_id', target.key_id)).toEqual([expect.objectContaining({ count: 3 })]);
+    expect(await hitsOf(title, 'labels.key_id', other.key_id)).toEqual([]);
+    expectedFired.push([title, 'labels.key_id', target.key_id]);
+  });
+
+  it('an address that failed with a key and then opened a session with one fires; a session from a clean address does not', async () => {
+    const key = await createKey('Guessed Then Used');
+    expect(await initializeWith(wrongSecret(key.key_id), '192.0.2.111')).toBe(401);
+    await closeWindow('192.0.2.111');
+    expect(await initializeWith(`Bearer ${key.key}`, '192.0.2.111')).toBe(200);
+    expect(await initializeWith(`Bearer ${key.key}`, '192.0.2.112')).toBe(200);
+    const title = 'MCP API key guessing followed by a session from the same address';
+    expect(await hitsOf(title, 'source.ip', '192.0.2.111')).toHaveLength(1);
+    expect(await hitsOf(title, 'source.ip', '192.0.2.112')).toEqual([]);
+    expectedFired.push([title, 'source.ip', '192.0.2.111']);
+  });
+
+  it('one key opening sessions with two user agents fires; a key with one user agent does not', async () => {
+    const switching = await createKey('Two Clients');
+    const steady = await createKey('One Client');
+    expect(await initializeWith(`Bearer ${switching.key}`, '192.0.2.121', 'agent-a/1.0')).toBe(200);
+    expect(await initializeWith(`Bearer ${switching.key}`, '192.0.2.121', 'curl/8.0')).toBe(200);
+    expect(await initializeWith(`Bearer ${steady.key}`, '192.0.2.122', 'agent-a/1.0')).toBe(200);
+    expect(await initializeWith(`Bearer ${steady.key}`, '192.0.2.122', 'agent-a/1.0')).toBe(200);
+    const title = 'MCP API key used with several user agents';
+    expect(await hitsOf(title, 'labels.key_id', switching.key_id)).toEqual([expect.objectContaining({ count: 2 })]);
+    expect(await hitsOf(title, 'labels.key_id', steady.key_id)).toEqual([]);
+    expectedFired.push([title, 'labels.key_id', switching.key_id]);
+  });
+});
+
+describe('in-server evaluation of these scenarios', () => {
+  it('the AuditStore run fires each scenario once as detection.fired, and a second run fires nothing new', async () => {
+    expect(expectedFired.length).toBeGreaterThanOrEqual(1);
+    await settleDeliveries();
+    const run = await runInDurableObject(store(), (instance: AuditStore) => instance.runDetections());
+    const response = await SELF.fetch(`${ORIGIN}/admin/audit/events?type=detection.fired&since=${started}`, { headers: admin });
+    const fired = (await response.text()).trim().split('\n').filter((l) => l !== '').map((l) => AuditEventSchema.parse(JSON.parse(l)));
+    for (const [title, field, value] of expectedFired) {
+      const mine = fired.filter((e) => e.params?.['rule_id'] === idOf(title) && (e.params['group'] as Record<string, string>)[field] === value);
+      expect(mine, title).toHaveLength(1);
+      expect(mine[0]).toMatchObject({ outcome: 'success', params: { rule_title: title } });
+    }
+    expect(run.fired).toHaveLength(fired.length);
+    const again = await runInDurableObject(store(), (instance: AuditStore) => instance.runDetections());
+    expect(again.fired).toEqual([]);
+  });
+});
