@@ -14,6 +14,9 @@ import { z } from 'zod';
 import { loadConfig } from '../../src/config.ts';
 import { referenceTools } from '../../src/mcp/tool-definitions.ts';
 import { INTEGRITY_META_KEY, servedDefinition, type ToolEntry } from '../../src/security/integrity/canonical.ts';
+import { compileRules, evaluate } from '../../src/security/detections/evaluate.ts';
+import { RULES } from '../../src/security/detections/rules.generated.ts';
+import type { Doc } from '../../src/security/detections/types.ts';
 import { startServer, type ServerHandle } from '../support/server.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -54,6 +57,29 @@ function runTools(cwd: string, ...args: string[]): { status: number | null; stdo
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** The Sigma rule for integrity failures (detections/mcp_tool_integrity_failed.yml), compiled as the server compiles it. */
+const INTEGRITY_RULE = RULES.find((r) => r.title === 'MCP tool definition does not match its signed manifest');
+const integrityRules = compileRules(RULES.filter((r) => r === INTEGRITY_RULE));
+
+/**
+ * The integrity rule on a server's trail, two ways: evaluated here on its ECS export, and by the
+ * server itself over its stored trail (`GET /admin/detections/hits`, the in-server evaluator).
+ */
+async function integrityHits(server: ServerHandle): Promise<{ exported: string[]; inServer: string[] }> {
+  const auth = { authorization: `Bearer ${server.adminSecret}` };
+  const since = new Date(Date.now() - 3_600_000).toISOString();
+  const ecs = await fetch(`${server.url}/admin/audit/events?format=ecs&since=${since}&limit=10000`, { headers: auth });
+  expect(ecs.status).toBe(200);
+  const text = (await ecs.text()).trim();
+  const docs = text === '' ? [] : text.split('\n').map((line) => JSON.parse(line) as Doc);
+  const exported = evaluate(integrityRules, docs).map((h) => String(h.group['event.id']));
+  const hits = await fetch(`${server.url}/admin/detections/hits?since=${since}`, { headers: auth });
+  expect(hits.status).toBe(200);
+  const body = (await hits.json()) as { hits: Array<{ rule_id: string; event_ids: string[] }> };
+  const inServer = body.hits.filter((h) => h.rule_id === INTEGRITY_RULE?.id).flatMap((h) => h.event_ids);
+  return { exported, inServer };
+}
+
 describe('signed tool definitions on the wire', () => {
   let server: ServerHandle;
   let client: Client;
@@ -67,6 +93,13 @@ describe('signed tool definitions on the wire', () => {
   afterAll(async () => {
     await client?.close();
     await server?.close();
+  });
+
+  it('the integrity-failure detection does not fire on a server whose tools all match their signatures', async () => {
+    expect(INTEGRITY_RULE).toBeDefined();
+    const { exported, inServer } = await integrityHits(server);
+    expect(exported).toEqual([]);
+    expect(inServer).toEqual([]);
   });
 
   it('serves every locked tool, and exactly what the signing command signs', async () => {
@@ -191,6 +224,15 @@ describe('a tool whose description changed without re-signing', () => {
       params: { expected_digest: LOCK.tools.list_tables?.digest, changed: ['/tool/description changed'] },
     });
     expect((events[0]?.params as { actual_digest: string }).actual_digest).not.toBe(LOCK.tools.list_tables?.digest);
+  });
+
+  it('the integrity-failure detection (Sigma rule) fires once on the ECS export, and the in-server evaluation agrees', async () => {
+    const failures = await fetch(`${server.url}/admin/audit/events?type=tool.integrity_failed`, { headers: { authorization: `Bearer ${server.adminSecret}` } });
+    const ids = (await failures.text()).trim().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { id: string }).id);
+    expect(ids).toHaveLength(1);
+    const { exported, inServer } = await integrityHits(server);
+    expect(exported).toEqual(ids);
+    expect(inServer).toEqual(ids);
   });
 
   it('npm run tools -- verify fails with exit 1 and names the tool and the field', () => {
