@@ -3,49 +3,21 @@
 // a burst of failed code exchanges, forged codes, one key guessed from several addresses, guessing followed by a session,
 // one key with several user agents.
 import { runInDurableObject, SELF } from 'cloudflare:test';
-import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { AuditStore } from '../../durable/audit-store.ts';
 import { AuditEventSchema } from '../../src/audit/event.ts';
 import { POISONED_CUSTOMER } from '../../src/db/poisoned-rows.ts';
-import { compileRules, evaluate } from '../../src/security/detections/evaluate.ts';
-import { RULES } from '../../src/security/detections/rules.generated.ts';
+import { evaluate } from '../../src/security/detections/evaluate.ts';
 import type { Doc, Hit } from '../../src/security/detections/types.ts';
 import { callTool, INITIALIZE, MCP_HEADERS, ORIGIN, post } from '../support/mcp-http.ts';
 import { authorize, pkcePair, registerClient, tokenRequest, type FlowFetchers } from '../support/oauth-flow.ts';
 import { settleDeliveries } from '../support/settle.ts';
+import { admin, counter, fromAddress, idOf, randomPart, ruleSet, store, trailSince } from '../support/detections.ts';
 
-const admin = { authorization: `Bearer ${env.ADMIN_SECRET}` };
 const started = new Date(Date.now() - 1000).toISOString();
-const ruleSet = compileRules(RULES);
-const idOf = (title: string) => {
-  const rule = RULES.find((r) => r.title === title);
-  if (!rule) throw new Error(`no rule titled ${title}`);
-  return rule.id;
-};
-const randomPart = (n: number) => [...crypto.getRandomValues(new Uint8Array(n))].map((b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'[b % 64]).join('');
-const store = () => env.AUDIT_STORE.get(env.AUDIT_STORE.idFromName('default'));
-const counter = (address: string) => {
-  const ns = env.FAILURE_COUNTER;
-  if (!ns) throw new Error('FAILURE_COUNTER is not bound');
-  return ns.get(ns.idFromName(address));
-};
+const { exportEcs, hitsOf } = trailSince(started);
 /** Closes an address's counting window now, so its auth.failed summary is written. */
 const closeWindow = (address: string) => counter(address).close(Date.now() + 3_600_000);
-
-/** The trail since this file started, exported as ECS by the admin API (toEcs, the export's own mapping). */
-async function exportEcs(): Promise<Doc[]> {
-  await settleDeliveries();
-  const response = await SELF.fetch(`${ORIGIN}/admin/audit/events?format=ecs&since=${started}&limit=10000`, { headers: admin });
-  expect(response.status).toBe(200);
-  const text = await response.text();
-  return text === '' ? [] : text.trim().split('\n').map((line) => JSON.parse(line) as Doc);
-}
-
-/** The hits of one rule on the exported trail whose group has `field` = `value`. */
-async function hitsOf(title: string, field: string, value: string): Promise<Hit[]> {
-  return evaluate(ruleSet, await exportEcs()).filter((h) => h.ruleId === idOf(title) && h.group[field] === value);
-}
 
 /** The hits of a single-event rule (grouped by event.id), with the event each one is about. */
 async function eventHits(title: string): Promise<Array<{ hit: Hit; doc: Doc | undefined }>> {
@@ -57,17 +29,7 @@ async function eventHits(title: string): Promise<Array<{ hit: Hit; doc: Doc | un
 const labelOf = (doc: Doc | undefined, name: string) => (doc?.['labels'] as Record<string, string> | undefined)?.[name];
 const ipOf = (doc: Doc | undefined) => (doc?.['source'] as { ip?: string } | undefined)?.ip;
 
-function from(address: string): FlowFetchers {
-  return {
-    server: (url, init) => {
-      const request = new Request(url, init);
-      const headers = new Headers(request.headers);
-      headers.set('cf-connecting-ip', address);
-      return SELF.fetch(new Request(request, { headers }));
-    },
-    idp: (url, init) => fetch(url, init),
-  };
-}
+const from = (address: string): FlowFetchers => fromAddress(address);
 
 /** A real authorization code (a new public client, a person signed in upstream) and what its exchange needs. */
 async function realCode(address: string, login: string): Promise<{ form: Record<string, string>; verifier: string }> {

@@ -1,61 +1,20 @@
 // Issue 16: each detection's scenario played against the server (and a benign look-alike), the trail exported as ECS through the admin API, the rule evaluated on it; then the in-server run fires the same hits once.
 import { runInDurableObject, SELF } from 'cloudflare:test';
-import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { AuditStore } from '../../durable/audit-store.ts';
 import { AuditEventSchema } from '../../src/audit/event.ts';
 import { toEcs } from '../../src/audit/ecs.ts';
 import { newEvent } from '../../src/audit/emit.ts';
-import { compileRules, evaluate } from '../../src/security/detections/evaluate.ts';
-import { RULES } from '../../src/security/detections/rules.generated.ts';
+import { evaluate } from '../../src/security/detections/evaluate.ts';
 import type { Doc, Hit } from '../../src/security/detections/types.ts';
 import { callTool, INITIALIZE, MCP_HEADERS, ORIGIN, post } from '../support/mcp-http.ts';
 import { signIn, tokenRequest, type FlowFetchers } from '../support/oauth-flow.ts';
 import { settleDeliveries } from '../support/settle.ts';
+import { admin, counter, fromAddress, idOf, randomPart, ruleSet, store, trailSince } from '../support/detections.ts';
 
-const admin = { authorization: `Bearer ${env.ADMIN_SECRET}` };
 const started = new Date(Date.now() - 1000).toISOString();
-const ruleSet = compileRules(RULES);
-const idOf = (title: string) => {
-  const rule = RULES.find((r) => r.title === title);
-  if (!rule) throw new Error(`no rule titled ${title}`);
-  return rule.id;
-};
-const randomPart = (n: number) => [...crypto.getRandomValues(new Uint8Array(n))].map((b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'[b % 64]).join('');
-const store = () => env.AUDIT_STORE.get(env.AUDIT_STORE.idFromName('default'));
-const counter = (address: string) => {
-  const ns = env.FAILURE_COUNTER;
-  if (!ns) throw new Error('FAILURE_COUNTER is not bound');
-  return ns.get(ns.idFromName(address));
-};
-
-/** The trail since this file started, exported as ECS by the admin API (toEcs, the export's own mapping). */
-async function exportEcs(): Promise<Doc[]> {
-  await settleDeliveries();
-  const response = await SELF.fetch(`${ORIGIN}/admin/audit/events?format=ecs&since=${started}&limit=10000`, { headers: admin });
-  expect(response.status).toBe(200);
-  const text = await response.text();
-  return text === '' ? [] : text.trim().split('\n').map((line) => JSON.parse(line) as Doc);
-}
-
-/** The hits of one rule on the exported trail whose group has `field` = `value`. */
-async function hitsOf(title: string, field: string, value: string): Promise<Hit[]> {
-  const hits = evaluate(ruleSet, await exportEcs());
-  return hits.filter((h) => h.ruleId === idOf(title) && h.group[field] === value);
-}
-
-function from(address: string, userAgent = 'scenario/1.0'): FlowFetchers {
-  return {
-    server: (url, init) => {
-      const request = new Request(url, init);
-      const headers = new Headers(request.headers);
-      headers.set('cf-connecting-ip', address);
-      headers.set('user-agent', userAgent);
-      return SELF.fetch(new Request(request, { headers }));
-    },
-    idp: (url, init) => fetch(url, init),
-  };
-}
+const { exportEcs, hitsOf } = trailSince(started);
+const from = (address: string, userAgent = 'scenario/1.0'): FlowFetchers => fromAddress(address, userAgent);
 
 async function createKey(body: Record<string, unknown>): Promise<{ key: string; key_id: string }> {
   const response = await SELF.fetch(`${ORIGIN}/admin/keys`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify({ agent_name: 'Scenario', owner: 'user-scenario', scopes: ['support:read', 'sql:read'], ...body }) });

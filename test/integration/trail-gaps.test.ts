@@ -6,11 +6,11 @@ import { AuditEventSchema, type AuditEvent } from '../../src/audit/event.ts';
 import { callTool, INITIALIZE, MCP_HEADERS, ORIGIN, post } from '../support/mcp-http.ts';
 import { signIn, tokenRequest, type FlowFetchers } from '../support/oauth-flow.ts';
 import { settleDeliveries } from '../support/settle.ts';
+import { fromAddress, randomPart } from '../support/detections.ts';
 
 const admin = { authorization: `Bearer ${env.ADMIN_SECRET}` };
 const WINDOW_MS = 60_000;
 const b64 = (value: unknown) => btoa(JSON.stringify(value)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
-const randomPart = (n: number) => [...crypto.getRandomValues(new Uint8Array(n))].map((b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'[b % 64]).join('');
 
 /** Events of a type from the admin export, parsed. */
 async function stored(type: string): Promise<AuditEvent[]> {
@@ -26,19 +26,7 @@ const counter = (address: string) => {
   return ns.get(ns.idFromName(address));
 };
 
-/** Fetchers that send every request to our server from `address` with `userAgent` (as Cloudflare would report them). */
-function from(address: string, userAgent: string): FlowFetchers {
-  return {
-    server: (url, init) => {
-      const request = new Request(url, init);
-      const headers = new Headers(request.headers);
-      headers.set('cf-connecting-ip', address);
-      headers.set('user-agent', userAgent);
-      return SELF.fetch(new Request(request, { headers }));
-    },
-    idp: (url, init) => fetch(url, init),
-  };
-}
+const from = (address: string, userAgent: string): FlowFetchers => fromAddress(address, userAgent);
 
 describe('failed credentials are recorded bounded', () => {
   it('a flood of 200 forged bearer tokens from one address makes one auth.failed event with count 200, written when its window closes', async () => {
