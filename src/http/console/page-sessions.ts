@@ -57,6 +57,8 @@ export async function sessionsPage(url: URL, env: Env, viewer: Viewer): Promise<
         ? `agent ${escapeHtml(s.agent_id ?? '')} <span class="muted mono">key ${escapeHtml((s.key_id ?? '').slice(0, 12))}…</span>`
         : `${escapeHtml(registered ?? s.client_name ?? '—')} <span class="muted mono">${escapeHtml((s.client_id ?? '').slice(0, 40))}</span>`;
     const end = form('/admin/console/sessions/end', viewer, `<input type="hidden" name="session_id" value="${escapeHtml(s.session_id)}">`, 'End', 'inline');
+    // Revoking the whole grant (every session on it, its refresh tokens) stays one click away for a person's session.
+    const revoke = s.grant_id ? form('/admin/console/grants/revoke', viewer, `<input type="hidden" name="grant_id" value="${escapeHtml(s.grant_id)}">`, 'Revoke grant', 'inline') : '';
     return [
       `<span class="mono">${escapeHtml(s.session_id.slice(0, 12))}…</span>`,
       escapeHtml(s.email ?? s.user_id),
@@ -64,11 +66,11 @@ export async function sessionsPage(url: URL, env: Env, viewer: Viewer): Promise<
       escapeHtml(s.revision),
       when(new Date(s.opened_at).toISOString()),
       activity ? `${when(activity.lastSeen)} <span class="muted">(${activity.calls} tool calls)</span>` : '<span class="muted">no audited call in the last hour</span>',
-      end,
+      `${end}${revoke}`,
     ];
   });
-  return `<p class="muted">Open MCP sessions (revision 2025-11-25 and earlier), from the session index: a session is listed when its initialize succeeds and removed when it ends (DELETE, ${escapeHtml(String(env.SESSION_IDLE_SECONDS ?? 'the idle'))} s idle, or an administrator). Requests of the stateless 2026-07-28 revision open no session, so they are not listed here (they are on the Audit page). “Last activity” is the newest audited event of the session in the last hour, as delivered to the audit trail (a second or two behind). “End” ends that session alone: its next request gets 404, its grant or key and other sessions keep working.</p>
-${table('Open sessions, newest first', ['Session', 'Person or owner', 'Client or agent', 'Revision', 'Opened', 'Last activity', 'End'], cells, 'sessions')}${pager('/admin/console/sessions', new URLSearchParams(), n, PAGE_SIZE, total)}`;
+  return `<p class="muted">Open MCP sessions (revision 2025-11-25 and earlier), from the session index: a session is listed when its initialize succeeds and removed when it ends (DELETE, ${escapeHtml(String(env.SESSION_IDLE_SECONDS ?? 'the idle'))} s idle, or an administrator). Requests of the stateless 2026-07-28 revision open no session, so they are not listed here (they are on the Audit page). “Last activity” is the newest audited event of the session in the last hour, as delivered to the audit trail (a second or two behind). “End” ends that session alone: its next request gets 404, its grant or key and other sessions keep working; “Revoke grant” ends the person's grant and every session on it. A session whose grant or key was revoked refuses every request and stays listed until its idle expiry.</p>
+${table('Open sessions, newest first', ['Session', 'Person or owner', 'Client or agent', 'Revision', 'Opened', 'Last activity', 'End it'], cells, 'sessions')}${pager('/admin/console/sessions', new URLSearchParams(), n, PAGE_SIZE, total)}`;
 }
 
 /** The End action: one session ended through the admin API, naming the administrator. */
