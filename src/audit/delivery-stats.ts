@@ -5,7 +5,7 @@
  */
 
 /** Upper bounds (ms) of the lag buckets; the last one is open. */
-export const LAG_BOUNDS_MS = [250, 500, 1000, 2000, 5000, 10_000, 30_000, 60_000, 120_000, 300_000, 600_000, Number.POSITIVE_INFINITY] as const;
+export const LAG_BOUNDS_MS = [250, 500, 1000, 1500, 2000, 3000, 5000, 10_000, 30_000, 60_000, 120_000, 300_000, 600_000, Number.POSITIVE_INFINITY] as const;
 
 /** The bucket of a lag. */
 export function bucketOf(lagMs: number): number {
@@ -61,7 +61,7 @@ export interface DeliveryView {
   delivered: number;
   /** Delivered per minute, oldest first (the last entry is the current minute). */
   per_minute: number[];
-  /** Delivery lag (upper bound of its bucket: 250 ms, 500 ms, 1 s, 2 s, 5 s, …), null with nothing delivered. */
+  /** Delivery lag (upper bound of its bucket: 250 ms, 500 ms, 1 s, 1.5 s, 2 s, 3 s, 5 s, …), null with nothing delivered. */
   lag_p50_ms: number | null;
   lag_p95_ms: number | null;
   lag_max_ms: number | null;
