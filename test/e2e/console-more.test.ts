@@ -179,7 +179,7 @@ describe('the Overview shows audit delivery, measured', () => {
     await admin.goto(`${server.url}/admin`);
     await expect(admin.locator('#backlog .n').textContent()).resolves.toBe('0');
     await expect(admin.locator('#lag-max .n').textContent()).resolves.toMatch(/\d/);
-    await expectAccessible('overview');
+    await expectAccessible('overview-delivery');
     await client.close().catch(() => undefined);
   });
 });
