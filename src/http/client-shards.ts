@@ -107,12 +107,12 @@ export async function rememberConsent(env: Env, userId: string, clientId: string
   await userShard(env, userId).rememberConsent(userId, clientId, scope, now);
 }
 
-/** The machine client and the object that holds it (its shard, or the index for older ones), or null (unknown, or disabled). */
-export async function lookupMachineClient(env: Env, clientId: string): Promise<{ client: MachineClient; holder: Stub } | null> {
+/** The machine client and the object that holds it (its shard, or the index for older ones); 'disabled' when an administrator disabled it; null when unknown. */
+export async function lookupMachineClient(env: Env, clientId: string): Promise<{ client: MachineClient; holder: Stub } | 'disabled' | null> {
   const own = clientShard(env, clientId);
   if (!own) return null;
   const here = (await own.resolve(clientId, Date.now())) as ClientResolution;
-  if (here.disabled) return null;
+  if (here.disabled) return 'disabled';
   if (here.machine) return { client: here.machine, holder: own };
   const index = registryIndex(env);
   const older = (await index.machineClient(clientId)) as MachineClient | null;
