@@ -16,6 +16,9 @@ import { registerMachineClient } from './client-shards.ts';
 import { handleAuditExport } from './admin-audit.ts';
 import { handleDetections } from './admin-detections.ts';
 import { handleAlerts, isAlertRoute } from './admin-alerts.ts';
+import { handleClientRoute, isClientRoute } from './admin-clients.ts';
+import { handleSessionRoute, isSessionRoute } from './admin-sessions.ts';
+import { handleDelivery } from './admin-delivery.ts';
 import { adminOf, setAdminOf } from './admin-identity.ts';
 import { CATALOG } from '../mcp/server.ts';
 import { newEvent, requestMeta, type RequestMeta } from '../audit/emit.ts';
@@ -212,6 +215,9 @@ export async function route(request: Request, env: Env): Promise<Response> {
   if (path === '/admin/detections' || path === '/admin/detections/hits') return handleDetections(request, env, path);
   if (isAlertRoute(path)) return handleAlerts(request, env, path);
   if (path === '/admin/audit/events') return method === 'GET' ? handleAuditExport(request, env) : fail('method_not_allowed', 'use GET');
+  if (isClientRoute(path)) return handleClientRoute(request, env, path);
+  if (isSessionRoute(path)) return handleSessionRoute(request, env, path);
+  if (path === '/admin/audit/delivery') return handleDelivery(request, env);
   if (path === '/admin/clients' && method === 'GET') return json({ clients: await registry(env).listClients() });
   if (path === '/admin/clients' && method === 'POST') return createClient(request, env);
   if (grantRoute?.[1] && method === 'POST') {
