@@ -54,6 +54,16 @@ export class AuditStore extends DurableObject<Env> implements AuditStoreObject {
     return run;
   }
 
+  /**
+   * The Worker's cron (`[triggers]` in wrangler.toml) calls this every few minutes: arms the alarm
+   * for the next detection run when detections are on. Without it, a store whose trail is in MySQL
+   * would start its schedule only when the router first records something through it.
+   */
+  async wake(): Promise<void> {
+    const next = this.#detections.nextRunAt(Date.now());
+    if (next !== null) await scheduleAlarm(this.ctx.storage, next);
+  }
+
   /** Inserts a batch; an event already stored is ignored (exactly once by id). A retention purge is due within a day. */
   async append(events: AuditEvent[]): Promise<number> {
     let inserted = 0;

@@ -90,4 +90,8 @@ export default {
       return gateError('internal');
     }
   },
+  /** The cron (`[triggers]` in wrangler.toml): keeps the in-server detections' schedule armed (durable/audit-store.ts `wake`). */
+  async scheduled(_controller: ScheduledController, env: Env): Promise<void> {
+    await env.AUDIT_STORE.get(env.AUDIT_STORE.idFromName('default')).wake();
+  },
 } satisfies ExportedHandler<Env>;

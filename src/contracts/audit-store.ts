@@ -15,6 +15,8 @@ export interface AuditStoreObject extends Rpc.DurableObjectBranded {
   count(): number;
   /** Runs the detection rules now over the stored trail (issue 16; the alarm does it every DETECTIONS_INTERVAL_SECONDS): new hits become detection.fired events and alerts. */
   runDetections(now?: number): Promise<DetectionRun>;
+  /** Arms the alarm for the next detection run when detections are on (the Worker's cron calls it; nothing when off). */
+  wake(): Promise<void>;
   /** Issue 12: an outbox's report of a delivered batch or a failed attempt. */
   noteDelivery(report: { reporter: string; lagsMs: number[]; pending: number; error: string | null }): void;
   /** Issue 12: audit delivery over the last minutes: events delivered, their lag, the outboxes failing. */
