@@ -1,5 +1,5 @@
 /** The /mcp gate: checks origin, host, protocol version and body, attaches the principal, routes to the session. */
-import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
+import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 import { loadConfig, type Config } from '../config.ts';
 import type { Env } from '../env.ts';
 import { idKey, mintId, verifyId } from '../auth/ids.ts';
