@@ -71,7 +71,8 @@ async function elicit(
   if (!server.server.getClientCapabilities()?.elicitation) {
     throw new Error('Client does not support elicitation (no elicitation capability)');
   }
-  const result = await ctx.mcpReq.elicitInput(params);
+  // On the tool call's own stream (the SDK's elicitInput would use the standalone GET stream).
+  const result = await ctx.mcpReq.send({ method: 'elicitation/create', params });
   return text(`${label}: action=${result.action}, content=${JSON.stringify(result.content ?? {})}`);
 }
 
@@ -224,7 +225,8 @@ function registerClientRequestTools(server: McpServer): void {
       if (!server.server.getClientCapabilities()?.sampling) {
         throw new Error('Client does not support sampling (no sampling capability)');
       }
-      const result = await ctx.mcpReq.requestSampling({ messages: [{ role: 'user', content: { type: 'text', text: prompt } }], maxTokens: 100 });
+      // On the tool call's own stream (the SDK's requestSampling would use the standalone GET stream).
+      const result = await ctx.mcpReq.send({ method: 'sampling/createMessage', params: { messages: [{ role: 'user', content: { type: 'text', text: prompt } }], maxTokens: 100 } });
       const content = Array.isArray(result.content) ? result.content[0] : result.content;
       const reply = content?.type === 'text' ? content.text : `[${content?.type ?? 'no'} content]`;
       return text(`LLM response: ${reply}`);
