@@ -17,10 +17,10 @@ import { createMcpServer, type ToolAudit } from '../mcp/server.ts';
 import { toolIntegrity } from '../mcp/tool-integrity.ts';
 import { anomalyRefusal } from '../mcp/anomaly-response.ts';
 import { StatelessBaseline } from './mcp-modern-baseline.ts';
+import { advertiseServedVersions, MODERN_PROTOCOL_VERSION } from './mcp-versions.ts';
 import type { ServerUrls } from './urls.ts';
 
-/** The stateless revision served beside the session one. */
-export const MODERN_PROTOCOL_VERSION = '2026-07-28';
+export { MODERN_PROTOCOL_VERSION } from './mcp-versions.ts';
 
 /**
  * Whether a request speaks 2026-07-28: a POST whose message carries the per-request `_meta`
@@ -103,7 +103,14 @@ export async function serveModern(request: Request, env: Env, config: Config, gi
     onerror: (error) => console.error(JSON.stringify({ event: 'mcp_modern_error', error: String(error) })),
   });
   const forwarded = new Request(request.url, { method: request.method, headers: request.headers, signal: request.signal });
-  return handler.fetch(forwarded, message === undefined ? {} : { parsedBody: await rawOf(message, call.copy) });
+  const response = await handler.fetch(forwarded, message === undefined ? {} : { parsedBody: await rawOf(message, call.copy) });
+  // One endpoint serves both eras: its discovery and version errors name both (src/http/mcp-versions.ts).
+  return advertiseServedVersions(response, methodOf(message));
+}
+
+function methodOf(message: McpMessage | undefined): string | undefined {
+  if (message?.kind === 'tool_call') return 'tools/call';
+  return message?.kind === 'request' || message?.kind === 'invalid_params' ? message.method : undefined;
 }
 
 /**
