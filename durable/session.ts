@@ -14,6 +14,8 @@ import { resultFlaggedRecorder } from '../src/mcp/result-audit.ts';
 import { actorOf, newEvent, type RequestMeta } from '../src/audit/emit.ts';
 import { policyFrom, sanitizeParams } from '../src/audit/redact.ts';
 import { sessionOpened } from '../src/audit/session-opened.ts';
+import { sessionEndedByAdmin } from '../src/audit/session-ended.ts';
+import { noteOpened, noteSessionEnded } from '../src/sessions/index.ts';
 import { AuditOutbox } from './audit-outbox.ts';
 import { scheduleAlarm } from './alarm.ts';
 import { releasedAtEnd, syntheticPost, drain } from './session-http.ts';
@@ -184,6 +186,15 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
     return this.#outbox.count();
   }
 
+  /** Issue 12: an administrator ends this session alone (its next request gets 404); false when it is not open. */
+  async endByAdmin(admin: string, meta?: RequestMeta): Promise<boolean> {
+    const m = this.#meta;
+    if (!m || m.endedAt !== null) return false;
+    await this.#end(Date.now());
+    if (this.#config.AUDIT_ENABLED) await this.#outbox.record(sessionEndedByAdmin(m.sessionId, m.principal, admin, meta));
+    return true;
+  }
+
   /** Baseline observations waiting to be sent to the principal's object (tests and diagnostics). */
   baselinePending(): number {
     return this.#baseline.pending();
@@ -285,7 +296,9 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
     this.#live = live;
     // Two independent round trips on session creation: the opening's audit record and the principal's baseline snapshot, side by side.
     const store = this.env.AUDIT_STORE;
+    const indexed = noteOpened(this.env, call, params.data, meta.protocolVersion, now);
     await Promise.all([this.#config.AUDIT_ENABLED ? store.get(store.idFromName('default')).record(sessionOpened(call, params.data, meta.protocolVersion)) : undefined, this.#baseline.connect(call.principal)]);
+    await indexed;
     await scheduleAlarm(this.ctx.storage, now + this.#config.SESSION_IDLE_SECONDS * 1000);
     return response;
   }
@@ -342,6 +355,7 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
     this.ctx.storage.sql.exec('UPDATE session SET ended_at = ? WHERE id = 1', now);
     this.ctx.storage.sql.exec('DELETE FROM events');
     if (this.#meta) this.#meta.endedAt = now;
+    if (this.#meta) await noteSessionEnded(this.env, this.#meta.sessionId);
     // The alarm stays only while audit events wait for delivery.
     if (this.#outbox.count() === 0 && this.#baseline.pending() === 0) await this.ctx.storage.deleteAlarm();
   }

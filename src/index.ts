@@ -25,6 +25,7 @@ export { ApiKey } from '../durable/api-key.ts';
 export { AuditStore } from '../durable/audit-store.ts';
 export { FailureCounter } from '../durable/failure-counter.ts';
 export { AlertHub } from '../durable/alert-hub.ts';
+export { SessionIndex } from '../durable/session-index.ts';
 
 type Args = [Env, ExecutionContext];
 type Handler = (request: Request, env: Env) => Response | Promise<Response>;
