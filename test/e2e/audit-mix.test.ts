@@ -267,10 +267,11 @@ function leaks(text: string): string[] {
 function content(event: JsonObject): JsonObject {
   const { id: _id, request_id: _request, session_id: _session, actor, ...rest } = event;
   const { user_id: _u, client_id: _c, key_id: _k, token_id: _t, grant_id: _g, upstream_subject: _s, ...chain } = (actor ?? {}) as JsonObject;
-  // A detection names the events it counted and the value it grouped by (a key id, a client id, an
-  // event id): identifiers like the ones removed above, not secrets; the rest of it is checked.
+  // A detection names the events it counted, the value it grouped by (a key id, a client id, an
+  // event id) and its rule's public Sigma id (a UUID from detections/*.yml): identifiers like the
+  // ones removed above, not secrets; the rest of it is checked.
   if (event.type === 'detection.fired' && typeof rest.params === 'object' && rest.params !== null) {
-    const { event_ids: _events, group: _group, ...params } = rest.params as JsonObject;
+    const { event_ids: _events, group: _group, rule_id: _rule, ...params } = rest.params as JsonObject;
     return { ...rest, params, actor: chain };
   }
   return { ...rest, actor: chain };
