@@ -28,11 +28,12 @@ const CUSTOMERS = 600;
 const SLICES = 4;
 const quiet = (line) => (/integrity_off/.test(line) ? undefined : process.stderr.write(`workerd: ${line.slice(0, 300)}\n`));
 
-/** The workloads: an OAuth session call of a real tool (every layer has work), the cheap tool by API key, and a stateless call. */
+/** The workloads: an OAuth session call of a real tool (every layer has work), the cheap tool by OAuth token and by API key, and a stateless call. */
 function workloads(signal) {
   const session = { setup: (client) => openSession(client, signal), teardown: (client, headers) => closeSession(client, headers) };
   return [
     { key: 'oauth_get_customer', label: 'tools/call get_customer, OAuth, session', auth: 'token', ...session, iteration: (client, headers, n) => callTool(client, headers, n + 1, 'get_customer', { customer_id: (n % CUSTOMERS) + 1 }, signal) },
+    { key: 'oauth_cheap', label: 'tools/call test_simple_text, OAuth, session', auth: 'token', ...session, iteration: (client, headers, n) => callTool(client, headers, n + 1, 'test_simple_text', {}, signal) },
     { key: 'key_cheap', label: 'tools/call test_simple_text, API key, session', auth: 'key', ...session, iteration: (client, headers, n) => callTool(client, headers, n + 1, 'test_simple_text', {}, signal) },
     { key: 'stateless_get_customer', label: 'tools/call get_customer, API key, stateless 2026-07-28', auth: 'key', setup: async () => undefined, iteration: (client, _s, n) => callToolModern(client, n + 1, 'get_customer', { customer_id: (n % CUSTOMERS) + 1 }, signal) },
   ];
@@ -150,5 +151,5 @@ export async function layersMain({ root, opts, signal, say, cleanups }) {
 /** Set-up allowance plus 1.5× the planned load. */
 export function layersWatchdogMs(opts) {
   const servers = SERVERS.length + (opts.base ? 1 : 0);
-  return 300_000 + Math.round(1.5 * 3 * servers * (Number(opts.warmup) + Number(opts.duration)) * 1000);
+  return 300_000 + Math.round(1.5 * 4 * servers * (Number(opts.warmup) + Number(opts.duration)) * 1000);
 }
