@@ -118,14 +118,16 @@ export async function layersMain({ root, opts, signal, say, cleanups }) {
   const tooling = await loadTooling(root);
   const own = await buildWorker(root);
   cleanups.push({ name: 'build folder', fn: own.remove, sync: own.remove });
-  const specs = SERVERS.map((s) => ({ ...s, root, scriptPath: own.scriptPath }));
-  if (opts.base) {
+  // --servers all,none,…: only these copies (`all` is always measured: every line is against it).
+  const wanted = opts.servers ? new Set(['all', ...String(opts.servers).split(',')]) : null;
+  const specs = SERVERS.filter((s) => !wanted || wanted.has(s.key)).map((s) => ({ ...s, root, scriptPath: own.scriptPath }));
+  if (opts.base && (!wanted || wanted.has('base'))) {
     const baseRoot = path.resolve(String(opts.base));
     const base = await buildWorker(baseRoot);
     cleanups.push({ name: 'base build folder', fn: base.remove, sync: base.remove });
     specs.push({ key: 'base', label: `the build of ${path.basename(baseRoot)} (every layer on)`, vars: {}, root: baseRoot, scriptPath: base.scriptPath });
   }
-  say(`bundled ${specs.length === SERVERS.length ? 'the Worker' : 'this Worker and the base tree'} (wrangler deploy --dry-run)`);
+  say(`bundled ${opts.base ? 'this Worker and the base tree' : 'the Worker'} (wrangler deploy --dry-run)`);
   const servers = [];
   for (const spec of specs) servers.push(await startServer(spec, { root: spec.root, scriptPath: spec.scriptPath, tooling, cleanups }));
   say(`${servers.length} servers started and signed in`);
@@ -150,6 +152,6 @@ export async function layersMain({ root, opts, signal, say, cleanups }) {
 
 /** Set-up allowance plus 1.5× the planned load. */
 export function layersWatchdogMs(opts) {
-  const servers = SERVERS.length + (opts.base ? 1 : 0);
+  const servers = opts.servers ? String(opts.servers).split(',').length + 1 : SERVERS.length + (opts.base ? 1 : 0);
   return 300_000 + Math.round(1.5 * 4 * servers * (Number(opts.warmup) + Number(opts.duration)) * 1000);
 }

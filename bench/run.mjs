@@ -65,6 +65,7 @@ const { values: opts } = parseArgs({
     // Issue 14: each security layer's cost on its own line (bench/layers.mjs); --base <dir> adds another tree's build.
     layers: { type: 'boolean', default: false },
     base: { type: 'string' },
+    servers: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -73,7 +74,7 @@ if (opts.help) {
   process.stdout.write(`Usage: npm run bench [-- --duration 5 --warmup 1 --connections 8 --only wrangler|workerd --no-mysql]
        npm run bench -- --reference [--duration 10 --warmup 1 --connections 16 --rounds 3]  (this server beside the reference stack; bench/README.md)
        npm run bench -- --profile [--duration 5 --connections 8]  (V8 CPU profile per workload; docs/performance.md)
-       npm run bench -- --layers [--duration 8 --connections 8 --base <other tree>]  (each security layer's cost, same run)
+       npm run bench -- --layers [--duration 8 --connections 8 --base <other tree>]  (each security layer's cost, same run; --servers all,base for two builds only)
 Measures the MCP server on 127.0.0.1 via wrangler dev and directly on workerd (Miniflare).
 Writes ${path.relative(ROOT, RESULTS)}. See bench/README.md.
 `);
