@@ -3,6 +3,7 @@ import { AuditEventSchema, type AuditEvent } from '../src/audit/event.ts';
 import { deliver } from '../src/audit/sink.ts';
 import type { Env } from '../src/env.ts';
 import { scheduleAlarm } from './alarm.ts';
+import type { DeliveryReport } from './audit-delivery.ts';
 
 /** The outbox table, created on the first event (docs/storage.md is checked against this). */
 export const AUDIT_OUTBOX_SCHEMA = [
@@ -29,12 +30,21 @@ export class AuditOutbox {
   #pending: number | null = null;
 
   readonly #send: (events: readonly AuditEvent[]) => Promise<void>;
+  /** Issue 12: where delivered batches and failed attempts are reported (the AuditStore's delivery record), best effort. */
+  readonly #report: (report: DeliveryReport) => Promise<void>;
+  readonly #reporter = crypto.randomUUID();
 
-  /** `send` delivers a batch (default: the audit port, the webhook and the log line, src/audit/sink.ts). */
-  constructor(storage: DurableObjectStorage, env: Env, max: number, send?: (events: readonly AuditEvent[]) => Promise<void>) {
+  /** `send` delivers a batch (default: the audit port, the webhook and the log line, src/audit/sink.ts); `report` tells the AuditStore how delivery goes. */
+  constructor(storage: DurableObjectStorage, env: Env, max: number, send?: (events: readonly AuditEvent[]) => Promise<void>, report?: (report: DeliveryReport) => Promise<void>) {
     this.#storage = storage;
     this.#max = max;
     this.#send = send ?? ((events) => deliver(env, events));
+    this.#report = report ?? ((r) => env.AUDIT_STORE.get(env.AUDIT_STORE.idFromName('default')).noteDelivery(r));
+  }
+
+  /** Reports one attempt; a report that fails is dropped (the delivery itself is what matters). */
+  async #tell(lagsMs: number[], pending: number, error: string | null): Promise<void> {
+    await this.#report({ reporter: this.#reporter, lagsMs, pending, error }).catch(() => undefined);
   }
 
   /**
@@ -86,6 +96,7 @@ export class AuditOutbox {
         const pending = this.count();
         console.error(JSON.stringify({ event: 'audit_delivery_failed', pending, retry_in_ms: wait, error: error instanceof Error ? error.message : String(error) }));
         await scheduleAlarm(this.#storage, Date.now() + wait);
+        await this.#tell([], pending, error instanceof Error ? error.message : String(error));
         return { delivered, pending, error: error instanceof Error ? error.message : String(error) };
       }
       const last = rows.at(-1)?.seq ?? 0;
@@ -93,6 +104,8 @@ export class AuditOutbox {
       this.#pending = null;
       delivered += rows.length;
       this.#failures = 0;
+      const at = Date.now();
+      await this.#tell(events.map((e) => at - Date.parse(e.time)), this.count(), null);
     }
     return { delivered, pending: 0 };
   }

@@ -9,6 +9,8 @@ import type { Env } from '../src/env.ts';
 import { AuditOutbox } from './audit-outbox.ts';
 import { scheduleAlarm } from './alarm.ts';
 import { DETECTION_SCHEMA, DetectionSchedule } from './detection-schedule.ts';
+import { AUDIT_DELIVERY_SCHEMA, noteReport, readDelivery, type DeliveryReport } from './audit-delivery.ts';
+import type { DeliveryView } from '../src/audit/delivery-stats.ts';
 
 /** Events deleted by one retention run (the alarm runs again a second later while more are due). */
 export const PURGE_BATCH = 1000;
@@ -27,6 +29,7 @@ export const AUDIT_STORE_SCHEMA = [
   'CREATE INDEX IF NOT EXISTS audit_agent ON audit_events (agent_id, time)',
   'CREATE INDEX IF NOT EXISTS audit_tool ON audit_events (tool, time)',
   ...DETECTION_SCHEMA,
+  ...AUDIT_DELIVERY_SCHEMA,
 ];
 
 /** Stores delivered events (idempotent by id) and answers searches. */
@@ -39,13 +42,26 @@ export class AuditStore extends DurableObject<Env> implements AuditStoreObject {
     for (const statement of AUDIT_STORE_SCHEMA) ctx.storage.sql.exec(statement);
     // Without MySQL the store is the sink: its outbox (used when a webhook must also get the
     // router's events) stores here and posts to the webhook, never through its own stub.
-    this.#outbox = new AuditOutbox(ctx.storage, env, loadConfig(env).AUDIT_OUTBOX_MAX, env.AUDIT_HYPERDRIVE ? undefined : (events) => this.#deliverHere(events));
+    this.#outbox = new AuditOutbox(ctx.storage, env, loadConfig(env).AUDIT_OUTBOX_MAX, env.AUDIT_HYPERDRIVE ? undefined : (events) => this.#deliverHere(events), (r) => Promise.resolve(this.noteDelivery(r)));
     this.#detections = new DetectionSchedule(ctx.storage.sql, env, (event) => this.record(event), (q) => this.search(q));
   }
 
-  /** Runs the detection rules now (the alarm runs them every DETECTIONS_INTERVAL_SECONDS when DETECTIONS_ENABLED). */
+  /** Runs the detection rules now (the alarm runs them every DETECTIONS_INTERVAL_SECONDS when DETECTIONS_ENABLED, and from here on keeps doing so). */
   async runDetections(now = Date.now()): Promise<DetectionRun> {
-    return this.#detections.run(now);
+    const run = await this.#detections.run(now);
+    const next = this.#detections.nextRunAt(Date.now());
+    if (next !== null) await scheduleAlarm(this.ctx.storage, next);
+    return run;
+  }
+
+  /**
+   * The Worker's cron (`[triggers]` in wrangler.toml) calls this every few minutes: arms the alarm
+   * for the next detection run when detections are on. Without it, a store whose trail is in MySQL
+   * would start its schedule only when the router first records something through it.
+   */
+  async wake(): Promise<void> {
+    const next = this.#detections.nextRunAt(Date.now());
+    if (next !== null) await scheduleAlarm(this.ctx.storage, next);
   }
 
   /** Inserts a batch; an event already stored is ignored (exactly once by id). A retention purge is due within a day. */
@@ -67,7 +83,17 @@ export class AuditStore extends DurableObject<Env> implements AuditStoreObject {
   /** Records an event the router emitted: stored here directly, or queued for MySQL or the webhook. */
   async record(event: AuditEvent): Promise<void> {
     if (this.env.AUDIT_HYPERDRIVE || this.env.AUDIT_WEBHOOK_URL) await this.#outbox.record(event);
-    else await this.append([event]);
+    else if ((await this.append([event])) > 0) this.noteDelivery({ reporter: 'store', lagsMs: [Date.now() - Date.parse(event.time)], pending: 0, error: null });
+  }
+
+  /** Issue 12: an outbox's report of a delivered batch (each event's lag) or of a failed attempt (what it holds, the error). */
+  noteDelivery(report: DeliveryReport): void {
+    noteReport(this.ctx.storage.sql, report, Date.now());
+  }
+
+  /** Issue 12: audit delivery over the last `windowMinutes` minutes (1 to 60): events delivered, their lag, the outboxes failing. */
+  deliveryStats(windowMinutes = 15): DeliveryView {
+    return readDelivery(this.ctx.storage.sql, Date.now(), Math.max(1, Math.min(60, Math.floor(windowMinutes))));
   }
 
   /** Delivery of the router's events without MySQL: stored here, then the webhook and the log line (as src/audit/sink.ts deliver). */
@@ -108,7 +134,8 @@ export class AuditStore extends DurableObject<Env> implements AuditStoreObject {
     const { more } = this.purge();
     if (more) await scheduleAlarm(this.ctx.storage, Date.now() + 1000);
     else if (this.count() > 0) await scheduleAlarm(this.ctx.storage, Date.now() + PURGE_EVERY_MS);
+    // With MySQL holding the trail this store holds none of it (count() is 0): the schedule keeps itself going.
     const detect = this.#detections.nextRunAt(Date.now());
-    if (detect !== null && this.count() > 0) await scheduleAlarm(this.ctx.storage, detect);
+    if (detect !== null && (this.env.AUDIT_HYPERDRIVE || this.count() > 0)) await scheduleAlarm(this.ctx.storage, detect);
   }
 }

@@ -11,9 +11,10 @@ import { ClientJwkSchema, type ClientJwk } from '../src/auth/client-jwks.ts';
 import type { Env } from '../src/env.ts';
 import { loadConfig } from '../src/config.ts';
 import { newEvent, type EventInput, type RequestMeta } from '../src/audit/emit.ts';
-import type { ClientListing, ClientRecord, ClientRegistryObject, MachineClient } from '../src/contracts/client-registry.ts';
+import type { ClientListing, ClientRecord, ClientRegistryObject, ClientResolution, MachineClient } from '../src/contracts/client-registry.ts';
 import { AuditOutbox } from './audit-outbox.ts';
 import { CLIENT_INDEX_SCHEMA, indexClient, indexedClients, indexedCount } from './client-index.ts';
+import { attachGrant, CLIENT_STATUS_SCHEMA, disabledClients, disabledState, setDisabled, takeGrants } from './client-status.ts';
 
 /** The registry's SQLite tables (docs/storage.md is checked against this). */
 export const CLIENT_REGISTRY_SCHEMA = [
@@ -59,6 +60,7 @@ export const CLIENT_REGISTRY_SCHEMA = [
   )`,
   'CREATE INDEX IF NOT EXISTS assertion_ids_expiry ON assertion_ids (expires_at)',
   ...CLIENT_INDEX_SCHEMA,
+  ...CLIENT_STATUS_SCHEMA,
 ];
 
 const StoredMetadata = z.looseObject({
@@ -84,7 +86,7 @@ export class ClientRegistry extends DurableObject<Env> implements ClientRegistry
     super(ctx, env);
     const tables = new Set(ctx.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").toArray().map((r) => r.name));
     this.#ready = tables.has('clients');
-    if (this.#ready && !tables.has('client_index')) for (const statement of CLIENT_REGISTRY_SCHEMA) ctx.storage.sql.exec(statement);
+    if (this.#ready && (!tables.has('client_index') || !tables.has('client_status'))) for (const statement of CLIENT_REGISTRY_SCHEMA) ctx.storage.sql.exec(statement);
     this.#outbox = new AuditOutbox(ctx.storage, env, loadConfig(env).AUDIT_OUTBOX_MAX);
   }
 
@@ -241,7 +243,9 @@ export class ClientRegistry extends DurableObject<Env> implements ClientRegistry
     }));
     // Clients registered since sharding are listed from the index; older ones from this object's own tables.
     const indexed = indexedClients(this.ctx.storage.sql);
-    return [...registered, ...indexed.filter((c) => c.source !== 'admin'), ...machines, ...indexed.filter((c) => c.source === 'admin')];
+    const disabled = disabledClients(this.ctx.storage.sql);
+    const all: ClientListing[] = [...registered, ...indexed.filter((c) => c.source !== 'admin'), ...machines, ...indexed.filter((c) => c.source === 'admin')];
+    return all.map((c) => ({ ...c, disabled_at: disabled.has(c.client_id) ? new Date(disabled.get(c.client_id) ?? 0).toISOString() : null }));
   }
 
   /** Client shard: stores a machine client under `clientId` (chosen at random by the router); null when this shard already holds that id. */
@@ -297,6 +301,44 @@ export class ClientRegistry extends DurableObject<Env> implements ClientRegistry
     const columns = 'SELECT client_id, client_name, owner, scope, jwks, created_at FROM machine_clients';
     const rows = clientId === undefined ? this.ctx.storage.sql.exec<Row>(`${columns} ORDER BY created_at`) : this.ctx.storage.sql.exec<Row>(`${columns} WHERE client_id = ?`, clientId);
     return rows.toArray().map((r) => ({ clientId: r.client_id, clientName: r.client_name, owner: r.owner, scope: r.scope, jwks: ClientJwkSchema.array().parse(JSON.parse(r.jwks)), createdAt: r.created_at }));
+  }
+
+  /** Client shard: the client (OAuth or machine) and its switch, in one call; nothing is created for an unknown id. */
+  resolve(clientId: string, now: number): ClientResolution {
+    if (!this.#ready) return { disabled: false, known: false, client: null, machine: null };
+    const sql = this.ctx.storage.sql;
+    const known = sql.exec('SELECT 1 FROM clients WHERE client_id = ? UNION ALL SELECT 1 FROM machine_clients WHERE client_id = ?', clientId, clientId).toArray().length > 0;
+    return { disabled: disabledState(sql, clientId) !== null, known, client: this.get(clientId, now), machine: this.machineClient(clientId) };
+  }
+
+  /**
+   * Client shard: an administrator disables (or enables) the client. Disabling hands back the grants issued to it, for
+   * the caller to revoke, and forgets them; enabling revokes nothing and restores nothing. Audited naming the administrator.
+   */
+  async setClientDisabled(clientId: string, disabled: boolean, admin: string, now: number, meta?: RequestMeta): Promise<{ changed: boolean; grants: string[] }> {
+    const changed = setDisabled(this.#sql, clientId, disabled ? { at: now, by: admin } : null);
+    const grants = disabled ? takeGrants(this.ctx.storage.sql, clientId) : [];
+    if (changed) {
+      await this.#audit({
+        type: disabled ? 'client.disabled' : 'client.enabled',
+        outcome: 'success',
+        actor: { admin, client_id: clientId },
+        reason: disabled ? `client disabled by ${admin.slice(0, 100)}; ${grants.length} grant(s) to revoke` : `client enabled by ${admin.slice(0, 100)}`,
+        meta,
+      });
+    }
+    return { changed, grants };
+  }
+
+  /** Index: mirrors a client's switch for the listing (the client's shard is the authority). */
+  markListed(clientId: string, disabledAt: number | null, admin: string): void {
+    setDisabled(this.#sql, clientId, null);
+    if (disabledAt !== null) setDisabled(this.ctx.storage.sql, clientId, { at: disabledAt, by: admin });
+  }
+
+  /** Client shard: lists a grant issued to the client so that disabling it reaches the grant; false while the client is disabled. */
+  attachGrant(clientId: string, grantId: string, now: number): boolean {
+    return attachGrant(this.#sql, clientId, grantId, now);
   }
 
   /** Test and diagnostics view: how many clients exist (on the index: its own rows and the indexed OAuth clients). */

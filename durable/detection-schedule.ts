@@ -15,6 +15,8 @@ export const DETECTION_SCHEMA = [
 
 /** Fired keys are kept this long past the longest timespan (a hit never comes back after its window left the lookback). */
 const KEEP_MS = 2 * 86_400_000;
+/** After a failed run (the audit database down), the next attempt waits this long at most (the interval when shorter). */
+const RETRY_MS = 60_000;
 
 /** Runs the rules for the AuditStore (which keeps the state in its SQLite and records the events). */
 export class DetectionSchedule {
@@ -22,6 +24,8 @@ export class DetectionSchedule {
   readonly #env: Env;
   readonly #record: (event: AuditEvent) => Promise<void>;
   readonly #read: AuditReader;
+  /** Not before this time after a failed run (kept in memory: an evicted store tries once more at once). */
+  #retryAt = 0;
 
   /** `search` is the store's own search, used when the trail is embedded (no MySQL). */
   constructor(sql: SqlStorage, env: Env, record: (event: AuditEvent) => Promise<void>, search: (q: AuditQuery) => StoredAuditEvent[]) {
@@ -37,14 +41,25 @@ export class DetectionSchedule {
     const config = loadConfig(this.#env);
     if (!config.DETECTIONS_ENABLED) return null;
     const last = this.#sql.exec<{ last_run_at: number }>('SELECT last_run_at FROM detections_runs WHERE id = 1').toArray()[0]?.last_run_at;
-    return last === undefined ? now : last + config.DETECTIONS_INTERVAL_SECONDS * 1000;
+    return Math.max(last === undefined ? now : last + config.DETECTIONS_INTERVAL_SECONDS * 1000, this.#retryAt);
   }
 
-  /** Runs when due (the alarm's call). */
+  /**
+   * Runs when due (the alarm's call). A failed run (the audit database unreachable) never fails the
+   * alarm, which also delivers and purges: it is logged and tried again within a minute, over the
+   * range as it is then.
+   */
   async runIfDue(now: number): Promise<DetectionRun | null> {
     const due = this.nextRunAt(now);
     if (due === null || now < due) return null;
-    return this.run(now);
+    try {
+      return await this.run(now);
+    } catch (error) {
+      this.#retryAt = now + Math.min(RETRY_MS, loadConfig(this.#env).DETECTIONS_INTERVAL_SECONDS * 1000);
+      const code = (error as { code?: unknown } | null)?.code;
+      console.error(JSON.stringify({ event: 'detections_failed', reason: typeof code === 'string' ? code : error instanceof Error ? error.name : 'error', retry_at: new Date(this.#retryAt).toISOString() }));
+      return null;
+    }
   }
 
   /**

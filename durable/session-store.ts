@@ -1,7 +1,5 @@
 /** The session's durable state: protocol metadata and the bounded SSE event log, in the Durable Object's SQLite. */
-import type { EventStore } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import type { JSONRPCMessage, LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
-import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
+import { isSpecType, type EventStore, type JSONRPCMessage, type LoggingLevel } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { InitializeParamsSchema, type InitializeParams } from '../src/mcp/message.ts';
 import { PrincipalSchema, type Principal } from '../src/mcp/principal.ts';
@@ -154,9 +152,9 @@ export class SqlEventStore implements EventStore {
       .exec<{ seq: number; message: string }>('SELECT seq, message FROM events WHERE stream_id = ? AND seq > ? ORDER BY seq', streamId, Number(lastEventId))
       .toArray();
     for (const row of rows) {
-      const parsed = JSONRPCMessageSchema.safeParse(JSON.parse(row.message));
+      const message: unknown = JSON.parse(row.message);
       // Priming events carry no message: they only give the client a cursor.
-      if (parsed.success) await send(String(row.seq), parsed.data);
+      if (isSpecType.JSONRPCMessage(message)) await send(String(row.seq), message);
     }
     return streamId;
   }

@@ -1,21 +1,21 @@
 /** One Durable Object per MCP session: protocol state, SSE event log, principal binding, idle expiry. */
 import { DurableObject } from 'cloudflare:workers';
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
+import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, WebStandardStreamableHTTPServerTransport, type McpServer } from '@modelcontextprotocol/server';
 import { loadConfig, type Config } from '../src/config.ts';
 import { dataPort } from '../src/db/index.ts';
 import type { Env } from '../src/env.ts';
 import type { McpSessionObject } from '../src/contracts/session.ts';
 import { bearerError, gateError, rpcError } from '../src/errors.ts';
 import { requestIdOf, SessionCallSchema, type McpMessage, type RequestId, type SessionCall } from '../src/mcp/message.ts';
-import { CATALOG, createMcpServer, type ToolAudit } from '../src/mcp/server.ts';
+import { createMcpServer, type ToolAudit } from '../src/mcp/server.ts';
 import { toolIntegrity } from '../src/mcp/tool-integrity.ts';
 import { auditIntegrityFailures } from '../src/mcp/integrity-audit.ts';
 import { resultFlaggedRecorder } from '../src/mcp/result-audit.ts';
 import { actorOf, newEvent, type RequestMeta } from '../src/audit/emit.ts';
 import { policyFrom, sanitizeParams } from '../src/audit/redact.ts';
 import { sessionOpened } from '../src/audit/session-opened.ts';
+import { sessionEndedByAdmin } from '../src/audit/session-ended.ts';
+import { noteOpened, noteSessionEnded } from '../src/sessions/index.ts';
 import { AuditOutbox } from './audit-outbox.ts';
 import { scheduleAlarm } from './alarm.ts';
 import { releasedAtEnd, syntheticPost, drain } from './session-http.ts';
@@ -102,7 +102,7 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
     if (message?.kind === 'invalid_params') {
       if (message.method === 'tools/call') {
         const name = message.params?.name;
-        await this.#auditRefusedCall(call, meta, { tool: typeof name === 'string' ? name.slice(0, 100) : undefined, args: message.params?.arguments, errorCode: 'invalid_params', reason: `${message.param} ${message.detail}` });
+        await this.#auditRefusedCall(call, meta.sessionId, { tool: typeof name === 'string' ? name.slice(0, 100) : undefined, args: message.params?.arguments, errorCode: 'invalid_params', reason: `${message.param} ${message.detail}` });
       }
       return rpcError('invalid_params', message.id, `${message.param} ${message.detail}`, { method: message.method, param: message.param });
     }
@@ -114,7 +114,7 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
     const live = await this.#ensureLive(meta);
     // MCP 2025-11-25: a call of an unknown tool is a protocol error, not a tool result.
     if (message?.kind === 'tool_call' && !live.hasTool(message.name)) {
-      await this.#auditRefusedCall(call, meta, { tool: message.name.slice(0, 100), args: message.arguments, errorCode: 'unknown_tool', reason: 'no such tool' });
+      await this.#auditRefusedCall(call, meta.sessionId, { tool: message.name.slice(0, 100), args: message.arguments, errorCode: 'unknown_tool', reason: 'no such tool' });
       return rpcError('unknown_tool', message.id, message.name, { tool: message.name });
     }
     if (message?.kind === 'tool_call') {
@@ -122,12 +122,7 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
       if (refusal?.action === 'reauth' && call.principal.kind === 'user') await this.env.AUTH_TXN.get(this.env.AUTH_TXN.idFromName(call.principal.grantId)).revokeByAdmin();
       if (refusal) return anomalyRefusal(refusal, call.resourceMetadata);
     }
-    // Arguments that fail the tool's input schema are answered by the SDK (an isError result)
-    // without reaching the tool's handler, so they are recorded here, with the same schema.
-    if (message?.kind === 'tool_call') {
-      const issue = CATALOG.find((t) => t.name === message.name)?.input.safeParse(message.arguments).error?.issues[0];
-      if (issue) await this.#auditRefusedCall(call, meta, { tool: message.name, args: message.arguments, errorCode: 'invalid_params', reason: `arguments.${issue.path.join('.') || '(root)'}: ${issue.message}` });
-    }
+    // Arguments that fail the tool's input schema are checked once, in the tool-running path, which records the refusal (src/mcp/tool-call.ts).
     // One standalone stream per session: a new GET (or a resume of that stream) takes it over, so
     // a client that dropped the old one (its cancel may reach us late) is not refused with 409.
     if (request.method === 'GET') {
@@ -191,6 +186,15 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
     return this.#outbox.count();
   }
 
+  /** Issue 12: an administrator ends this session alone (its next request gets 404); false when it is not open. */
+  async endByAdmin(admin: string, meta?: RequestMeta): Promise<boolean> {
+    const m = this.#meta;
+    if (!m || m.endedAt !== null) return false;
+    await this.#end(Date.now());
+    if (this.#config.AUDIT_ENABLED) await this.#outbox.record(sessionEndedByAdmin(m.sessionId, m.principal, admin, meta));
+    return true;
+  }
+
   /** Baseline observations waiting to be sent to the principal's object (tests and diagnostics). */
   baselinePending(): number {
     return this.#baseline.pending();
@@ -216,15 +220,15 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
    * A tools/call refused before any tool ran (malformed params, an unknown tool, arguments that
    * fail the input schema): a `tool.call` failure with its error code, in this session's outbox.
    */
-  async #auditRefusedCall(call: SessionCall, meta: SessionMeta, refusal: { tool: string | undefined; args: unknown; errorCode: 'invalid_params' | 'unknown_tool'; reason: string }): Promise<void> {
-    if (refusal.tool !== undefined) await this.#baseline.after(call.principal, meta.sessionId, { tool: refusal.tool, args: refusal.args, status: 'denied', meta: call.meta });
+  async #auditRefusedCall(call: Pick<SessionCall, 'principal' | 'meta'>, sessionId: string, refusal: { tool: string | undefined; args: unknown; errorCode: 'invalid_params' | 'unknown_tool'; reason: string }): Promise<void> {
+    if (refusal.tool !== undefined) await this.#baseline.after(call.principal, sessionId, { tool: refusal.tool, args: refusal.args, status: 'denied', meta: call.meta });
     if (!this.#config.AUDIT_ENABLED) return;
     await this.#outbox.record(
       newEvent({
         type: 'tool.call',
         outcome: 'failure',
         actor: actorOf(call.principal),
-        session_id: meta.sessionId,
+        session_id: sessionId,
         ...(refusal.tool !== undefined ? { tool: refusal.tool } : {}),
         ...(refusal.args !== undefined ? { params: sanitizeParams(refusal.args, policyFrom(this.#config.AUDIT_SENSITIVE_FIELDS)) } : {}),
         latency_ms: 0,
@@ -292,7 +296,9 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
     this.#live = live;
     // Two independent round trips on session creation: the opening's audit record and the principal's baseline snapshot, side by side.
     const store = this.env.AUDIT_STORE;
+    const indexed = noteOpened(this.env, call, params.data, meta.protocolVersion, now);
     await Promise.all([this.#config.AUDIT_ENABLED ? store.get(store.idFromName('default')).record(sessionOpened(call, params.data, meta.protocolVersion)) : undefined, this.#baseline.connect(call.principal)]);
+    await indexed;
     await scheduleAlarm(this.ctx.storage, now + this.#config.SESSION_IDLE_SECONDS * 1000);
     return response;
   }
@@ -332,9 +338,11 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
       principal: meta.principal,
       logLevel: () => this.#meta?.logLevel ?? 'info',
       audit: this.#config.AUDIT_ENABLED || this.#baseline.enabled ? (entry) => this.#auditTool(entry, meta.principal) : undefined,
+      // The request's own caller (its current token), as for a tool call that ran.
+      refused: (r) => this.#auditRefusedCall(this.#inFlight.get(r.requestId) ?? { principal: meta.principal, meta: undefined }, meta.sessionId, { tool: r.tool, args: r.args, errorCode: 'invalid_params', reason: r.reason }),
       integrity: await toolIntegrity(this.#config, auditIntegrityFailures(this.env, this.#config)),
       resultFlagged: resultFlaggedRecorder({ env: this.env, config: this.#config, record: (e) => this.#outbox.record(e), callOf: (id) => this.#inFlight.get(id), principal: meta.principal, sessionId: () => this.#meta?.sessionId }),
-    });
+    }, 'session');
     await server.connect(transport);
     return { server, transport, hasTool };
   }
@@ -347,6 +355,7 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
     this.ctx.storage.sql.exec('UPDATE session SET ended_at = ? WHERE id = 1', now);
     this.ctx.storage.sql.exec('DELETE FROM events');
     if (this.#meta) this.#meta.endedAt = now;
+    if (this.#meta) await noteSessionEnded(this.env, this.#meta.sessionId);
     // The alarm stays only while audit events wait for delivery.
     if (this.#outbox.count() === 0 && this.#baseline.pending() === 0) await this.ctx.storage.deleteAlarm();
   }

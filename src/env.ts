@@ -7,6 +7,7 @@ import type { ClientRegistryObject } from './contracts/client-registry.ts';
 import type { EmbeddedDatabaseObject } from './contracts/embedded-db.ts';
 import type { FailureCounterObject } from './contracts/failure-counter.ts';
 import type { McpSessionObject } from './contracts/session.ts';
+import type { SessionIndexObject } from './contracts/session-index.ts';
 
 /** Worker environment: Durable Object namespaces (typed by their contracts in src/contracts/), the optional Hyperdrive binding and [vars]. */
 export interface Env {
@@ -18,6 +19,8 @@ export interface Env {
   AUDIT_STORE: DurableObjectNamespace<AuditStoreObject>;
   /** Bounded failure summaries (issue 16): one object per caller address. Optional: without it failures are only refused. */
   FAILURE_COUNTER?: DurableObjectNamespace<FailureCounterObject>;
+  /** The open-session index (issue 12), sharded; optional: without it the console lists no open sessions. */
+  SESSION_INDEX?: DurableObjectNamespace<SessionIndexObject>;
   /** The alert hub (agents' Agent class): anomaly alerts, detections, flagged tool results. Optional until its binding is configured. */
   ALERT_HUB?: DurableObjectNamespace<AlertHubObject>;
   /** MySQL for the audit trail (a user with INSERT and SELECT on audit_events only); the embedded AuditStore otherwise. */

@@ -25,6 +25,7 @@ export { ApiKey } from '../durable/api-key.ts';
 export { AuditStore } from '../durable/audit-store.ts';
 export { FailureCounter } from '../durable/failure-counter.ts';
 export { AlertHub } from '../durable/alert-hub.ts';
+export { SessionIndex } from '../durable/session-index.ts';
 
 type Args = [Env, ExecutionContext];
 type Handler = (request: Request, env: Env) => Response | Promise<Response>;
@@ -88,5 +89,9 @@ export default {
       console.error(JSON.stringify({ event: 'unhandled', error: String(error) }));
       return gateError('internal');
     }
+  },
+  /** The cron (`[triggers]` in wrangler.toml): keeps the in-server detections' schedule armed (durable/audit-store.ts `wake`). */
+  async scheduled(_controller: ScheduledController, env: Env): Promise<void> {
+    await env.AUDIT_STORE.get(env.AUDIT_STORE.idFromName('default')).wake();
   },
 } satisfies ExportedHandler<Env>;

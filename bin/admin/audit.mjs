@@ -5,7 +5,7 @@ import { DAY, out, table } from './format.mjs';
 import { CliError, EXIT, parseJson, send, usage } from './http.mjs';
 
 /** The same strings as AUDIT_TYPES in src/audit/event.ts (test/e2e/cli-audit.test.ts checks they match). */
-export const AUDIT_TYPES = ['tool.call', 'tool.integrity_failed', 'tool.result_flagged', 'auth.sign_in', 'auth.consent', 'auth.code_issued', 'auth.token_issued', 'auth.refresh', 'auth.refresh_reuse', 'auth.code_replay', 'auth.revoke', 'auth.token_rejected', 'client.registered', 'key.created', 'key.rotated', 'key.revoked', 'key.rate_limited', 'admin.action', 'admin.read', 'auth.failed', 'client.registration_refused', 'session.opened', 'detection.fired', 'anomaly.detected', 'anomaly.enforced'];
+export const AUDIT_TYPES = ['tool.call', 'tool.integrity_failed', 'tool.result_flagged', 'auth.sign_in', 'auth.consent', 'auth.code_issued', 'auth.token_issued', 'auth.refresh', 'auth.refresh_reuse', 'auth.code_replay', 'auth.revoke', 'auth.token_rejected', 'client.registered', 'key.created', 'key.rotated', 'key.revoked', 'key.rate_limited', 'admin.action', 'admin.read', 'auth.failed', 'client.registration_refused', 'session.opened', 'detection.fired', 'anomaly.detected', 'anomaly.enforced', 'client.disabled', 'client.enabled', 'session.ended'];
 const OUTCOMES = ['success', 'failure', 'denied'];
 const FORMATS = ['raw', 'ocsf', 'ecs'];
 /** An audit event id: 26 Crockford base32 characters, the first 10 its time in milliseconds. */

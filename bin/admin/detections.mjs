@@ -1,4 +1,4 @@
-// mcp-admin's detection commands: `detections list` (the Sigma rules the server runs) and `detections test` (the rules over a time range of the stored trail, hits printed; nothing recorded).
+// mcp-admin's detection commands: `detections list` (the Sigma rules the server runs), `detections test` (the rules over a time range of the stored trail, hits printed; nothing recorded) and `detections run` (the server's scheduled run, now).
 import { parseTime } from './args.mjs';
 import { out, table } from './format.mjs';
 import { api, usage } from './http.mjs';
@@ -18,6 +18,17 @@ export const DETECTION_COMMANDS = {
 The server reads the stored trail in the range (through the same search as the audit export),
 maps it to ECS and evaluates every rule; each hit is printed with its rule, group, window and
 count. Nothing is recorded (the in-server schedule records detection.fired and raises alerts).`,
+  },
+  'detections run': {
+    options: {},
+    args: [],
+    summary: "run the server's scheduled detections now (new hits recorded and alerted)",
+    help: `Usage: mcp-admin detections run [--json]
+
+The server runs its scheduled detection run now, whatever DETECTIONS_ENABLED says: the rules over
+the last day of the stored trail; each hit not fired before becomes a detection.fired audit event
+and an alert (a hit fires once, so running again adds nothing). Prints the range, the events
+read, the hits and the new detection.fired ids.`,
   },
 };
 
@@ -43,5 +54,11 @@ export const RUN_DETECTIONS = {
     if (body.hits.length === 0) return out(`no hits in ${body.events} events (${body.since} .. ${body.until})`);
     out(table(['LEVEL', 'RULE', 'GROUP', 'FIRST', 'LAST', 'COUNT'], body.hits.map((h) => [h.level, h.title, Object.entries(h.group).map(([k, v]) => `${k}=${v}`).join(' '), h.window_start, h.window_end, String(h.count)])));
     out(`${body.hits.length} hit${body.hits.length === 1 ? '' : 's'} in ${body.events} events (${body.since} .. ${body.until})`);
+  },
+  async 'detections run'(ctx, o) {
+    const run = await api(ctx, 'POST', 'detections/run');
+    if (o.json) return out(JSON.stringify(run, null, 2));
+    out(`${run.hits} hit${run.hits === 1 ? '' : 's'} in ${run.events} events (${run.since} .. ${run.until}), ${run.fired.length} new`);
+    for (const id of run.fired) out(`fired ${id}`);
   },
 };

@@ -31,6 +31,9 @@ export const ECS_MAPPING: Readonly<Record<AuditType, { category: string; type: s
   'detection.fired': { category: 'api', type: 'info' },
   'anomaly.detected': { category: 'api', type: 'info' },
   'anomaly.enforced': { category: 'api', type: 'denied' },
+  'client.disabled': { category: 'iam', type: 'change' },
+  'client.enabled': { category: 'iam', type: 'change' },
+  'session.ended': { category: 'api', type: 'end' },
 };
 
 /** ECS `event.outcome` of an audit outcome: a denial is a failure (the `mcp.outcome` field keeps `denied`). */

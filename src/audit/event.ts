@@ -29,6 +29,10 @@ export const AUDIT_TYPES = [
   'detection.fired',
   'anomaly.detected',
   'anomaly.enforced',
+  // Issue 12: an administrator disables or enables a client, or ends one session.
+  'client.disabled',
+  'client.enabled',
+  'session.ended',
 ] as const;
 
 /** One of AUDIT_TYPES. */

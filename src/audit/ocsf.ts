@@ -34,6 +34,9 @@ export const OCSF_MAPPING: Readonly<Record<AuditType, { class_uid: OcsfClass; ac
   'detection.fired': { class_uid: 6003, activity_id: 99, activity_name: 'detection.fired' },
   'anomaly.detected': { class_uid: 6003, activity_id: 99, activity_name: 'anomaly.detected' },
   'anomaly.enforced': { class_uid: 6003, activity_id: 99, activity_name: 'anomaly.enforced' },
+  'client.disabled': { class_uid: 6003, activity_id: 3, activity_name: 'Update' },
+  'client.enabled': { class_uid: 6003, activity_id: 3, activity_name: 'Update' },
+  'session.ended': { class_uid: 6003, activity_id: 99, activity_name: 'session.ended' },
 };
 
 const CLASSES = {

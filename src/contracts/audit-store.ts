@@ -1,5 +1,6 @@
 /** What the router and the embedded audit adapter may ask of the AuditStore Durable Object (which implements it). */
 import type { AuditEvent } from '../audit/event.ts';
+import type { DeliveryView } from '../audit/delivery-stats.ts';
 import type { AuditQuery, StoredAuditEvent } from '../db/audit-port.ts';
 
 /** The one embedded audit store (named "default"), also the outbox of events the router emits. */
@@ -14,6 +15,12 @@ export interface AuditStoreObject extends Rpc.DurableObjectBranded {
   count(): number;
   /** Runs the detection rules now over the stored trail (issue 16; the alarm does it every DETECTIONS_INTERVAL_SECONDS): new hits become detection.fired events and alerts. */
   runDetections(now?: number): Promise<DetectionRun>;
+  /** Arms the alarm for the next detection run when detections are on (the Worker's cron calls it; nothing when off). */
+  wake(): Promise<void>;
+  /** Issue 12: an outbox's report of a delivered batch or a failed attempt. */
+  noteDelivery(report: { reporter: string; lagsMs: number[]; pending: number; error: string | null }): void;
+  /** Issue 12: audit delivery over the last minutes: events delivered, their lag, the outboxes failing. */
+  deliveryStats(windowMinutes?: number): DeliveryView;
   /** Deletes up to one batch of events older than AUDIT_RETENTION_DAYS; `more` when older ones are left. */
   purge(now?: number): { deleted: number; more: boolean };
 }

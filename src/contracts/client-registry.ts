@@ -42,6 +42,17 @@ export interface ClientListing {
   redirect_uris: string[];
   owner?: string;
   scope?: string;
+  /** When an administrator disabled the client (issue 12); null or absent while it is enabled. */
+  disabled_at?: string | null;
+}
+
+/** A client shard's answer about one id: the client (OAuth or machine, or neither: look in the index) and its switch. */
+export interface ClientResolution {
+  disabled: boolean;
+  /** Whether this object holds the client at all (a metadata document's expired cache included). */
+  known: boolean;
+  client: ClientRecord | null;
+  machine: MachineClient | null;
 }
 
 /**
@@ -83,6 +94,14 @@ export interface ClientRegistryObject extends Rpc.DurableObjectBranded {
   assertionIds(): Array<{ client_id: string; jti: string; expires_at: number }>;
   /** Test and diagnostics view: how many machine clients exist. */
   machineClientCount(): number;
+  /** Client shard: the client and its switch in one call. */
+  resolve(clientId: string, now: number): ClientResolution;
+  /** Client shard: an administrator disables or enables the client; disabling hands back (and forgets) its grants, for the caller to revoke. */
+  setClientDisabled(clientId: string, disabled: boolean, admin: string, now: number, meta?: RequestMeta): Promise<{ changed: boolean; grants: string[] }>;
+  /** Index: mirrors a client's switch for the listing. */
+  markListed(clientId: string, disabledAt: number | null, admin: string): void;
+  /** Client shard: lists a grant issued to the client; false while it is disabled. */
+  attachGrant(clientId: string, grantId: string, now: number): boolean;
   /** Test and diagnostics view: how many clients exist. */
   count(): number;
 }

@@ -1,5 +1,6 @@
 /** What the router may ask of an MCP session's Durable Object (McpSession implements it). */
 import type { SessionCall } from '../mcp/message.ts';
+import type { RequestMeta } from '../audit/emit.ts';
 
 /** What the gate tells the session about a request (its typed message, principal, audit metadata). */
 export type { SessionCall } from '../mcp/message.ts';
@@ -12,4 +13,6 @@ export interface McpSessionObject extends Rpc.DurableObjectBranded {
   grantRevoked(grantId: string): void;
   /** Audit events waiting for delivery (tests and diagnostics). */
   auditPending(): number;
+  /** Issue 12: an administrator ends this session alone; false when it is not open. */
+  endByAdmin(admin: string, meta?: RequestMeta): Promise<boolean>;
 }

@@ -1,4 +1,4 @@
-/** GET /admin/detections (the rules) and GET /admin/detections/hits (the rules run over a time range of the stored trail, nothing recorded): for `npm run admin -- detections list|test`. */
+/** GET /admin/detections (the rules), GET /admin/detections/hits (the rules run over a time range of the stored trail, nothing recorded) and POST /admin/detections/run (the scheduled run, now): for `npm run admin -- detections list|test|run`. */
 import { z } from 'zod';
 import { findHits, portReader, ruleSet } from '../detections/run.ts';
 import type { Env } from '../env.ts';
@@ -27,8 +27,24 @@ function listRules(): Response {
   return json({ rules });
 }
 
-/** Handles /admin/detections and /admin/detections/hits (GET only). */
+/** The paths handled here. */
+export function isDetectionsRoute(path: string): boolean {
+  return path === '/admin/detections' || path === '/admin/detections/hits' || path === '/admin/detections/run';
+}
+
+/**
+ * POST /admin/detections/run: the AuditStore runs the rules now, exactly as its alarm does (new
+ * hits recorded as detection.fired and sent to the alert hub, each hit once); answers the run.
+ * It runs whatever DETECTIONS_ENABLED says (that setting governs the schedule only).
+ */
+async function runNow(env: Env): Promise<Response> {
+  const run = await env.AUDIT_STORE.get(env.AUDIT_STORE.idFromName('default')).runDetections();
+  return json(run);
+}
+
+/** Handles /admin/detections, /admin/detections/hits (GET) and /admin/detections/run (POST). */
 export async function handleDetections(request: Request, env: Env, path: string): Promise<Response> {
+  if (path === '/admin/detections/run') return request.method === 'POST' ? runNow(env) : adminError('method_not_allowed', 'use POST');
   if (request.method !== 'GET') return adminError('method_not_allowed', 'use GET');
   if (path === '/admin/detections') return listRules();
   if (path !== '/admin/detections/hits') return adminError('not_found', 'unknown admin endpoint');

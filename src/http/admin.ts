@@ -14,8 +14,11 @@ import { mediaType, readLimitedText } from './body.ts';
 import { registry } from './clients.ts';
 import { registerMachineClient } from './client-shards.ts';
 import { handleAuditExport } from './admin-audit.ts';
-import { handleDetections } from './admin-detections.ts';
+import { handleDetections, isDetectionsRoute } from './admin-detections.ts';
 import { handleAlerts, isAlertRoute } from './admin-alerts.ts';
+import { handleClientRoute, isClientRoute } from './admin-clients.ts';
+import { handleSessionRoute, isSessionRoute } from './admin-sessions.ts';
+import { handleDelivery } from './admin-delivery.ts';
 import { adminOf, setAdminOf } from './admin-identity.ts';
 import { CATALOG } from '../mcp/server.ts';
 import { newEvent, requestMeta, type RequestMeta } from '../audit/emit.ts';
@@ -209,9 +212,12 @@ export async function route(request: Request, env: Env): Promise<Response> {
     }
     return fail('method_not_allowed', 'GET /admin/keys/:id, POST /admin/keys/:id/rotate or /revoke');
   }
-  if (path === '/admin/detections' || path === '/admin/detections/hits') return handleDetections(request, env, path);
+  if (isDetectionsRoute(path)) return handleDetections(request, env, path);
   if (isAlertRoute(path)) return handleAlerts(request, env, path);
   if (path === '/admin/audit/events') return method === 'GET' ? handleAuditExport(request, env) : fail('method_not_allowed', 'use GET');
+  if (isClientRoute(path)) return handleClientRoute(request, env, path);
+  if (isSessionRoute(path)) return handleSessionRoute(request, env, path);
+  if (path === '/admin/audit/delivery') return handleDelivery(request, env);
   if (path === '/admin/clients' && method === 'GET') return json({ clients: await registry(env).listClients() });
   if (path === '/admin/clients' && method === 'POST') return createClient(request, env);
   if (grantRoute?.[1] && method === 'POST') {

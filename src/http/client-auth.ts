@@ -15,7 +15,7 @@ export type ClientAuth =
   | { ok: false; response: Response };
 
 /** Why a private_key_jwt attempt failed: the assertion's own reasons and the request's. Logged only. */
-export type AssertionRefusal = AssertionRejection | 'other_credentials' | 'wrong_assertion_type' | 'missing_assertion' | 'client_id_mismatch' | 'unknown_client' | 'jti_replayed';
+export type AssertionRefusal = AssertionRejection | 'other_credentials' | 'wrong_assertion_type' | 'missing_assertion' | 'client_id_mismatch' | 'unknown_client' | 'client_disabled' | 'jti_replayed';
 
 /**
  * Reads credentials from the Authorization header or the form; two methods at once is
@@ -87,6 +87,7 @@ async function authenticateAssertion(
   if (!clientId) return failed('malformed');
   if (claimed !== null && claimed !== clientId) return failed('client_id_mismatch');
   const found = await lookupMachineClient(env, clientId);
+  if (found === 'disabled') return failed('client_disabled');
   if (!found) return failed('unknown_client');
   const client = found.client;
   const { issuer } = serverUrls(request, loadConfig(env));

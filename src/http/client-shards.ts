@@ -8,7 +8,7 @@ import { sha256Base64url } from '../auth/encoding.ts';
 import type { ClientJwk } from '../auth/client-jwks.ts';
 import type { ClientMetadata } from '../auth/client-metadata.ts';
 import type { RequestMeta } from '../audit/emit.ts';
-import type { ClientRecord, ClientRegistryObject, MachineClient, Registration } from '../contracts/client-registry.ts';
+import type { ClientRecord, ClientRegistryObject, ClientResolution, MachineClient, Registration } from '../contracts/client-registry.ts';
 import type { Env } from '../env.ts';
 import { randomToken } from '../lib/random.ts';
 
@@ -42,26 +42,27 @@ export function userShard(env: Env, userId: string): Stub {
   return shard(env, `user:${userId}`);
 }
 
-/**
- * Registered (DCR) client records never change after registration (no API updates or deletes them), so each isolate
- * keeps the ones it has read: a refresh or authorization of a known client then reaches no registry object at all.
- * Metadata-document clients are not kept here (their cached document expires); unknown ids are never remembered.
- */
-const knownClients = new Map<string, ClientRecord>();
-const KNOWN_CLIENTS_MAX = 10_000;
+/** What a lookup found: the client, a client an administrator disabled (refused like an unknown one), or nothing. */
+export type ClientLookup = { kind: 'found'; client: ClientRecord } | { kind: 'disabled' } | { kind: 'unknown' };
 
-/** The client, from this isolate's memory, its shard or (registered before sharding) the index; null when unknown. */
-export async function lookupClient(env: Env, clientId: string, now: number): Promise<ClientRecord | null> {
-  const remembered = knownClients.get(clientId);
-  if (remembered) return remembered;
+/**
+ * The client and its switch, from its shard (or, registered before sharding, the index; the switch is always in the
+ * shard). Nothing is remembered per isolate: an administrator can disable a client at any moment (issue 12), and a copy
+ * kept by one isolate could not be told, so every authorization and token request reads the shard.
+ */
+export async function resolveClient(env: Env, clientId: string, now: number): Promise<ClientLookup> {
   const own = clientShard(env, clientId);
-  if (!own) return null;
-  const found = ((await own.get(clientId, now)) as ClientRecord | null) ?? ((await registryIndex(env).get(clientId, now)) as ClientRecord | null);
-  if (found?.source === 'dcr') {
-    if (knownClients.size >= KNOWN_CLIENTS_MAX) knownClients.delete(knownClients.keys().next().value ?? '');
-    knownClients.set(clientId, found);
-  }
-  return found;
+  if (!own) return { kind: 'unknown' };
+  const here = (await own.resolve(clientId, now)) as ClientResolution;
+  if (here.disabled) return { kind: 'disabled' };
+  const found = here.client ?? ((await registryIndex(env).get(clientId, now)) as ClientRecord | null);
+  return found ? { kind: 'found', client: found } : { kind: 'unknown' };
+}
+
+/** The client, from its shard or (registered before sharding) the index; null when unknown or disabled. */
+export async function lookupClient(env: Env, clientId: string, now: number): Promise<ClientRecord | null> {
+  const found = await resolveClient(env, clientId, now);
+  return found.kind === 'found' ? found.client : null;
 }
 
 /** Constant-time check of a registered client's secret (its shard, or the index for older clients). */
@@ -106,12 +107,13 @@ export async function rememberConsent(env: Env, userId: string, clientId: string
   await userShard(env, userId).rememberConsent(userId, clientId, scope, now);
 }
 
-/** The machine client and the object that holds it (its shard, or the index for older ones), or null. */
-export async function lookupMachineClient(env: Env, clientId: string): Promise<{ client: MachineClient; holder: Stub } | null> {
+/** The machine client and the object that holds it (its shard, or the index for older ones); 'disabled' when an administrator disabled it; null when unknown. */
+export async function lookupMachineClient(env: Env, clientId: string): Promise<{ client: MachineClient; holder: Stub } | 'disabled' | null> {
   const own = clientShard(env, clientId);
   if (!own) return null;
-  const client = (await own.machineClient(clientId)) as MachineClient | null;
-  if (client) return { client, holder: own };
+  const here = (await own.resolve(clientId, Date.now())) as ClientResolution;
+  if (here.disabled) return 'disabled';
+  if (here.machine) return { client: here.machine, holder: own };
   const index = registryIndex(env);
   const older = (await index.machineClient(clientId)) as MachineClient | null;
   return older ? { client: older, holder: index } : null;
@@ -135,4 +137,13 @@ export async function registerMachineClient(env: Env, input: { clientName: strin
 
 function listing(clientId: string, m: ClientMetadata, source: 'dcr' | 'cimd', now: number): Parameters<ClientRegistryObject['indexClient']>[0] {
   return { client_id: clientId, client_name: m.client_name ?? null, source, created_at: new Date(now).toISOString(), token_endpoint_auth_method: m.token_endpoint_auth_method, grant_types: m.grant_types, redirect_uris: m.redirect_uris };
+}
+
+/**
+ * Lists a new grant in its client's shard, so that disabling the client revokes it. False when the client was disabled
+ * meanwhile (between the client's check and the grant's issue): the caller revokes the grant and refuses.
+ */
+export async function attachClientGrant(env: Env, clientId: string, grantId: string, now: number): Promise<boolean> {
+  const own = clientShard(env, clientId);
+  return own ? own.attachGrant(clientId, grantId, now) : false;
 }

@@ -5,12 +5,14 @@ import type { Env } from '../env.ts';
 import { readLimitedText } from './body.ts';
 import { isLoopbackHost } from './origin.ts';
 import type { ClientRecord, ClientRegistryObject } from '../contracts/client-registry.ts';
-import { cacheDocument, lookupClient, registryIndex } from './client-shards.ts';
+import { cacheDocument, registryIndex, resolveClient } from './client-shards.ts';
 
 const MAX_DOCUMENT_BYTES = 5 * 1024;
 const FETCH_TIMEOUT_MS = 3000;
 const MIN_CACHE_SECONDS = 60;
 const MAX_CACHE_SECONDS = 24 * 3600;
+/** Why a disabled client is refused (the /authorize error page says it; /token says only invalid_client). */
+const DISABLED = 'this application has been disabled by an administrator of this server';
 
 /** The registry's index object (admin listings, the API key index); clients, consents and counters live in shards (client-shards.ts). */
 export function registry(env: Env): DurableObjectStub<ClientRegistryObject> {
@@ -30,8 +32,9 @@ export function isMetadataDocumentUrl(clientId: string, config: Config): boolean
 
 /** The client, or why there is none (a safe sentence). */
 export async function findClient(env: Env, config: Config, clientId: string, now: number): Promise<{ ok: true; client: ClientRecord } | { ok: false; description: string }> {
-  const known = await lookupClient(env, clientId, now);
-  if (known) return { ok: true, client: known };
+  const known = await resolveClient(env, clientId, now);
+  if (known.kind === 'found') return { ok: true, client: known.client };
+  if (known.kind === 'disabled') return { ok: false, description: DISABLED };
   if (!isMetadataDocumentUrl(clientId, config)) return { ok: false, description: 'unknown client_id' };
   const fetched = await fetchDocument(clientId, config);
   if (!fetched.ok) return fetched;

@@ -13,16 +13,15 @@ import type { McpMessage } from '../mcp/message.ts';
 import type { Principal } from '../mcp/principal.ts';
 import { auditIntegrityFailures } from '../mcp/integrity-audit.ts';
 import { resultFlaggedRecorder } from '../mcp/result-audit.ts';
-import { CATALOG, type ToolAudit } from '../mcp/server.ts';
-import { createModernServer } from '../mcp/server-modern.ts';
+import { createMcpServer, type ToolAudit } from '../mcp/server.ts';
 import { toolIntegrity } from '../mcp/tool-integrity.ts';
 import { anomalyRefusal } from '../mcp/anomaly-response.ts';
 import { StatelessBaseline } from './mcp-modern-baseline.ts';
+import { advertiseServedVersions, MODERN_PROTOCOL_VERSION } from './mcp-versions.ts';
 import type { ServerUrls } from './urls.ts';
 import type { BaselineView } from '../contracts/principal-baseline.ts';
 
-/** The stateless revision served beside the session one. */
-export const MODERN_PROTOCOL_VERSION = '2026-07-28';
+export { MODERN_PROTOCOL_VERSION } from './mcp-versions.ts';
 
 /**
  * Whether a request speaks 2026-07-28: a POST whose message carries the per-request `_meta`
@@ -89,11 +88,13 @@ export async function serveModern(request: Request, env: Env, config: Config, gi
       await baseline.afterTool(entry);
       await auditTool(env, config, call, entry);
     } : undefined,
+    // Arguments that fail the input schema are checked once, in the tool-running path, and recorded as in a session.
+    refused: (r: { tool: string; args: unknown; reason: string }) => auditRefusal(env, config, call, baseline, { tool: r.tool, args: r.args, errorCode: 'invalid_params', reason: r.reason }),
     integrity: await toolIntegrity(config, auditIntegrityFailures(env, config)),
     // Flagged results (issue 10) are recorded as in a session, in the audit store; no session id.
     resultFlagged: resultFlaggedRecorder({ env, config, record: (event) => record(env, config, event), callOf: () => ({ meta: call.meta, principal }), principal, sessionId: () => undefined }),
   };
-  const live = createModernServer(deps);
+  const live = createMcpServer(deps, 'stateless');
   if (message?.kind === 'tool_call') {
     if (!live.hasTool(message.name)) {
       await auditRefusal(env, config, call, baseline, { tool: message.name.slice(0, 100), args: message.arguments, errorCode: 'unknown_tool', reason: 'no such tool' });
@@ -102,9 +103,6 @@ export async function serveModern(request: Request, env: Env, config: Config, gi
       const refusal = await baseline.before(message.name, message.arguments);
       if (refusal?.action === 'reauth' && principal.kind === 'user') await env.AUTH_TXN.get(env.AUTH_TXN.idFromName(principal.grantId)).revokeByAdmin();
       if (refusal) return anomalyRefusal(refusal, call.urls.resourceMetadata);
-      // Arguments that fail the input schema are answered by the SDK without reaching the handler: recorded here, as in a session.
-      const issue = CATALOG.find((t) => t.name === message.name)?.input.safeParse(message.arguments).error?.issues[0];
-      if (issue) await auditRefusal(env, config, call, baseline, { tool: message.name, args: message.arguments, errorCode: 'invalid_params', reason: `arguments.${issue.path.join('.') || '(root)'}: ${issue.message}` });
     }
   }
   const handler = createMcpHandler(() => live.server, {
@@ -113,7 +111,14 @@ export async function serveModern(request: Request, env: Env, config: Config, gi
     onerror: (error) => console.error(JSON.stringify({ event: 'mcp_modern_error', error: String(error) })),
   });
   const forwarded = new Request(request.url, { method: request.method, headers: request.headers, signal: request.signal });
-  return handler.fetch(forwarded, message === undefined ? {} : { parsedBody: await rawOf(message, call.copy) });
+  const response = await handler.fetch(forwarded, message === undefined ? {} : { parsedBody: await rawOf(message, call.copy) });
+  // One endpoint serves both eras: its discovery and version errors name both (src/http/mcp-versions.ts).
+  return advertiseServedVersions(response, methodOf(message));
+}
+
+function methodOf(message: McpMessage | undefined): string | undefined {
+  if (message?.kind === 'tool_call') return 'tools/call';
+  return message?.kind === 'request' || message?.kind === 'invalid_params' ? message.method : undefined;
 }
 
 /**

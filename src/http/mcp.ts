@@ -1,5 +1,5 @@
 /** The /mcp gate: checks origin, host, protocol version and body, attaches the principal, routes to the session. */
-import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
+import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 import { loadConfig, type Config } from '../config.ts';
 import type { Env } from '../env.ts';
 import { idKey, mintId } from '../auth/ids.ts';
@@ -13,6 +13,7 @@ import { authenticateKey, authenticateToken, readCredential, refuseUnusable, sco
 import { hostAllowed, originAllowed } from './origin.ts';
 import { serverUrls } from './urls.ts';
 import { carriesEnvelope, isModernRequest, MODERN_PROTOCOL_VERSION, serveModern } from './mcp-modern.ts';
+import { SERVED_VERSIONS } from './mcp-versions.ts';
 import { randomBytes } from '../lib/random.ts';
 import { noteFailure, tokenHints } from '../audit/failures.ts';
 
@@ -58,7 +59,7 @@ async function route(request: Request, env: Env, config: Config, ctx?: Execution
   }
   const version = request.headers.get('mcp-protocol-version');
   const badVersion = version !== null && version !== MODERN_PROTOCOL_VERSION && !SUPPORTED_PROTOCOL_VERSIONS.includes(version);
-  const versionRefusal = () => gateError('unsupported_protocol_version', `supported: ${[...SUPPORTED_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSION].join(', ')}`);
+  const versionRefusal = () => gateError('unsupported_protocol_version', `supported: ${SERVED_VERSIONS.join(', ')}`);
   // A POST that carries the 2026-07-28 envelope gets that revision's answer (its id, the supported versions) from the SDK.
   if (badVersion && method !== 'POST') return versionRefusal();
   const presented = request.headers.get('mcp-session-id');

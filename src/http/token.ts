@@ -15,6 +15,7 @@ import type { TokenOutcome } from '../contracts/auth-transaction.ts';
 import type { MachineClient } from '../contracts/client-registry.ts';
 import { txnStub } from './authorize.ts';
 import { authenticateClient } from './client-auth.ts';
+import { keptForClient } from './client-grants.ts';
 import { serverUrls } from './urls.ts';
 
 const OPAQUE = /^([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})$/;
@@ -79,6 +80,7 @@ export async function handleToken(request: Request, env: Env): Promise<Response>
     return oauthError('unsupported_grant_type', 'supported: authorization_code, refresh_token, client_credentials');
   }
   if (!outcome.ok) return oauthError(outcome.error, outcome.description);
+  if (p.grant_type === 'authorization_code' && !(await keptForClient(request, env, client.clientId, p.code))) return oauthError('invalid_client', 'client authentication failed');
   const { ok: _ok, ...tokens } = outcome;
   const issued = client.metadata.grant_types.includes('refresh_token') ? tokens : { ...tokens, refresh_token: undefined };
   return new Response(JSON.stringify(issued), { status: 200, headers: NO_STORE });
@@ -108,6 +110,7 @@ async function machineGrant(request: Request, env: Env, client: MachineClient, p
   const grantId = await mintId(await idKey(env.ID_SECRET), 'txn', randomBytes(16));
   const outcome = await txnStub(env, grantId).grantClientCredentials(grantId, { issuer: urls.issuer, resource: urls.resource, clientId: client.clientId, owner: client.owner, scope, now: Date.now(), meta: requestMeta(request) });
   if (!outcome.ok) return oauthError(outcome.error, outcome.description);
+  if (!(await keptForClient(request, env, client.clientId, grantId))) return oauthError('invalid_client', 'client authentication failed');
   console.log(JSON.stringify({ event: 'client_credentials_issued', client_id: client.clientId, owner: client.owner, grant_id: grantId, scope }));
   const { ok: _ok, ...token } = outcome;
   return new Response(JSON.stringify(token), { status: 200, headers: NO_STORE });

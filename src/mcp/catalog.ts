@@ -1,5 +1,5 @@
 /** Declarative tool definitions: a tool is written once (name, description, schema, scope, SQL or handler). */
-import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
 import type { Config } from '../config.ts';
 import type { DataPort, QueryResult, SqlValue } from '../db/port.ts';
@@ -56,6 +56,9 @@ export interface CatalogTool {
   input: z.ZodObject;
   scope: Scope;
   annotations: ToolAnnotations;
+  /** Runs the tool on arguments already parsed by `input` (the server's one argument check, src/mcp/server.ts). */
+  run(parsed: unknown, ctx: ToolContext): Promise<CallToolResult>;
+  /** Parses the arguments with `input`, then runs the tool (for callers that hold raw arguments). */
   call(args: unknown, ctx: ToolContext): Promise<CallToolResult>;
 }
 
@@ -68,8 +71,11 @@ export function sqlTool<I extends z.ZodObject>(def: SqlTool<I>): CatalogTool {
     input: def.input,
     scope: def.scope,
     annotations: { title: def.title, readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-    async call(args, ctx) {
-      const parsed = def.input.parse(args);
+    call(args, ctx) {
+      return this.run(def.input.parse(args), ctx);
+    },
+    async run(args, ctx) {
+      const parsed = args as z.output<I>;
       const sql = typeof def.sql === 'string' ? def.sql : def.sql[ctx.db.dialect];
       const result = await ctx.db.select(sql, def.params(parsed), {
         maxRows: Math.min(def.maxRows ?? ctx.config.SQL_ROW_LIMIT, ctx.config.SQL_ROW_LIMIT),
@@ -94,8 +100,11 @@ export function handlerTool<I extends z.ZodObject>(def: HandlerTool<I>): Catalog
     input: def.input,
     scope: def.scope,
     annotations: { title: def.title, readOnlyHint: true, destructiveHint: false, openWorldHint: false, ...def.annotations },
-    async call(args, ctx) {
-      return def.handle(def.input.parse(args), ctx);
+    call(args, ctx) {
+      return this.run(def.input.parse(args), ctx);
+    },
+    run(args, ctx) {
+      return def.handle(args as z.output<I>, ctx);
     },
   };
 }

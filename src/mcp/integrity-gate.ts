@@ -1,5 +1,5 @@
 /** Applies a tool-integrity verdict to a new McpServer: unverified tools are removed, verified ones carry their digest and signature in `_meta`. */
-import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer, RegisteredTool } from '@modelcontextprotocol/server';
 import { withIntegrityMeta, type IntegrityVerdict } from '../security/integrity/verify.ts';
 
 /** A verdict to enforce, or `'unchecked'` for the reference server that the verdict itself is computed from. */
@@ -13,7 +13,7 @@ export function captureTools(server: McpServer): Map<string, RegisteredTool> {
     const handle = register(...args);
     handles.set(String(args[0]), handle);
     return handle;
-  }) as typeof server.registerTool;
+  });
   return handles;
 }
 

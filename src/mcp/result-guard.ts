@@ -3,7 +3,7 @@
  * annotate (a warning first and the findings in `_meta`), redact (offending sentences replaced), or block (a
  * `result_blocked` tool error). Each hit goes to the session's recorder (an audit event and an alert).
  */
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import type { Config } from '../config.ts';
 import { toolFailureResult, type ToolFailure } from '../errors.ts';
 import { scanValue, type ResultFinding, type ResultScanOptions } from '../security/result-scan/index.ts';

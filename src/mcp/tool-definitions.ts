@@ -1,8 +1,5 @@
 /** The tool definitions exactly as tools/list serves them, read from a real McpServer over the SDK's in-memory transport. */
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import { InMemoryTransport, LATEST_PROTOCOL_VERSION, type JSONRPCMessage, type McpServer } from '@modelcontextprotocol/server';
 import type { Config } from '../config.ts';
 import type { ToolEntry } from '../security/integrity/canonical.ts';
 import type { ToolPack } from '../security/integrity/lock.ts';

@@ -1,16 +1,9 @@
 /** The MCP conformance suite's test tools, and the media payloads its fixtures share. */
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import { CreateMessageResultSchema, ElicitResultSchema } from '@modelcontextprotocol/sdk/types.js';
-import type {
-  CallToolResult,
-  ElicitRequestFormParams,
-  ServerNotification,
-  ServerRequest,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, ElicitRequestFormParams, McpServer, ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 
-type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+/** Which revision the tools serve (src/mcp/server.ts). */
+type Era = 'session' | 'stateless';
 
 /** A 1x1 red pixel, 8-bit RGB PNG (69 bytes, valid CRCs). */
 export const RED_PIXEL_PNG =
@@ -71,22 +64,27 @@ const text = (value: string): CallToolResult => ({ content: [{ type: 'text', tex
 /** Sends an elicitation on the tool call's stream and reports the outcome as the scenarios expect. */
 async function elicit(
   server: McpServer,
-  extra: Extra,
+  ctx: ServerContext,
   params: ElicitRequestFormParams,
   label: string,
 ): Promise<CallToolResult> {
   if (!server.server.getClientCapabilities()?.elicitation) {
     throw new Error('Client does not support elicitation (no elicitation capability)');
   }
-  const result = await extra.sendRequest({ method: 'elicitation/create', params }, ElicitResultSchema);
+  // On the tool call's own stream (the SDK's elicitInput would use the standalone GET stream).
+  const result = await ctx.mcpReq.send({ method: 'elicitation/create', params });
   return text(`${label}: action=${result.action}, content=${JSON.stringify(result.content ?? {})}`);
 }
 
-/** Registers every conformance tool (tools-* scenarios, json-schema-2020-12, elicitation-sep*, server-sse-polling). */
-export function registerConformanceTools(server: McpServer): void {
+/**
+ * Registers every conformance tool (tools-* scenarios, json-schema-2020-12, elicitation-sep*,
+ * server-sse-polling); a stateless server gets no tool that needs a server-to-client request or a
+ * resumable stream (2026-07-28 removed both).
+ */
+export function registerConformanceTools(server: McpServer, era: Era): void {
   registerContentTools(server);
-  registerBehaviourTools(server);
-  registerClientRequestTools(server);
+  registerBehaviourTools(server, era);
+  if (era === 'session') registerClientRequestTools(server);
 }
 
 /** tools-call-simple-text, -image, -audio, -embedded-resource, -mixed-content, -error, json-schema-2020-12. */
@@ -161,13 +159,14 @@ function registerContentTools(server: McpServer): void {
 }
 
 /** tools-call-with-logging, tools-call-with-progress, server-sse-polling. */
-function registerBehaviourTools(server: McpServer): void {
+function registerBehaviourTools(server: McpServer, era: Era): void {
   server.registerTool(
     'test_tool_with_logging',
     { description: 'Sends three info log notifications while it runs' },
-    async (extra) => {
+    async (ctx) => {
+      // A session sends them as the scenario expects; a stateless request gets them at or above its envelope's level.
       const log = (data: string) =>
-        extra.sendNotification({ method: 'notifications/message', params: { level: 'info', data } });
+        era === 'stateless' ? ctx.mcpReq.log('info', data) : ctx.mcpReq.notify({ method: 'notifications/message', params: { level: 'info', data } });
       await log('Tool execution started');
       await sleep(50);
       await log('Tool processing data');
@@ -180,11 +179,11 @@ function registerBehaviourTools(server: McpServer): void {
   server.registerTool(
     'test_tool_with_progress',
     { description: 'Reports progress 0, 50 and 100 of 100 when given a progress token' },
-    async (extra) => {
-      const progressToken = extra._meta?.progressToken;
+    async (ctx) => {
+      const progressToken = ctx.mcpReq._meta?.progressToken;
       const report = async (progress: number) => {
         if (progressToken === undefined) return;
-        await extra.sendNotification({
+        await ctx.mcpReq.notify({
           method: 'notifications/progress',
           params: { progressToken, progress, total: 100 },
         });
@@ -198,15 +197,16 @@ function registerBehaviourTools(server: McpServer): void {
     },
   );
 
+  if (era === 'stateless') return;
   server.registerTool(
     'test_reconnection',
     {
       description:
         'Closes its SSE stream mid-call (SEP-1699); the result is delivered after the client reconnects with Last-Event-ID',
     },
-    async (extra) => {
+    async (ctx) => {
       // Present only when the transport has an event store and the client can resume (>= 2025-11-25).
-      extra.closeSSEStream?.();
+      ctx.http?.closeSSE?.();
       await sleep(100);
       return text('Reconnection test completed successfully');
     },
@@ -219,20 +219,16 @@ function registerClientRequestTools(server: McpServer): void {
     'test_sampling',
     {
       description: 'Asks the client to sample an LLM completion for the prompt',
-      inputSchema: { prompt: z.string().describe('The prompt to send to the LLM') },
+      inputSchema: z.object({ prompt: z.string().describe('The prompt to send to the LLM') }),
     },
-    async ({ prompt }, extra) => {
+    async ({ prompt }, ctx) => {
       if (!server.server.getClientCapabilities()?.sampling) {
         throw new Error('Client does not support sampling (no sampling capability)');
       }
-      const result = await extra.sendRequest(
-        {
-          method: 'sampling/createMessage',
-          params: { messages: [{ role: 'user', content: { type: 'text', text: prompt } }], maxTokens: 100 },
-        },
-        CreateMessageResultSchema,
-      );
-      const reply = result.content.type === 'text' ? result.content.text : `[${result.content.type} content]`;
+      // On the tool call's own stream (the SDK's requestSampling would use the standalone GET stream).
+      const result = await ctx.mcpReq.send({ method: 'sampling/createMessage', params: { messages: [{ role: 'user', content: { type: 'text', text: prompt } }], maxTokens: 100 } });
+      const content = Array.isArray(result.content) ? result.content[0] : result.content;
+      const reply = content?.type === 'text' ? content.text : `[${content?.type ?? 'no'} content]`;
       return text(`LLM response: ${reply}`);
     },
   );
@@ -241,12 +237,12 @@ function registerClientRequestTools(server: McpServer): void {
     'test_elicitation',
     {
       description: 'Asks the client to elicit a username and email from the user',
-      inputSchema: { message: z.string().describe('The message to show the user') },
+      inputSchema: z.object({ message: z.string().describe('The message to show the user') }),
     },
-    ({ message }, extra) =>
+    ({ message }, ctx) =>
       elicit(
         server,
-        extra,
+        ctx,
         {
           message,
           requestedSchema: {
@@ -265,10 +261,10 @@ function registerClientRequestTools(server: McpServer): void {
   server.registerTool(
     'test_elicitation_sep1034_defaults',
     { description: 'Elicits a form whose fields carry default values of every primitive type (SEP-1034)' },
-    (extra) =>
+    (ctx) =>
       elicit(
         server,
-        extra,
+        ctx,
         {
           message: 'Please review and update the form fields with defaults',
           requestedSchema: {
@@ -294,10 +290,10 @@ function registerClientRequestTools(server: McpServer): void {
   server.registerTool(
     'test_elicitation_sep1330_enums',
     { description: 'Elicits a form using all five enum schema variants (SEP-1330)' },
-    (extra) =>
+    (ctx) =>
       elicit(
         server,
-        extra,
+        ctx,
         {
           message: 'Please select options from the enum fields',
           requestedSchema: {

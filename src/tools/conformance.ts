@@ -1,11 +1,14 @@
-/** The MCP conformance suite's test fixtures: the tools, resources, prompts and completions its server scenarios call. */
-import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
-import { ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
+/**
+ * The MCP conformance suite's test fixtures: the tools, resources, prompts and completions its
+ * server scenarios call, for both revisions (a 2026-07-28 server has no subscriptions and no
+ * server-to-client requests: those fixtures are registered for sessions only).
+ */
+import { completable, ResourceTemplate, type McpServer, type ServerCapabilities } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { RED_PIXEL_PNG, registerConformanceTools } from './conformance-tools.ts';
+
+/** Which revision the pack serves (src/mcp/server.ts). */
+type Era = 'session' | 'stateless';
 
 /** Server capabilities the conformance pack needs, merged into the server's own. */
 export const conformanceCapabilities: ServerCapabilities = {
@@ -21,14 +24,14 @@ const suggest = (words: readonly string[]) => (value: string): string[] =>
   words.filter((word) => word.toLowerCase().startsWith(value.toLowerCase()));
 
 /** Registers the MCP conformance suite's test tools, resources and prompts on a server. */
-export function registerConformancePack(server: McpServer): void {
-  registerConformanceTools(server);
-  registerResources(server);
+export function registerConformancePack(server: McpServer, era: Era): void {
+  registerConformanceTools(server, era);
+  registerResources(server, era);
   registerPrompts(server);
 }
 
 /** resources-list, -read-text, -read-binary, -templates-read, -subscribe, -unsubscribe. */
-function registerResources(server: McpServer): void {
+function registerResources(server: McpServer, era: Era): void {
   server.registerResource(
     'static-text',
     'test://static-text',
@@ -77,12 +80,13 @@ function registerResources(server: McpServer): void {
   );
 
   // McpServer answers list/read itself but not subscriptions; nothing changes, so no updates are ever sent.
+  if (era === 'stateless') return;
   const subscriptions = new Set<string>();
-  server.server.setRequestHandler(SubscribeRequestSchema, (request) => {
+  server.server.setRequestHandler('resources/subscribe', (request) => {
     subscriptions.add(request.params.uri);
     return {};
   });
-  server.server.setRequestHandler(UnsubscribeRequestSchema, (request) => {
+  server.server.setRequestHandler('resources/unsubscribe', (request) => {
     subscriptions.delete(request.params.uri);
     return {};
   });
@@ -105,10 +109,10 @@ function registerPrompts(server: McpServer): void {
     {
       title: 'Prompt With Arguments',
       description: 'A prompt with two required arguments',
-      argsSchema: {
+      argsSchema: z.object({
         arg1: completable(z.string().describe('First test argument'), words),
         arg2: completable(z.string().describe('Second test argument'), words),
-      },
+      }),
     },
     ({ arg1, arg2 }) => ({
       messages: [
@@ -122,7 +126,7 @@ function registerPrompts(server: McpServer): void {
     {
       title: 'Prompt With Embedded Resource',
       description: 'A prompt that embeds the resource it is given',
-      argsSchema: { resourceUri: z.string().describe('URI of the resource to embed') },
+      argsSchema: z.object({ resourceUri: z.string().describe('URI of the resource to embed') }),
     },
     ({ resourceUri }) => ({
       messages: [

@@ -1,4 +1,4 @@
-// End to end in Node: `mcp-admin detections list` and `detections test` (bin/mcp-admin.mjs) against the real server, after a rate-limit storm on one key.
+// End to end in Node: `mcp-admin detections list`, `detections test` and `detections run` (bin/mcp-admin.mjs) against the real server, after a rate-limit storm on one key.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,6 +74,25 @@ describe('mcp-admin detections', () => {
     const empty = cli('detections', 'test', '--since', '2020-01-01', '--until', '2020-01-02');
     expect(empty.status).toBe(0);
     expect(empty.stdout).toMatch(/^no hits in 0 events/);
+  });
+
+  it('run fires the storm once as detection.fired (unless the schedule already had); running again fires nothing new', async () => {
+    const first = cli('detections', 'run', '--json');
+    expect(first.stderr).toBe('');
+    expect(first.status).toBe(0);
+    const run = JSON.parse(first.stdout) as { events: number; hits: number; fired: string[] };
+    expect(run.events).toBeGreaterThanOrEqual(21);
+    expect(run.hits).toBeGreaterThanOrEqual(1);
+    const storedFired = async () => {
+      const text = await (await fetch(`${server.url}/admin/audit/events?type=detection.fired`, { headers: { authorization: `Bearer ${server.adminSecret}` } })).text();
+      return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as { id: string; params: { rule_title: string; group: Record<string, string> } });
+    };
+    const storms = (await storedFired()).filter((e) => e.params.rule_title === STORM && e.params.group['labels.key_id'] === keyId);
+    expect(storms).toHaveLength(1);
+    const again = cli('detections', 'run');
+    expect(again.status).toBe(0);
+    expect(again.stdout).toMatch(/^\d+ hits? in \d+ events \(.+\), 0 new\n$/);
+    expect((await storedFired()).filter((e) => e.params.rule_title === STORM && e.params.group['labels.key_id'] === keyId)).toEqual(storms);
   });
 
   it('a bad range is a usage error (exit 2) before any request', () => {

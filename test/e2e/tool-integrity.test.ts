@@ -62,10 +62,11 @@ const INTEGRITY_RULE = RULES.find((r) => r.title === 'MCP tool definition does n
 const integrityRules = compileRules(RULES.filter((r) => r === INTEGRITY_RULE));
 
 /**
- * The integrity rule on a server's trail, two ways: evaluated here on its ECS export, and by the
- * server itself over its stored trail (`GET /admin/detections/hits`, the in-server evaluator).
+ * The integrity rule on a server's trail, three ways: evaluated here on its ECS export, by the
+ * server itself over its stored trail (`GET /admin/detections/hits`, the in-server evaluator), and
+ * the events its own run cites in detection.fired (`POST /admin/detections/run`, the scheduled run, now).
  */
-async function integrityHits(server: ServerHandle): Promise<{ exported: string[]; inServer: string[] }> {
+async function integrityHits(server: ServerHandle): Promise<{ exported: string[]; inServer: string[]; fired: string[] }> {
   const auth = { authorization: `Bearer ${server.adminSecret}` };
   const since = new Date(Date.now() - 3_600_000).toISOString();
   const ecs = await fetch(`${server.url}/admin/audit/events?format=ecs&since=${since}&limit=10000`, { headers: auth });
@@ -77,7 +78,11 @@ async function integrityHits(server: ServerHandle): Promise<{ exported: string[]
   expect(hits.status).toBe(200);
   const body = (await hits.json()) as { hits: Array<{ rule_id: string; event_ids: string[] }> };
   const inServer = body.hits.filter((h) => h.rule_id === INTEGRITY_RULE?.id).flatMap((h) => h.event_ids);
-  return { exported, inServer };
+  const run = await fetch(`${server.url}/admin/detections/run`, { method: 'POST', headers: auth });
+  expect(run.status).toBe(200);
+  const stored = await fetch(`${server.url}/admin/audit/events?type=detection.fired&since=${since}`, { headers: auth });
+  const fired = (await stored.text()).split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as { params?: { rule_id?: string; event_ids?: string[] } }).filter((e) => e.params?.rule_id === INTEGRITY_RULE?.id).flatMap((e) => e.params?.event_ids ?? []);
+  return { exported, inServer, fired };
 }
 
 describe('signed tool definitions on the wire', () => {
@@ -97,9 +102,10 @@ describe('signed tool definitions on the wire', () => {
 
   it('the integrity-failure detection does not fire on a server whose tools all match their signatures', async () => {
     expect(INTEGRITY_RULE).toBeDefined();
-    const { exported, inServer } = await integrityHits(server);
+    const { exported, inServer, fired } = await integrityHits(server);
     expect(exported).toEqual([]);
     expect(inServer).toEqual([]);
+    expect(fired).toEqual([]);
   });
 
   it('serves every locked tool, and exactly what the signing command signs', async () => {
@@ -226,13 +232,16 @@ describe('a tool whose description changed without re-signing', () => {
     expect((events[0]?.params as { actual_digest: string }).actual_digest).not.toBe(LOCK.tools.list_tables?.digest);
   });
 
-  it('the integrity-failure detection (Sigma rule) fires once on the ECS export, and the in-server evaluation agrees', async () => {
+  it('the integrity-failure detection (Sigma rule) fires once on the ECS export, and the server\'s own run fires it once as detection.fired', async () => {
     const failures = await fetch(`${server.url}/admin/audit/events?type=tool.integrity_failed`, { headers: { authorization: `Bearer ${server.adminSecret}` } });
     const ids = (await failures.text()).trim().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { id: string }).id);
     expect(ids).toHaveLength(1);
-    const { exported, inServer } = await integrityHits(server);
+    const { exported, inServer, fired } = await integrityHits(server);
     expect(exported).toEqual(ids);
     expect(inServer).toEqual(ids);
+    // The server's own run fired it once (its schedule may have already; a second run adds nothing).
+    expect(fired).toEqual(ids);
+    expect((await integrityHits(server)).fired).toEqual(ids);
   });
 
   it('npm run tools -- verify fails with exit 1 and names the tool and the field', () => {

@@ -1,18 +1,17 @@
 // Issue 16: more detections played against the server (workerd), each with a benign look-alike, the trail exported as ECS
 // through the admin API and the rule evaluated on it (as test/integration/detections.test.ts does): flagged tool results,
 // a burst of failed code exchanges, forged codes, one key guessed from several addresses, guessing followed by a session,
-// one key with several user agents.
-import { runInDurableObject, SELF } from 'cloudflare:test';
+// one key with several user agents, a registration refused by the rate limit. Then the server's own run
+// (POST /admin/detections/run) fires each scenario once as detection.fired and no look-alike.
+import { SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import type { AuditStore } from '../../durable/audit-store.ts';
-import { AuditEventSchema } from '../../src/audit/event.ts';
 import { POISONED_CUSTOMER } from '../../src/db/poisoned-rows.ts';
 import { evaluate } from '../../src/security/detections/evaluate.ts';
 import type { Doc, Hit } from '../../src/security/detections/types.ts';
 import { callTool, INITIALIZE, MCP_HEADERS, ORIGIN, post } from '../support/mcp-http.ts';
 import { authorize, pkcePair, registerClient, tokenRequest, type FlowFetchers } from '../support/oauth-flow.ts';
 import { settleDeliveries } from '../support/settle.ts';
-import { admin, counter, fromAddress, idOf, randomPart, ruleSet, store, trailSince } from '../support/detections.ts';
+import { admin, counter, eventIdsWhere, expectInServer, firedSince, fromAddress, idOf, inServerExpectations, randomPart, ruleSet, runDetectionsNow, trailSince } from '../support/detections.ts';
 
 const started = new Date(Date.now() - 1000).toISOString();
 const { exportEcs, hitsOf } = trailSince(started);
@@ -66,8 +65,9 @@ async function session(credential: string): Promise<Record<string, string>> {
 /** A key with a wrong secret: the key id is real, the secret is not. */
 const wrongSecret = (keyId: string) => `Bearer mcpk_${keyId}.${randomPart(43)}`;
 
-/** What the in-server run must fire: rule title, group field, group value. */
-const expectedFired: Array<[title: string, field: string, value: string]> = [];
+/** What the in-server run must fire, and must not fire for the look-alikes. */
+const x = inServerExpectations();
+const ipIs = (address: string) => (d: Doc) => ipOf(d) === address;
 
 describe('more scenarios against the server, the rule on the ECS export', () => {
   it('a tool result carrying the poisoned tickets fires the result-flagged rule; open tickets of a clean customer do not', async () => {
@@ -86,7 +86,10 @@ describe('more scenarios against the server, the rule on the ECS export', () => 
     expect(mine).toHaveLength(1);
     expect(mine[0]?.doc).toMatchObject({ event: { action: 'tool.result_flagged' }, mcp: { tool: 'list_open_tickets' } });
     expect(hits.filter((h) => labelOf(h.doc, 'key_id') === clean.key_id)).toEqual([]);
-    expectedFired.push([title, 'event.id', String(mine[0]?.hit.group['event.id'])]);
+    x.fired.push([title, 'event.id', String(mine[0]?.hit.group['event.id'])]);
+    const lookAlike = await eventIdsWhere(started, (d) => labelOf(d, 'key_id') === clean.key_id);
+    expect(lookAlike.length).toBeGreaterThan(0);
+    x.quietEvents.push([title, lookAlike]);
   });
 
   it('five forged authorization codes from one address (a counted summary) fire; two from another address do not', async () => {
@@ -102,9 +105,14 @@ describe('more scenarios against the server, the rule on the ECS export', () => 
     for (let i = 0; i < 2; i++) expect((await forge('192.0.2.92')).status).toBe(400);
     await closeWindow('192.0.2.91');
     await closeWindow('192.0.2.92');
-    const hits = await eventHits('MCP forged or unknown codes and refresh tokens from one address');
+    const title = 'MCP forged or unknown codes and refresh tokens from one address';
+    const hits = await eventHits(title);
     expect(hits.filter((h) => ipOf(h.doc) === '192.0.2.91')).toHaveLength(1);
     expect(hits.filter((h) => ipOf(h.doc) === '192.0.2.92')).toEqual([]);
+    x.fired.push([title, 'event.id', String(hits.find((h) => ipOf(h.doc) === '192.0.2.91')?.hit.group['event.id'])]);
+    const lookAlike = await eventIdsWhere(started, ipIs('192.0.2.92'));
+    expect(lookAlike.length).toBeGreaterThan(0);
+    x.quietEvents.push([title, lookAlike]);
   });
 
   it('five failed exchanges of a real code (wrong PKCE verifiers) from one address fire the code-failure burst; one slip then the right verifier does not', async () => {
@@ -120,7 +128,8 @@ describe('more scenarios against the server, the rule on the ECS export', () => 
     const title = 'MCP burst of failed or replayed authorization codes from one address';
     expect(await hitsOf(title, 'source.ip', '192.0.2.94')).toEqual([expect.objectContaining({ count: 5 })]);
     expect(await hitsOf(title, 'source.ip', '192.0.2.95')).toEqual([]);
-    expectedFired.push([title, 'source.ip', '192.0.2.94']);
+    x.fired.push([title, 'source.ip', '192.0.2.94']);
+    x.quiet.push([title, 'source.ip', '192.0.2.95']);
   });
 
   it('one key guessed from three addresses fires; a key guessed from two addresses does not', async () => {
@@ -132,7 +141,8 @@ describe('more scenarios against the server, the rule on the ECS export', () => 
     const title = 'MCP one API key guessed from several addresses';
     expect(await hitsOf(title, 'labels.key_id', target.key_id)).toEqual([expect.objectContaining({ count: 3 })]);
     expect(await hitsOf(title, 'labels.key_id', other.key_id)).toEqual([]);
-    expectedFired.push([title, 'labels.key_id', target.key_id]);
+    x.fired.push([title, 'labels.key_id', target.key_id]);
+    x.quiet.push([title, 'labels.key_id', other.key_id]);
   });
 
   it('an address that failed with a key and then opened a session with one fires; a session from a clean address does not', async () => {
@@ -144,7 +154,8 @@ describe('more scenarios against the server, the rule on the ECS export', () => 
     const title = 'MCP API key guessing followed by a session from the same address';
     expect(await hitsOf(title, 'source.ip', '192.0.2.111')).toHaveLength(1);
     expect(await hitsOf(title, 'source.ip', '192.0.2.112')).toEqual([]);
-    expectedFired.push([title, 'source.ip', '192.0.2.111']);
+    x.fired.push([title, 'source.ip', '192.0.2.111']);
+    x.quiet.push([title, 'source.ip', '192.0.2.112']);
   });
 
   it('one key opening sessions with two user agents fires; a key with one user agent does not', async () => {
@@ -157,24 +168,46 @@ describe('more scenarios against the server, the rule on the ECS export', () => 
     const title = 'MCP API key used with several user agents';
     expect(await hitsOf(title, 'labels.key_id', switching.key_id)).toEqual([expect.objectContaining({ count: 2 })]);
     expect(await hitsOf(title, 'labels.key_id', steady.key_id)).toEqual([]);
-    expectedFired.push([title, 'labels.key_id', switching.key_id]);
+    x.fired.push([title, 'labels.key_id', switching.key_id]);
+    x.quiet.push([title, 'labels.key_id', steady.key_id]);
+  });
+
+  it('registrations refused by the per-address limit (a counted summary) fire; twenty registrations at the limit do not', async () => {
+    const register = async (address: string) => {
+      const response = await SELF.fetch(`${ORIGIN}/register`, { method: 'POST', headers: { 'content-type': 'application/json', 'cf-connecting-ip': address }, body: JSON.stringify({ redirect_uris: ['http://127.0.0.1/cb'], token_endpoint_auth_method: 'none' }) });
+      await response.body?.cancel();
+      return response.status;
+    };
+    const flooding: number[] = [];
+    for (let i = 0; i < 23; i++) flooding.push(await register('192.0.2.96'));
+    expect(flooding.filter((s) => s === 429)).toHaveLength(3);
+    for (let i = 0; i < 20; i++) expect(await register('192.0.2.97')).toBe(201);
+    await closeWindow('192.0.2.96');
+    await closeWindow('192.0.2.97');
+    const title = 'MCP client registration refused by the rate limit';
+    const hits = await eventHits(title);
+    const mine = hits.filter((h) => ipOf(h.doc) === '192.0.2.96');
+    expect(mine).toHaveLength(1);
+    expect(mine[0]?.doc).toMatchObject({ event: { action: 'client.registration_refused' }, mcp: { params: { count: 3 } } });
+    expect(hits.filter((h) => ipOf(h.doc) === '192.0.2.97')).toEqual([]);
+    x.fired.push([title, 'event.id', String(mine[0]?.hit.group['event.id'])]);
+    const lookAlike = await eventIdsWhere(started, ipIs('192.0.2.97'));
+    expect(lookAlike).toHaveLength(20);
+    x.quietEvents.push([title, lookAlike]);
   });
 });
 
 describe('in-server evaluation of these scenarios', () => {
   it('the AuditStore run fires each scenario once as detection.fired, and a second run fires nothing new', async () => {
-    expect(expectedFired.length).toBeGreaterThanOrEqual(1);
+    // Seven rules played here: flagged result, forged codes, code-failure burst, one key from several addresses, guessing then session, several user agents, registration refused.
+    expect(new Set(x.fired.map(([title]) => title)).size).toBe(7);
     await settleDeliveries();
-    const run = await runInDurableObject(store(), (instance: AuditStore) => instance.runDetections());
-    const response = await SELF.fetch(`${ORIGIN}/admin/audit/events?type=detection.fired&since=${started}`, { headers: admin });
-    const fired = (await response.text()).trim().split('\n').filter((l) => l !== '').map((l) => AuditEventSchema.parse(JSON.parse(l)));
-    for (const [title, field, value] of expectedFired) {
-      const mine = fired.filter((e) => e.params?.['rule_id'] === idOf(title) && (e.params['group'] as Record<string, string>)[field] === value);
-      expect(mine, title).toHaveLength(1);
-      expect(mine[0]).toMatchObject({ outcome: 'success', params: { rule_title: title } });
-    }
-    expect(run.fired).toHaveLength(fired.length);
-    const again = await runInDurableObject(store(), (instance: AuditStore) => instance.runDetections());
+    const run = await runDetectionsNow();
+    const fired = await firedSince(started);
+    expectInServer(fired, x);
+    expect(run.fired.sort()).toEqual(fired.map((e) => e.id).sort());
+    const again = await runDetectionsNow();
     expect(again.fired).toEqual([]);
+    expect(await firedSince(started)).toHaveLength(fired.length);
   });
 });

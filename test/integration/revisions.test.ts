@@ -189,6 +189,21 @@ describe.each<Revision>(['modern', 'session'])('the %s revision at the gate', (r
     else expect(events[0]?.session_id).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
+  it('arguments that fail the input schema: an isError answer, one tool.call failure (invalid_params, the reason, sanitised params), the tool never runs', async () => {
+    const user = await signIn(ORIGIN, FETCHERS, { login: `user-${revision}-bad-args` });
+    const response = await toolCall(revision, user.accessToken, 'get_customer', { customer_id: 'x', password: 'hunter2' });
+    expect(response.status).toBe(200);
+    const reply = (await messages(response)).find((m) => m.id === 7) as { result?: { isError?: boolean; content?: Array<{ text?: string }> } } | undefined;
+    expect(reply?.result?.isError).toBe(true);
+    expect(reply?.result?.content?.[0]?.text).toMatch(/^Input validation error: Invalid arguments for tool get_customer: customer_id: /u);
+    const gid = user.refreshToken.split('.')[0] as string;
+    const events = await toolEvents((e) => e.actor.grant_id === gid);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: 'tool.call', outcome: 'failure', tool: 'get_customer', error_code: 'invalid_params', reason: expect.stringMatching(/^arguments\.customer_id: /u), latency_ms: 0 });
+    expect(events[0]?.result).toBeUndefined();
+    expect(JSON.stringify(events[0])).not.toContain('hunter2');
+  });
+
   it("a tool call is fed to the principal's behavioural baseline: the grant's object counts it", async () => {
     const user = await signIn(ORIGIN, FETCHERS, { login: `user-${revision}-baseline` });
     const gid = user.refreshToken.split('.')[0] as string;

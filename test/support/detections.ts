@@ -1,7 +1,9 @@
-// Shared by the workerd tests that play detection scenarios: the compiled rules, the trail exported as ECS, fetchers from one address, the failure counter.
+// Shared by the workerd tests that play detection scenarios: the compiled rules, the trail exported as ECS, fetchers from one address, the failure counter, and the server's own run (POST /admin/detections/run) with what it must fire.
 import { SELF } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
+import { AuditEventSchema, type AuditEvent } from '../../src/audit/event.ts';
+import type { DetectionRun } from '../../src/contracts/audit-store.ts';
 import { compileRules, evaluate } from '../../src/security/detections/evaluate.ts';
 import { RULES } from '../../src/security/detections/rules.generated.ts';
 import type { Doc, Hit } from '../../src/security/detections/types.ts';
@@ -59,4 +61,57 @@ export function fromAddress(address: string, userAgent?: string): FlowFetchers {
     },
     idp: (url, init) => fetch(url, init),
   };
+}
+
+/**
+ * What the server's own run must show for the scenarios of a file: each scenario's rule fired once for its group
+ * (`fired`), and never for its look-alike, named by its group (`quiet`) or by the look-alike's own stored events
+ * (`quietEvents`: no detection.fired of that rule may cite one of them).
+ */
+export interface InServerExpectations {
+  fired: Array<[title: string, field: string, value: string]>;
+  quiet: Array<[title: string, field: string, value: string]>;
+  quietEvents: Array<[title: string, eventIds: string[]]>;
+}
+
+/** An empty set of expectations, filled in by the scenarios. */
+export const inServerExpectations = (): InServerExpectations => ({ fired: [], quiet: [], quietEvents: [] });
+
+/** Runs the server's detections now through the admin API (POST /admin/detections/run: the AuditStore's scheduled run). */
+export async function runDetectionsNow(): Promise<DetectionRun> {
+  const response = await SELF.fetch(`${ORIGIN}/admin/detections/run`, { method: 'POST', headers: admin });
+  expect(response.status).toBe(200);
+  expect(response.headers.get('cache-control')).toBe('no-store');
+  return (await response.json()) as DetectionRun;
+}
+
+/** The detection.fired events stored since `started` (the audit export). */
+export async function firedSince(started: string): Promise<AuditEvent[]> {
+  const response = await SELF.fetch(`${ORIGIN}/admin/audit/events?type=detection.fired&since=${started}&limit=10000`, { headers: admin });
+  expect(response.status).toBe(200);
+  return (await response.text()).split('\n').filter((l) => l.trim() !== '').map((l) => AuditEventSchema.parse(JSON.parse(l)));
+}
+
+/** The ids of the stored events since `started` (as the ECS export names them) that `pick` selects: a look-alike's own events. */
+export async function eventIdsWhere(started: string, pick: (doc: Doc) => boolean): Promise<string[]> {
+  return (await trailSince(started).exportEcs()).filter(pick).map((d) => String((d['event'] as { id: string }).id));
+}
+
+/**
+ * Checks the expectations against the stored detection.fired events: each `fired` exactly once (with its rule's
+ * title), no `quiet` group and no cited look-alike event.
+ */
+export function expectInServer(fired: AuditEvent[], x: InServerExpectations): void {
+  const ofRule = (title: string) => fired.filter((e) => e.params?.['rule_id'] === idOf(title));
+  const groupOf = (e: AuditEvent) => (e.params?.['group'] ?? {}) as Record<string, string>;
+  for (const [title, field, value] of x.fired) {
+    const mine = ofRule(title).filter((e) => groupOf(e)[field] === value);
+    expect(mine, `${title}: ${field}=${value}`).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ type: 'detection.fired', outcome: 'success', params: { rule_title: title } });
+  }
+  for (const [title, field, value] of x.quiet) expect(ofRule(title).filter((e) => groupOf(e)[field] === value), `${title}: look-alike ${field}=${value}`).toEqual([]);
+  for (const [title, ids] of x.quietEvents) {
+    const cited = ofRule(title).filter((e) => ((e.params?.['event_ids'] ?? []) as string[]).some((id) => ids.includes(id)));
+    expect(cited, `${title}: look-alike events`).toEqual([]);
+  }
 }

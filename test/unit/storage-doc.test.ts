@@ -7,6 +7,7 @@ import { AUDIT_STORE_SCHEMA } from '../../durable/audit-store.ts';
 import { SCHEMA as TXN_SCHEMA } from '../../durable/auth-transaction-state.ts';
 import { CLIENT_REGISTRY_SCHEMA } from '../../durable/client-registry.ts';
 import { FAILURE_COUNTER_SCHEMA } from '../../durable/failure-counter.ts';
+import { SESSION_INDEX_SCHEMA } from '../../durable/session-index.ts';
 import { ALERT_HUB_SCHEMA } from '../../durable/alert-hub.ts';
 import { PRINCIPAL_BASELINE_SCHEMA } from '../../durable/principal-baseline.ts';
 import { SESSION_BASELINE_SCHEMA } from '../../durable/session-baseline.ts';
@@ -25,6 +26,7 @@ const SECTIONS: Array<[heading: string, ddl: readonly string[]]> = [
   ['Audit outboxes', AUDIT_OUTBOX_SCHEMA],
   ['`AuditStore` Durable Object', AUDIT_STORE_SCHEMA],
   ['`FailureCounter` Durable Object', FAILURE_COUNTER_SCHEMA],
+  ['`SessionIndex` Durable Object', SESSION_INDEX_SCHEMA],
   ['MySQL audit database', MYSQL_AUDIT_DDL],
   ['`EmbeddedDatabase` Durable Object', SQLITE_DDL],
   ['MySQL (through Hyperdrive)', MYSQL_DDL],

@@ -20,6 +20,7 @@ export async function clientsPage(url: URL, env: Env, viewer: Viewer): Promise<s
     escapeHtml(c.grant_types.join(' ')),
     c.owner ? `${escapeHtml(c.owner)} <span class="muted">(${escapeHtml(c.scope ?? '')})</span>` : escapeHtml(c.redirect_uris.join(' ')),
     when(c.created_at),
+    clientSwitch(c.client_id, c.disabled_at ?? null, viewer),
   ]);
   const scopes = SCOPES.map((s) => `<label><input type="checkbox" name="scope" value="${s}"> ${s}</label>`).join(' ');
   const machine = form(
@@ -41,12 +42,28 @@ export async function clientsPage(url: URL, env: Env, viewer: Viewer): Promise<s
     'Revoke grant',
     'panel',
   );
-  return `${table('Registered clients, newest first', ['Client id', 'Name (self-asserted)', 'Kind', 'Authentication', 'Grants', 'Owner or redirect URIs', 'Created'], rows, 'clients')}${pager('/admin/console/clients', new URLSearchParams(), n, PAGE_SIZE, clients.length)}
-<p class="muted">Disabling a registered client is not offered yet (the registry has no such switch); revoke its grants instead.</p>${machine}${grant}`;
+  return `${table('Registered clients, newest first', ['Client id', 'Name (self-asserted)', 'Kind', 'Authentication', 'Grants', 'Owner or redirect URIs', 'Created', 'Status'], rows, 'clients')}${pager('/admin/console/clients', new URLSearchParams(), n, PAGE_SIZE, clients.length)}
+<p class="muted">Disabling a client refuses it at /authorize and /token and revokes every grant issued to it, so its sessions get 401 from their next request; its registration is kept. Enabling it again lets new sign-ins through; the revoked grants stay revoked.</p>${machine}${grant}`;
+}
+
+/** The status cell: enabled or disabled (since when), with the button that flips it. */
+function clientSwitch(clientId: string, disabledAt: string | null, viewer: Viewer): string {
+  const hidden = `<input type="hidden" name="client_id" value="${escapeHtml(clientId)}">`;
+  return disabledAt
+    ? `<span class="bad">Disabled</span> <span class="muted">${when(disabledAt)}</span>${form('/admin/console/clients/enable', viewer, hidden, 'Enable', 'inline')}`
+    : `Enabled${form('/admin/console/clients/disable', viewer, hidden, 'Disable', 'inline')}`;
 }
 
 /** The clients and grants actions. */
 export async function clientsAction(action: string, request: Request, env: Env, admin: string, body: FormData): Promise<{ status: number; title: string; html: string }> {
+  if (action === 'clients/disable' || action === 'clients/enable') {
+    const clientId = field(body, 'client_id');
+    const verb = action.slice('clients/'.length);
+    const r = await changeAdmin(request, env, admin, `/admin/clients/${encodeURIComponent(clientId)}/${verb}`, {});
+    if (r.status !== 200) return failed(r);
+    const detail = verb === 'disable' ? ` ${escapeHtml(text(r.body.grants_revoked))} live grant(s) revoked: their sessions get 401 from their next request.` : ' New sign-ins are let through; grants revoked when it was disabled stay revoked.';
+    return { status: 200, title: verb === 'disable' ? 'Client disabled' : 'Client enabled', html: `<p>Client <code>${escapeHtml(clientId)}</code> is ${verb}d.${detail}</p><p><a href="/admin/console/clients">Back to the clients</a></p>` };
+  }
   if (action === 'clients/create') {
     let jwks: unknown;
     try {

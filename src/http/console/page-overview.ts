@@ -7,6 +7,9 @@ import { barChart } from './charts.ts';
 import { readAdmin } from './data.ts';
 import { escapeHtml } from './layout.ts';
 import { alertList } from './page-alerts.ts';
+import { listOpenSessions } from '../../sessions/index.ts';
+import { deliveryStats } from '../admin-delivery.ts';
+import { deliverySection } from './delivery.ts';
 
 const MINUTES = 60;
 
@@ -38,7 +41,7 @@ export async function overviewPage(request: Request, env: Env): Promise<string> 
     rows.map((r) => r.event),
     now,
   );
-  const [keys, clients] = await Promise.all([registry(env).listKeys(), registry(env).listClients()]);
+  const [keys, clients, open, delivery] = await Promise.all([registry(env).listKeys(), registry(env).listClients(), listOpenSessions(env, 1, 1), deliveryStats(env, 15)]);
   let openAlerts = 'not configured';
   if (env.ALERT_HUB) {
     const open = await readAdmin(request, env, '/admin/alerts?open=true&limit=100');
@@ -46,15 +49,15 @@ export async function overviewPage(request: Request, env: Env): Promise<string> 
     openAlerts = list ? String(list.length) + (list.length === 100 ? '+' : '') : 'unavailable';
   }
   const cards = [
-    card('Live sessions', String(liveSessions), 'sessions with audited activity in the last 15 minutes'),
+    card('Open sessions', String(open.total), `from the session index; ${liveSessions} with audited activity in the last 15 minutes`),
     card('Tool calls, last hour', String(calls.reduce((a, b) => a + b, 0)), 'tool.call events'),
     card('Denials, last hour', String(denials.reduce((a, b) => a + b, 0)), 'events with outcome denied'),
     card('Open alerts', escapeHtml(openAlerts), 'unacknowledged, from the alert hub'),
     card('API keys', String(keys.length), 'created, any status'),
     card('Clients', String(clients.length), 'registered, metadata-document and machine'),
-    card('Audit delivery backlog', '—', 'not measured centrally: each object keeps its own outbox (a loud log line warns at 80%)'),
   ].join('');
   return `<section aria-labelledby="now"><h2 id="now">Now</h2><div class="cards">${cards}</div></section>
 <section aria-labelledby="charts"><h2 id="charts">The last hour</h2>${barChart('Tool calls per minute', calls, '#1f4fb0', 'calls')}${barChart('Denials per minute', denials, '#a4161a', 'denials')}
+${deliverySection(delivery)}
 <p class="muted">${rows.length === 10_000 ? 'More than 10,000 events in the hour: the counts are of the first 10,000.' : `From ${rows.length} audit events.`}</p></section>`;
 }

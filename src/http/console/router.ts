@@ -8,13 +8,13 @@ import { auditPage } from './page-audit.ts';
 import { clientsAction, clientsPage } from './page-clients.ts';
 import { keysAction, keysPage } from './page-keys.ts';
 import { overviewPage } from './page-overview.ts';
-import { sessionsPage } from './page-sessions.ts';
+import { sessionsAction, sessionsPage } from './page-sessions.ts';
 import { toolsPage } from './page-tools.ts';
 import { consoleWho, sameOrigin } from './principal.ts';
 import { checkCsrf, csrfToken } from './session.ts';
 import { handleConsoleSignIn, handleConsoleSignOut } from './sign-in.ts';
 
-const ACTIONS = new Set(['keys/create', 'keys/rotate', 'keys/revoke', 'clients/create', 'grants/revoke', 'alerts/ack']);
+const ACTIONS = new Set(['keys/create', 'keys/rotate', 'keys/revoke', 'clients/create', 'clients/disable', 'clients/enable', 'grants/revoke', 'alerts/ack', 'sessions/end']);
 
 function signInPage(): Response {
   return pageResponse(401, 'Sign in', '<p>The console is for the administrators of this server. Sign in with your organisation’s account.</p><p><a href="/admin/console/signin" class="button">Sign in</a></p>');
@@ -52,7 +52,7 @@ export async function handleConsole(request: Request, env: Env): Promise<Respons
       return refused;
     }
     const [group] = rest.split('/');
-    const result = group === 'keys' ? await keysAction(rest.slice(5), request, env, who.admin, body) : group === 'alerts' ? await alertsAction(request, env, who.admin, body) : await clientsAction(rest, request, env, who.admin, body);
+    const result = group === 'keys' ? await keysAction(rest.slice(5), request, env, who.admin, body) : group === 'alerts' ? await alertsAction(request, env, who.admin, body) : group === 'sessions' ? await sessionsAction(request, env, who.admin, body) : await clientsAction(rest, request, env, who.admin, body);
     return pageResponse(result.status, result.title, result.html, viewer);
   }
   const name = PAGES.find(([p]) => p === rest)?.[0];
