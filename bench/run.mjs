@@ -15,6 +15,7 @@ import { callToolModern, revisionLines, revisionRatios } from './lib/modern.mjs'
 import { RESULT_SCAN_KEYS, RESULT_SCAN_OFF_SPEC, resultScanLines, resultScanReport, resultScanVars, runResultScanPair, scannerThroughput } from './lib/result-scan.mjs';
 import { referenceMain, referenceWatchdogMs } from './reference-main.mjs';
 import { profileMain } from './profile.mjs';
+import { layersMain, layersWatchdogMs } from './layers.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = path.join(ROOT, 'bench/results/latest.json');
@@ -61,6 +62,10 @@ const { values: opts } = parseArgs({
     rounds: { type: 'string', default: '3' },
     // Issue 11: only the behavioural-baseline cost (bench/anomaly.mjs), ANOMALY_ENABLED on vs off.
     anomaly: { type: 'boolean', default: false },
+    // Issue 14: each security layer's cost on its own line (bench/layers.mjs); --base <dir> adds another tree's build.
+    layers: { type: 'boolean', default: false },
+    base: { type: 'string' },
+    servers: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -69,6 +74,7 @@ if (opts.help) {
   process.stdout.write(`Usage: npm run bench [-- --duration 5 --warmup 1 --connections 8 --only wrangler|workerd --no-mysql]
        npm run bench -- --reference [--duration 10 --warmup 1 --connections 16 --rounds 3]  (this server beside the reference stack; bench/README.md)
        npm run bench -- --profile [--duration 5 --connections 8]  (V8 CPU profile per workload; docs/performance.md)
+       npm run bench -- --layers [--duration 8 --connections 8 --base <other tree>]  (each security layer's cost, same run; --servers all,base for two builds only)
 Measures the MCP server on 127.0.0.1 via wrangler dev and directly on workerd (Miniflare).
 Writes ${path.relative(ROOT, RESULTS)}. See bench/README.md.
 `);
@@ -88,7 +94,7 @@ if (opts.only && !['wrangler', 'workerd'].includes(opts.only)) {
 }
 
 /** The whole run is aborted (and everything stopped) after this long, whatever happens: set-up allowance plus 1.5× the planned load. */
-const WATCHDOG_MS = opts.reference ? referenceWatchdogMs(opts) : 180_000 + Math.round(1.5 * SCENARIOS_PER_RUN * (warmupMs + durationMs)) + 2 * AUDIT_WAITS_PER_RUNTIME * AUDIT_WAIT_MS;
+const WATCHDOG_MS = opts.layers ? layersWatchdogMs(opts) : opts.reference ? referenceWatchdogMs(opts) : 180_000 + Math.round(1.5 * SCENARIOS_PER_RUN * (warmupMs + durationMs)) + 2 * AUDIT_WAITS_PER_RUNTIME * AUDIT_WAIT_MS;
 const started = performance.now();
 const controller = new AbortController();
 const signal = controller.signal;
@@ -726,7 +732,7 @@ async function main() {
 
 let code = 1;
 try {
-  code = opts.profile ? await profileMain({ root: ROOT, opts, signal, say, cleanups }) : opts.reference ? await referenceMain({ root: ROOT, opts, signal, say, cleanups }) : await main();
+  code = opts.layers ? await layersMain({ root: ROOT, opts, signal, say, cleanups }) : opts.profile ? await profileMain({ root: ROOT, opts, signal, say, cleanups }) : opts.reference ? await referenceMain({ root: ROOT, opts, signal, say, cleanups }) : await main();
 } catch (error) {
   process.stderr.write(`bench: ${error?.stack ?? error}\n`);
   code = 1;

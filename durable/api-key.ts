@@ -78,7 +78,7 @@ export class ApiKey extends DurableObject<Env> implements ApiKeyObject {
    */
   async check(input: KeyCheckInput): Promise<KeyCheck> {
     const result = await this.#check(input);
-    if (result.ok) return result;
+    if (result.ok) return input.withBaseline ? { ...result, baseline: this.#baseline.view() } : result;
     const record = this.#state.read();
     // A wrong secret is only logged: anyone who knows a key id could otherwise fill the outbox.
     if (!record || result.reason === 'invalid') return result;

@@ -31,6 +31,8 @@ export async function upstreamSecrets(id: string): Promise<UpstreamSecrets> {
 export class TxnTables {
   readonly #sql: SqlStorage;
   #created = false;
+  /** The last state text read and its parse: read every time, parsed only when it changed (the machine never mutates a state). */
+  #parsed: { text: string; txn: Txn } | undefined;
 
   constructor(sql: SqlStorage) {
     this.#sql = sql;
@@ -40,7 +42,11 @@ export class TxnTables {
   read(): Txn | null {
     if (!this.#exists()) return null;
     const row = this.#sql.exec<{ state: string }>('SELECT state FROM txn WHERE id = 1').toArray()[0];
-    return row ? TxnSchema.parse(JSON.parse(row.state)) : null;
+    if (!row) return null;
+    if (this.#parsed?.text === row.state) return this.#parsed.txn;
+    const txn = TxnSchema.parse(JSON.parse(row.state));
+    this.#parsed = { text: row.state, txn };
+    return txn;
   }
 
   /** Writes the state, creating the tables first if needed. */

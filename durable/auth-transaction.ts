@@ -22,6 +22,7 @@ import type {
   CompleteLoginInput,
   DecideInput,
   ExchangeCodeInput,
+  GrantStatus,
   RefreshInput,
   RevokeByClientInput,
   Step,
@@ -199,6 +200,12 @@ export class AuthTransaction extends DurableObject<Env> implements AuthTransacti
   /** Whether the grant is live; a stateless (2026-07-28) request asks on every call and nothing is stored. */
   grantActive(): boolean {
     return this.#tables.read()?.phase === 'granted';
+  }
+
+  /** `grantActive()` and, when asked, the baseline view: one round trip for a stateless tool call (issue 14). */
+  grantStatus(withBaseline: boolean): GrantStatus {
+    const active = this.grantActive();
+    return active && withBaseline ? { active, baseline: this.#baseline.view() } : { active };
   }
 
   /** Delivers audit events, then the transaction's own duties: expiry of abandoned transactions and grants, and the tombstone's cleanup. */

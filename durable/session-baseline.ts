@@ -1,8 +1,11 @@
 /**
  * The session's side of the behavioural baselines: a snapshot of its principal's baseline
  * (fetched when the session connects or wakes, refreshed by every batch reply), a score for each
- * tool call on the hot path, and the observations queued in the session's SQLite and sent to the
- * principal's object in batches by the alarm, after the calls were answered.
+ * tool call on the hot path, and the observations queued in the session's memory and sent to the
+ * principal's object in batches by the alarm, after the calls were answered. The queue is not
+ * written to SQLite (issue 14): an eviction or restart loses the observations not yet sent (about
+ * a second's worth, more while the principal's object is unreachable). The baseline learns from
+ * them; the audit trail, which records every call durably, does not depend on them.
  */
 import type { Config } from '../src/config.ts';
 import type { Env } from '../src/env.ts';
@@ -19,8 +22,10 @@ import type { Principal } from '../src/mcp/principal.ts';
 import { newBaseline, observe, score, type BaselineCall, type BaselineSettings, type BaselineState } from '../src/security/baseline/index.ts';
 import { scheduleAlarm } from './alarm.ts';
 
-/** The session's queue of observations not yet sent (docs/storage.md is checked against this). */
-export const SESSION_BASELINE_SCHEMA = ['CREATE TABLE IF NOT EXISTS baseline_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, call TEXT NOT NULL)'];
+/** The session keeps no baseline table of its own any more (docs/storage.md is checked against this). */
+export const SESSION_BASELINE_SCHEMA: readonly string[] = [];
+/** The table earlier versions queued observations in: its rows are taken into the queue once, then it is dropped. */
+const LEGACY_TABLE = 'baseline_outbox';
 const FLUSH_DELAY_MS = 1000;
 const BATCH = 500;
 /** Observations kept while the principal's object cannot be reached; older ones are dropped first. */
@@ -48,7 +53,10 @@ export class SessionBaseline {
   /** An enforcement started here and not yet sent to the principal's object. */
   #newEnforcement: Enforcement | undefined;
   #bucket: BucketState | undefined;
-  #ready = false;
+  /** Observations not yet sent to the principal's object, oldest first (at most MAX_QUEUED). */
+  #queued: BaselineCall[] = [];
+  /** Whether an earlier version's table was looked for (and drained) in this object's life. */
+  #legacyChecked = false;
 
   constructor(deps: SessionBaselineDeps) {
     this.#deps = deps;
@@ -121,34 +129,34 @@ export class SessionBaseline {
 
   /** Sends the queued observations to the principal's object; its reply becomes the snapshot. */
   async flush(principal: Principal | undefined): Promise<void> {
-    if (!principal || !this.#exists()) return;
-    const sql = this.#deps.storage.sql;
+    if (!principal) return;
+    this.#drainLegacy();
     for (;;) {
-      const rows = sql.exec<{ seq: number; call: string }>('SELECT seq, call FROM baseline_outbox ORDER BY seq LIMIT ?', BATCH).toArray();
+      const calls = this.#queued.slice(0, BATCH);
       const enforcement = this.#newEnforcement;
-      if (rows.length === 0 && !enforcement) return;
-      const calls = rows.map((r) => JSON.parse(r.call) as BaselineCall);
+      if (calls.length === 0 && !enforcement) return;
       try {
         const view = await principalObject(this.#deps.env, principal).observeBaseline({ kind: principalKind(principal), calls, ...(enforcement ? { enforcement } : {}) });
-        const last = rows.at(-1)?.seq ?? 0;
-        sql.exec('DELETE FROM baseline_outbox WHERE seq <= ?', last);
+        // Calls queued while the batch was away stay queued, and are folded in again on the principal's new state.
+        this.#queued = this.#queued.slice(calls.length);
         if (this.#newEnforcement === enforcement) this.#newEnforcement = undefined;
-        // Calls queued while the batch was away are folded in again on the principal's new state.
-        const later = sql.exec<{ call: string }>('SELECT call FROM baseline_outbox ORDER BY seq').toArray();
         this.#apply(view);
-        for (const r of later) observe(this.#state(), JSON.parse(r.call) as BaselineCall, this.#settings, principalKind(principal));
+        for (const call of this.#queued) observe(this.#state(), call, this.#settings, principalKind(principal));
       } catch (error) {
-        console.error(JSON.stringify({ event: 'baseline_flush_failed', pending: rows.length, error: String(error) }));
+        console.error(JSON.stringify({ event: 'baseline_flush_failed', pending: calls.length, error: String(error) }));
         await scheduleAlarm(this.#deps.storage, Date.now() + 10 * FLUSH_DELAY_MS);
         return;
       }
-      if (rows.length < BATCH) return;
+      if (calls.length < BATCH) {
+        if (this.#queued.length > 0) await scheduleAlarm(this.#deps.storage, Date.now() + FLUSH_DELAY_MS);
+        return;
+      }
     }
   }
 
   /** Observations waiting to be sent (tests and diagnostics). */
   pending(): number {
-    return this.#exists() ? this.#deps.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM baseline_outbox').one().n : 0;
+    return this.#queued.length;
   }
 
   /** The session's current view (tests and diagnostics). */
@@ -167,14 +175,17 @@ export class SessionBaseline {
     return this.#snapshot;
   }
 
-  /** Learns the call locally (so the next call is scored against it) and queues it durably for the principal. */
+  /**
+   * Learns the call locally (so the next call is scored against it) and queues it in memory for
+   * the principal. The alarm is asked for only when the queue was empty: a queue that holds calls
+   * has an alarm due already (set then, or by a flush that left calls behind).
+   */
   #queue(call: BaselineCall): void {
     observe(this.#state(), call, this.#settings);
-    this.#ensure();
-    const sql = this.#deps.storage.sql;
-    sql.exec('INSERT INTO baseline_outbox (call) VALUES (?)', JSON.stringify(call));
-    sql.exec('DELETE FROM baseline_outbox WHERE seq <= (SELECT MAX(seq) FROM baseline_outbox) - ?', MAX_QUEUED);
-    this.#deps.waitUntil(scheduleAlarm(this.#deps.storage, Date.now() + FLUSH_DELAY_MS));
+    const wasEmpty = this.#queued.length === 0;
+    this.#queued.push(call);
+    if (this.#queued.length > MAX_QUEUED) this.#queued.splice(0, this.#queued.length - MAX_QUEUED);
+    if (wasEmpty) this.#deps.waitUntil(scheduleAlarm(this.#deps.storage, Date.now() + FLUSH_DELAY_MS));
   }
 
   async #alert(principal: Principal, sessionId: string | undefined, call: BaselineCall, verdict: ReturnType<typeof score>, action: ReturnType<typeof actionFor>, meta: RequestMeta | undefined): Promise<AuditEvent> {
@@ -204,14 +215,14 @@ export class SessionBaseline {
     return refusal;
   }
 
-  #exists(): boolean {
-    if (!this.#ready) this.#ready = this.#deps.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'baseline_outbox'").toArray().length > 0;
-    return this.#ready;
-  }
-
-  #ensure(): void {
-    if (this.#exists()) return;
-    for (const statement of SESSION_BASELINE_SCHEMA) this.#deps.storage.sql.exec(statement);
-    this.#ready = true;
+  /** Takes the rows an earlier version left in its table into the queue (oldest first), then drops the table. */
+  #drainLegacy(): void {
+    if (this.#legacyChecked) return;
+    this.#legacyChecked = true;
+    const sql = this.#deps.storage.sql;
+    if (sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", LEGACY_TABLE).toArray().length === 0) return;
+    const rows = sql.exec<{ call: string }>(`SELECT call FROM ${LEGACY_TABLE} ORDER BY seq`).toArray();
+    this.#queued = [...rows.map((r) => JSON.parse(r.call) as BaselineCall), ...this.#queued].slice(-MAX_QUEUED);
+    sql.exec(`DROP TABLE ${LEGACY_TABLE}`);
   }
 }

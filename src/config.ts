@@ -48,6 +48,8 @@ const ConfigSchema = z.object({
   AUDIT_SENSITIVE_FIELDS: list.default([]),
   /** Scan tool results for instruction-like text before they go back (docs/scanner.md); "off" only to measure the cost. */
   RESULT_SCAN: z.enum(['on', 'off']).default('on'),
+  /** Serve only tools that match the signed lock (src/mcp/tool-integrity.ts); "off" only to measure the cost (issue 14), logged loudly. */
+  TOOL_INTEGRITY: z.enum(['on', 'off']).default('on'),
   /** Per-tool answer to a flagged result, JSON over the defaults: {"sql_select":"block","*":"annotate"} (src/security/result-scan/policy.ts). */
   RESULT_SCAN_POLICY: ResultPolicySetting.optional(),
   /** Administrators of the console and admin API: upstream subjects or verified email addresses (comma separated). */

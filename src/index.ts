@@ -62,7 +62,7 @@ router
     Response.json({ name: SERVER_INFO.name, version: SERVER_INFO.version, mcp: '/mcp', database: env.HYPERDRIVE ? 'mysql' : 'embedded' }),
   )
   .get('/health', () => Response.json({ ok: true }))
-  .all('/mcp', (req, env: Env) => handleMcp(req, env))
+  .all('/mcp', (req, env: Env, ctx: ExecutionContext) => handleMcp(req, env, ctx))
   .all('/admin', (req, env: Env) => (wantsConsole(req) ? handleConsole(req, env) : handleAdmin(req, env)))
   .all('/admin/console/*', (req, env: Env) => handleConsole(req, env))
   .all('/admin/*', (req, env: Env) => handleAdmin(req, env))

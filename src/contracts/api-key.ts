@@ -1,7 +1,7 @@
 /** What the router may ask of an API key's Durable Object (ApiKey implements it), and the key record both sides share. */
 import { z } from 'zod';
 import type { RequestMeta } from '../audit/emit.ts';
-import type { PrincipalBaselineRpc } from './principal-baseline.ts';
+import type { BaselineView, PrincipalBaselineRpc } from './principal-baseline.ts';
 
 const RateSchema = z.object({ requests: z.number().int().min(1).max(1_000_000), perSeconds: z.number().int().min(1).max(86_400) });
 
@@ -29,7 +29,7 @@ export type KeyRefusal = 'invalid' | 'expired' | 'revoked' | 'rotated_out' | 'in
 
 /** The outcome of presenting a key for one request. */
 export type KeyCheck =
-  | { ok: true; record: KeyRecord; headers: Record<string, string> }
+  | { ok: true; record: KeyRecord; headers: Record<string, string>; baseline?: BaselineView }
   | { ok: false; reason: KeyRefusal; limit?: string | undefined; retryAfterSeconds?: number | undefined; headers: Record<string, string> };
 
 /** What presenting a key for one request carries. */
@@ -39,6 +39,8 @@ export interface KeyCheckInput {
   neededScope?: string | undefined;
   now: number;
   meta?: RequestMeta | undefined;
+  /** A stateless tool call with baselines on: the key's baseline view comes back with an admitted check (one round trip, issue 14). */
+  withBaseline?: boolean | undefined;
 }
 
 /** Who asked for an administrative change of a key, for its audit event: the administrator and the request's address and user agent. */

@@ -2,7 +2,7 @@
 import type { RequestMeta } from '../audit/emit.ts';
 import type { Phase, Txn, UpstreamUser } from '../auth/transaction/state.ts';
 import type { OAuthErrorCode } from '../errors.ts';
-import type { PrincipalBaselineRpc } from './principal-baseline.ts';
+import type { BaselineView, PrincipalBaselineRpc } from './principal-baseline.ts';
 
 export type { UpstreamUser } from '../auth/transaction/state.ts';
 
@@ -154,8 +154,16 @@ export interface AuthTransactionObject extends Rpc.DurableObjectBranded, Princip
   attachSession(sessionId: string, now: number): boolean;
   /** Whether the grant is live; a stateless (2026-07-28) request asks on every call and nothing is stored. */
   grantActive(): boolean;
+  /** The same answer and, when asked (a stateless tool call with baselines on), the grant's baseline view in the same round trip. */
+  grantStatus(withBaseline: boolean): GrantStatus;
   /** Diagnostics and tests: the stored state (never secrets: only digests are stored). */
   inspect(): TransactionView;
   /** Diagnostics and tests: audit events waiting for delivery. */
   auditPending(): number;
+}
+
+/** Whether a grant is live, with its baseline view when it was asked for (and the grant is live). */
+export interface GrantStatus {
+  active: boolean;
+  baseline?: BaselineView;
 }

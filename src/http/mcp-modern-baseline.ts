@@ -1,8 +1,11 @@
 /**
  * The behavioural baseline for a stateless 2026-07-28 tools/call: the same scoring, policies,
  * events and alerts as a session (src/mcp/anomaly.ts, anomaly-enforce.ts), against the view the
- * principal's own object gives for this request. There is no session to queue in, so the call's
- * observation goes to the principal's object (a batch of one) before the answer is returned.
+ * principal's own object gives for this request (brought by the key's check or the grant's status,
+ * so no round trip of its own). There is no session to queue in, so the call's observation goes
+ * to the principal's object as a batch of one: after the answer (`waitUntil`) for a call that did
+ * not alert, before it for one that alerted or started an enforcement, so the next request finds
+ * the enforcement in force.
  */
 import type { Config } from '../config.ts';
 import type { Env } from '../env.ts';
@@ -25,6 +28,10 @@ export interface StatelessBaselineDeps {
   principal: Principal;
   meta: RequestMeta;
   record: (event: AuditEvent) => Promise<void>;
+  /** The principal's view, when the authentication's round trip already brought it. */
+  view?: BaselineView | undefined;
+  /** Finishes work after the answer (the request's ExecutionContext); without it, everything is awaited. */
+  waitUntil?: ((promise: Promise<unknown>) => void) | undefined;
 }
 
 /** One stateless request's scorer (no session id: there is none). */
@@ -38,6 +45,7 @@ export class StatelessBaseline {
     this.#deps = deps;
     this.#settings = anomalySettings(deps.config);
     this.#policy = anomalyPolicy(deps.config);
+    this.#view = deps.view;
   }
 
   /** Whether baselines are on. */
@@ -85,7 +93,7 @@ export class StatelessBaseline {
     const now = Date.now();
     const call = baselineCall({ at: now, ...input, meta: this.#deps.meta });
     const verdict = score(this.#state(), call, this.#settings);
-    if (!verdict.alert) return this.#send(call);
+    if (!verdict.alert) return this.#sendLater(call);
     const action = actionFor(this.#policy, call.tool, principalKind(this.#deps.principal));
     const event = await this.#alert(call, verdict, action);
     return this.#send(call, action === 'alert' ? undefined : startEnforcement(this.#policy, action, now, event.id, verdict.reasons));
@@ -128,6 +136,13 @@ export class StatelessBaseline {
     } catch (error) {
       console.error(JSON.stringify({ event: 'baseline_observe_failed', error: String(error) }));
     }
+  }
+
+  /** A plain observation (no alert, no enforcement): sent after the answer when the request allows it. */
+  async #sendLater(call: BaselineCall): Promise<void> {
+    const waitUntil = this.#deps.waitUntil;
+    if (!waitUntil) return this.#send(call);
+    waitUntil(this.#send(call));
   }
 
   async #alert(call: BaselineCall, verdict: ReturnType<typeof score>, action: AnomalyAction): Promise<AuditEvent> {

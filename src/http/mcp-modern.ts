@@ -19,6 +19,7 @@ import { anomalyRefusal } from '../mcp/anomaly-response.ts';
 import { StatelessBaseline } from './mcp-modern-baseline.ts';
 import { advertiseServedVersions, MODERN_PROTOCOL_VERSION } from './mcp-versions.ts';
 import type { ServerUrls } from './urls.ts';
+import type { BaselineView } from '../contracts/principal-baseline.ts';
 
 export { MODERN_PROTOCOL_VERSION } from './mcp-versions.ts';
 
@@ -49,6 +50,10 @@ export interface ModernCall {
   urls: ServerUrls;
   /** An unread copy of the body, kept when the request names 2026-07-28: params the 2025 schemas refuse go to the SDK as sent. */
   copy?: Request | undefined;
+  /** The principal's baseline view, when the key's check already brought it (issue 14: no separate round trip). */
+  baseline?: BaselineView | undefined;
+  /** Work to finish after the answer (the request's ExecutionContext): a plain baseline observation is sent this way. */
+  waitUntil?: ((promise: Promise<unknown>) => void) | undefined;
 }
 
 /**
@@ -61,11 +66,14 @@ export async function serveModern(request: Request, env: Env, config: Config, gi
   const { sessionId: _ignored, ...meta } = given.meta;
   const call: ModernCall = { ...given, meta };
   const { principal, message } = call;
-  if (principal.kind === 'user' && !(await env.AUTH_TXN.get(env.AUTH_TXN.idFromName(principal.grantId)).grantActive())) {
+  // A tool call with baselines on gets the grant's baseline view in the same answer as its status (one round trip).
+  const grant = principal.kind === 'user' ? await env.AUTH_TXN.get(env.AUTH_TXN.idFromName(principal.grantId)).grantStatus(config.ANOMALY_ENABLED && message?.kind === 'tool_call') : undefined;
+  if (grant && !grant.active) {
     await record(env, config, newEvent({ type: 'auth.token_rejected', outcome: 'denied', actor: actorOf(principal), error_code: 'invalid_token', reason: 'the grant has been revoked', ...(message?.kind === 'tool_call' ? { tool: message.name } : {}), meta }));
     return bearerError('invalid_token', { resourceMetadata: call.urls.resourceMetadata, description: 'the grant has been revoked' });
   }
-  const baseline = new StatelessBaseline({ env, config, principal, meta, record: (event) => record(env, config, event) });
+  const view = (grant?.baseline as BaselineView | undefined) ?? given.baseline;
+  const baseline = new StatelessBaseline({ env, config, principal, meta, record: (event) => record(env, config, event), view, waitUntil: given.waitUntil });
   if (message?.kind === 'invalid_params' && message.method === 'tools/call') {
     const name = message.params?.name;
     await auditRefusal(env, config, call, baseline, { tool: typeof name === 'string' ? name.slice(0, 100) : undefined, args: message.params?.arguments, errorCode: 'invalid_params', reason: `${message.param} ${message.detail}` });

@@ -2,7 +2,8 @@
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 import { loadConfig, type Config } from '../config.ts';
 import type { Env } from '../env.ts';
-import { idKey, mintId, verifyId } from '../auth/ids.ts';
+import { idKey, mintId } from '../auth/ids.ts';
+import { knownId } from './known-ids.ts';
 import { actorOf, newEvent, requestMeta, type RequestMeta } from '../audit/emit.ts';
 import type { McpMessage } from '../mcp/message.ts';
 import type { Principal } from '../mcp/principal.ts';
@@ -25,7 +26,7 @@ const EXPOSED_HEADERS = 'mcp-session-id, mcp-protocol-version, www-authenticate,
 
 
 /** Handles every request to /mcp. */
-export async function handleMcp(request: Request, env: Env): Promise<Response> {
+export async function handleMcp(request: Request, env: Env, ctx?: ExecutionContext): Promise<Response> {
   const config = loadConfig(env);
   const origin = request.headers.get('origin');
   const host = request.headers.get('host');
@@ -35,11 +36,11 @@ export async function handleMcp(request: Request, env: Env): Promise<Response> {
   if (!originAllowed(origin, config)) return gateError('origin_forbidden');
   const cors = corsHeaders(origin);
   if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: preflightHeaders(cors) });
-  const response = await route(request, env, config);
+  const response = await route(request, env, config, ctx);
   return withHeaders(response, cors);
 }
 
-async function route(request: Request, env: Env, config: Config): Promise<Response> {
+async function route(request: Request, env: Env, config: Config, ctx?: ExecutionContext): Promise<Response> {
   const method = request.method;
   if (method !== 'GET' && method !== 'POST' && method !== 'DELETE') return gateError('method_not_allowed');
   const urls = serverUrls(request, config);
@@ -79,9 +80,11 @@ async function route(request: Request, env: Env, config: Config): Promise<Respon
   const meta = requestMeta(request);
   // Only ids the server minted (HMAC tag) ever reach a Durable Object; a valid one also names
   // the session in the audit events of calls refused here.
-  const presentedValid = presented !== null && (await verifyId(await idKey(env.ID_SECRET), 'session', presented));
+  const presentedValid = presented !== null && (await knownId(env.ID_SECRET, 'session', presented));
   if (presentedValid) meta.sessionId = presented;
-  if (credential.kind === 'key') auth = await authenticateKey(credential, message, env, urls, meta);
+  // A stateless tool call (by its header or envelope) gets the key's baseline view with the key's check: one round trip.
+  const statelessCall = config.ANOMALY_ENABLED && message?.kind === 'tool_call' && (version === MODERN_PROTOCOL_VERSION || carriesEnvelope(message));
+  if (credential.kind === 'key') auth = await authenticateKey(credential, message, env, urls, meta, statelessCall);
   if (!auth?.ok) return auth?.response ?? gateError('internal');
   const principal = auth.principal;
   const refused = scopeRefusal(message, principal, urls);
@@ -90,7 +93,7 @@ async function route(request: Request, env: Env, config: Config): Promise<Respon
     return refused;
   }
   // MCP 2026-07-28 is chosen per request (its envelope): served statelessly, with no session.
-  if (await isModernRequest(request, message)) return withHeaders(await serveModern(request, env, config, { principal, message, meta, urls, copy }), new Headers(auth.headers));
+  if (await isModernRequest(request, message)) return withHeaders(await serveModern(request, env, config, { principal, message, meta, urls, copy, baseline: auth.baseline, waitUntil: ctx ? (p) => ctx.waitUntil(p) : undefined }), new Headers(auth.headers));
   let sessionId: string;
   if (message?.kind === 'invalid_params' && message.method === 'initialize') {
     // Nothing to address yet: a malformed initialize is refused here and creates no session.

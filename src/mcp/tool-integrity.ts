@@ -3,6 +3,7 @@ import type { Config } from '../config.ts';
 import type { ToolLock } from '../security/integrity/lock.ts';
 import { digestTool } from '../security/integrity/canonical.ts';
 import { verifyTools, type IntegrityFailure, type IntegrityVerdict } from '../security/integrity/verify.ts';
+import type { IntegrityGate } from './integrity-gate.ts';
 import { referenceTools } from './tool-definitions.ts';
 import { bundledLock } from './tool-lock.ts';
 
@@ -10,6 +11,7 @@ import { bundledLock } from './tool-lock.ts';
 export type IntegrityReport = (failures: readonly IntegrityFailure[]) => Promise<void>;
 
 const verdicts = new Map<boolean, IntegrityVerdict>();
+let warnedOff = false;
 
 /**
  * The verdict for this configuration, computed on first use in the isolate and then reused.
@@ -17,8 +19,15 @@ const verdicts = new Map<boolean, IntegrityVerdict>();
  * Only the settled verdict is shared: a pending promise is never awaited from another session's
  * request (workerd ties async work to the request that started it), so sessions that start
  * together may each compute it, and the first to finish logs and reports.
+ * With TOOL_INTEGRITY=off (only to measure the layer's cost) nothing is checked: every tool is
+ * served without its digest and signature, and the isolate logs that once, as an error.
  */
-export async function toolIntegrity(config: Config, report: IntegrityReport): Promise<IntegrityVerdict> {
+export async function toolIntegrity(config: Config, report: IntegrityReport): Promise<IntegrityGate> {
+  if (config.TOOL_INTEGRITY === 'off') {
+    if (!warnedOff) console.error(JSON.stringify({ event: 'tool.integrity_off', level: 'critical', message: 'TOOL_INTEGRITY=off: tools are served unchecked (only for measuring the cost)' }));
+    warnedOff = true;
+    return 'unchecked';
+  }
   const key = config.ENABLE_CONFORMANCE_PACK;
   const hit = verdicts.get(key);
   if (hit) return hit;

@@ -16,7 +16,7 @@ describe('baseline in the API key object', () => {
     const { sessionId, headers } = await openWith(key);
     expect((await keyStub(keyId).baseline()).state).toBeNull();
     await learn(headers, 4);
-    // Answered, not yet sent: queued in the session's storage.
+    // Answered, not yet sent: queued in the session (in memory since issue 14).
     expect((await keyStub(keyId).baseline()).state).toBeNull();
     expect(await runInDurableObject(sessionStub(sessionId), (s: McpSession) => s.baselinePending())).toBe(4);
     await runDurableObjectAlarm(sessionStub(sessionId));
@@ -25,6 +25,22 @@ describe('baseline in the API key object', () => {
     expect(view.state?.n).toBe(4);
     expect(view.state?.kind).toBe('agent');
     expect(Object.keys(view.state?.tools ?? {}).sort()).toEqual(['find_customers', 'get_customer']);
+  });
+
+  it("observations an earlier version queued in the session's baseline_outbox table are sent by the next flush, then the table is dropped", async () => {
+    const { key, keyId } = await createKey('Legacy Queue Agent');
+    const { sessionId, headers } = await openWith(key);
+    await learn(headers, 2);
+    const legacyCall = { at: Date.now(), tool: 'get_customer', args: { customer_id: 7 }, status: 'ok', rows: 1, bytes: 100 };
+    await runInDurableObject(sessionStub(sessionId), (_s: McpSession, state) => {
+      state.storage.sql.exec('CREATE TABLE baseline_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, call TEXT NOT NULL)');
+      for (let i = 0; i < 3; i++) state.storage.sql.exec('INSERT INTO baseline_outbox (call) VALUES (?)', JSON.stringify(legacyCall));
+    });
+    await runDurableObjectAlarm(sessionStub(sessionId));
+    expect((await keyStub(keyId).baseline()).state?.n).toBe(5);
+    const tables = await runInDurableObject(sessionStub(sessionId), (_s: McpSession, state) => state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE name = 'baseline_outbox'").toArray());
+    expect(tables).toEqual([]);
+    expect(await runInDurableObject(sessionStub(sessionId), (s: McpSession) => s.baselinePending())).toBe(0);
   });
 
   it('survives eviction and a restart of the key object (state read back from its SQLite)', async () => {

@@ -41,7 +41,7 @@ async function modernLearn(key: string, n: number): Promise<void> {
 }
 
 describe('stateless 2026-07-28 calls and the behavioural baseline', () => {
-  it("each stateless call is counted in the key's object before it is answered (no session, no batch to wait for)", async () => {
+  it("each stateless call is counted in the key's object (sent as the answer leaves; no session, no batch to wait for)", async () => {
     const { key, keyId } = await createKey('Modern Batch Agent');
     expect((await keyStub(keyId).baseline()).state).toBeNull();
     await modernLearn(key, 3);
