@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { freePort } from '../test/support/server.mjs';
 import { pkcePair, signIn } from '../test/support/oauth-flow.ts';
-import { bearerHeader, startUpstream } from './lib/auth.mjs';
+import { bearerHeader, createBenchKey, startUpstream } from './lib/auth.mjs';
 import { cpuSeconds, newWorkerdPid } from './lib/cpu.mjs';
 import { closeSession, createClient, expectResult, openLoad, openSession, phaseResult, callTool } from './lib/load.mjs';
 import { buildWorker, loadTooling, startWorkerd } from './lib/workerd.mjs';
@@ -106,18 +106,6 @@ async function measure(server, scenario, { connections, warmupMs, durationMs, si
   }
 }
 
-/** An API key for this server with the scope of the cheap tool and a limit the load never reaches. */
-async function createKey(url, adminSecret) {
-  const response = await fetch(`${url}/admin/keys`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${adminSecret}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ agent_name: 'bench', owner: 'bench', scopes: ['support:read', 'sql:read'], rate_limit: { requests: 1_000_000, per_seconds: 1 } }),
-  });
-  const body = await response.json();
-  if (response.status !== 201 || typeof body.key !== 'string') throw new Error(`POST /admin/keys answered ${response.status}: ${JSON.stringify(body).slice(0, 200)}`);
-  return { authorization: `Bearer ${body.key}` };
-}
-
 /**
  * Starts both servers, measures every scenario `rounds` times (scenario order rotated per round), and returns the
  * report with medians and the ratios of the issue's table.
@@ -140,7 +128,7 @@ export async function runReference({ root, connections, warmupMs, durationMs, ro
   const theirs = await newWorkerdPid(async () => startWorkerd({ root: refRoot, scriptPath: ref.scriptPath, port: await freePort(), tooling, vars: {}, onLog: quiet }));
   cleanups.push({ name: 'reference (workerd)', fn: theirs.result.dispose });
   const servers = {
-    this: { url: mine.result.url, pids: mine.pids, auth: (await bearerHeader(mine.result.url)).headers, keyAuth: await createKey(mine.result.url, adminSecret) },
+    this: { url: mine.result.url, pids: mine.pids, auth: (await bearerHeader(mine.result.url)).headers, keyAuth: await createBenchKey(mine.result.url, adminSecret) },
     ref: { url: theirs.result.url, pids: theirs.pids },
   };
   const signedIn = await referenceSignIn(Object.assign(createClient(servers.ref.url, 1), {}));

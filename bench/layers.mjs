@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../test/support/server.mjs';
-import { bearerHeader, startUpstream } from './lib/auth.mjs';
+import { bearerHeader, createBenchKey, startUpstream } from './lib/auth.mjs';
 import { cpuSeconds, newWorkerdPid } from './lib/cpu.mjs';
 import { callTool, closeSession, openLoad, openSession, phaseResult } from './lib/load.mjs';
 import { callToolModern } from './lib/modern.mjs';
@@ -39,18 +39,6 @@ function workloads(signal) {
   ];
 }
 
-/** An API key with the tools' scopes and a limit the load never reaches. */
-async function createKey(url, adminSecret) {
-  const response = await fetch(`${url}/admin/keys`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${adminSecret}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ agent_name: 'bench', owner: 'bench', scopes: ['support:read', 'sql:read'], rate_limit: { requests: 1_000_000, per_seconds: 1 } }),
-  });
-  const body = await response.json();
-  if (response.status !== 201 || typeof body.key !== 'string') throw new Error(`POST /admin/keys answered ${response.status}: ${JSON.stringify(body).slice(0, 200)}`);
-  return { authorization: `Bearer ${body.key}` };
-}
-
 /** Starts one server (its own upstream IdP and secrets), signs in, creates a key. */
 async function startServer(spec, { root, scriptPath, tooling, cleanups }) {
   const port = await freePort();
@@ -60,7 +48,7 @@ async function startServer(spec, { root, scriptPath, tooling, cleanups }) {
   const started = await newWorkerdPid(() => startWorkerd({ root, scriptPath, port, tooling, vars: { ...upstream.vars, ...VARS, ...spec.vars, ADMIN_SECRET: adminSecret }, onLog: quiet }));
   cleanups.push({ name: `server ${spec.key} (workerd)`, fn: started.result.dispose });
   const url = started.result.url;
-  return { ...spec, url, pids: started.pids, auth: (await bearerHeader(url)).headers, keyAuth: await createKey(url, adminSecret) };
+  return { ...spec, url, pids: started.pids, auth: (await bearerHeader(url)).headers, keyAuth: await createBenchKey(url, adminSecret) };
 }
 
 /** One workload on every server in round-robin slices (the order rotates per slice); per server: rate, latency, CPU per call. */

@@ -33,3 +33,15 @@ export async function bearerHeader(baseUrl) {
   const signed = await signIn(baseUrl, FETCHERS);
   return { headers: { authorization: `Bearer ${signed.accessToken}` }, scope: signed.scope, expiresIn: signed.expiresIn };
 }
+
+/** An API key with the tools' scopes and a limit the load never reaches (the Authorization header to send). */
+export async function createBenchKey(url, adminSecret) {
+  const response = await fetch(`${url}/admin/keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminSecret}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ agent_name: 'bench', owner: 'bench', scopes: ['support:read', 'sql:read'], rate_limit: { requests: 1_000_000, per_seconds: 1 } }),
+  });
+  const body = await response.json();
+  if (response.status !== 201 || typeof body.key !== 'string') throw new Error(`POST /admin/keys answered ${response.status}: ${JSON.stringify(body).slice(0, 200)}`);
+  return { authorization: `Bearer ${body.key}` };
+}
