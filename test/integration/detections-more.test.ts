@@ -8,10 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { POISONED_CUSTOMER } from '../../src/db/poisoned-rows.ts';
 import { evaluate } from '../../src/security/detections/evaluate.ts';
 import type { Doc, Hit } from '../../src/security/detections/types.ts';
-import { callTool, INITIALIZE, MCP_HEADERS, ORIGIN, post } from '../support/mcp-http.ts';
+import { callTool, ORIGIN } from '../support/mcp-http.ts';
 import { authorize, pkcePair, registerClient, tokenRequest, type FlowFetchers } from '../support/oauth-flow.ts';
 import { settleDeliveries } from '../support/settle.ts';
-import { admin, counter, eventIdsWhere, expectInServer, firedSince, fromAddress, idOf, inServerExpectations, randomPart, ruleSet, runDetectionsNow, trailSince } from '../support/detections.ts';
+import { counter, createKey, initializeWith, session, eventIdsWhere, expectInServer, firedSince, fromAddress, idOf, inServerExpectations, randomPart, ruleSet, runDetectionsNow, trailSince } from '../support/detections.ts';
 
 const started = new Date(Date.now() - 1000).toISOString();
 const { exportEcs, hitsOf } = trailSince(started);
@@ -40,28 +40,6 @@ async function realCode(address: string, login: string): Promise<{ form: Record<
   return { form: { grant_type: 'authorization_code', code, redirect_uri: client.redirectUri, client_id: client.clientId, resource: `${ORIGIN}/mcp` }, verifier };
 }
 
-async function createKey(agentName: string): Promise<{ key: string; key_id: string }> {
-  const response = await SELF.fetch(`${ORIGIN}/admin/keys`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify({ agent_name: agentName, owner: 'user-scenario', scopes: ['support:read', 'sql:read'] }) });
-  expect(response.status).toBe(201);
-  return (await response.json()) as { key: string; key_id: string };
-}
-
-async function initializeWith(authorization: string, address: string, userAgent = 'agent/1.0'): Promise<number> {
-  const response = await SELF.fetch(`${ORIGIN}/mcp`, { method: 'POST', headers: { ...MCP_HEADERS, authorization, 'cf-connecting-ip': address, 'user-agent': userAgent }, body: JSON.stringify(INITIALIZE) });
-  await response.body?.cancel();
-  return response.status;
-}
-
-async function session(credential: string): Promise<Record<string, string>> {
-  const init = await post(INITIALIZE, { authorization: `Bearer ${credential}` });
-  expect(init.status).toBe(200);
-  const sessionId = init.headers.get('mcp-session-id') ?? '';
-  await init.text();
-  const headers = { authorization: `Bearer ${credential}`, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' };
-  await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, headers);
-  return headers;
-}
-
 /** A key with a wrong secret: the key id is real, the secret is not. */
 const wrongSecret = (keyId: string) => `Bearer mcpk_${keyId}.${randomPart(43)}`;
 
@@ -71,11 +49,11 @@ const ipIs = (address: string) => (d: Doc) => ipOf(d) === address;
 
 describe('more scenarios against the server, the rule on the ECS export', () => {
   it('a tool result carrying the poisoned tickets fires the result-flagged rule; open tickets of a clean customer do not', async () => {
-    const reader = await createKey('Poisoned Reader');
+    const reader = await createKey({ agent_name: 'Poisoned Reader' });
     const poisoned = await session(reader.key);
     const result = await callTool(poisoned, 'list_open_tickets', { customer_id: POISONED_CUSTOMER, limit: 100 }, 500);
     expect(result).toHaveProperty('result');
-    const clean = await createKey('Clean Reader');
+    const clean = await createKey({ agent_name: 'Clean Reader' });
     const benign = await session(clean.key);
     const answered = (await callTool(benign, 'list_open_tickets', { customer_id: 1, limit: 100 }, 501))['result'] as { isError?: boolean; structuredContent?: { rowCount?: number } };
     expect(answered.isError).not.toBe(true);
@@ -133,8 +111,8 @@ describe('more scenarios against the server, the rule on the ECS export', () => 
   });
 
   it('one key guessed from three addresses fires; a key guessed from two addresses does not', async () => {
-    const target = await createKey('Guessed');
-    const other = await createKey('Mistyped');
+    const target = await createKey({ agent_name: 'Guessed' });
+    const other = await createKey({ agent_name: 'Mistyped' });
     for (const address of ['192.0.2.101', '192.0.2.102', '192.0.2.103']) expect(await initializeWith(wrongSecret(target.key_id), address)).toBe(401);
     for (const address of ['192.0.2.104', '192.0.2.105']) expect(await initializeWith(wrongSecret(other.key_id), address)).toBe(401);
     for (const address of ['192.0.2.101', '192.0.2.102', '192.0.2.103', '192.0.2.104', '192.0.2.105']) await closeWindow(address);
@@ -146,7 +124,7 @@ describe('more scenarios against the server, the rule on the ECS export', () => 
   });
 
   it('an address that failed with a key and then opened a session with one fires; a session from a clean address does not', async () => {
-    const key = await createKey('Guessed Then Used');
+    const key = await createKey({ agent_name: 'Guessed Then Used' });
     expect(await initializeWith(wrongSecret(key.key_id), '192.0.2.111')).toBe(401);
     await closeWindow('192.0.2.111');
     expect(await initializeWith(`Bearer ${key.key}`, '192.0.2.111')).toBe(200);
@@ -159,8 +137,8 @@ describe('more scenarios against the server, the rule on the ECS export', () => 
   });
 
   it('one key opening sessions with two user agents fires; a key with one user agent does not', async () => {
-    const switching = await createKey('Two Clients');
-    const steady = await createKey('One Client');
+    const switching = await createKey({ agent_name: 'Two Clients' });
+    const steady = await createKey({ agent_name: 'One Client' });
     expect(await initializeWith(`Bearer ${switching.key}`, '192.0.2.121', 'agent-a/1.0')).toBe(200);
     expect(await initializeWith(`Bearer ${switching.key}`, '192.0.2.121', 'curl/8.0')).toBe(200);
     expect(await initializeWith(`Bearer ${steady.key}`, '192.0.2.122', 'agent-a/1.0')).toBe(200);

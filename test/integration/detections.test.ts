@@ -8,35 +8,14 @@ import { toEcs } from '../../src/audit/ecs.ts';
 import { newEvent } from '../../src/audit/emit.ts';
 import { evaluate } from '../../src/security/detections/evaluate.ts';
 import type { Doc, Hit } from '../../src/security/detections/types.ts';
-import { callTool, INITIALIZE, MCP_HEADERS, ORIGIN, post } from '../support/mcp-http.ts';
+import { callTool, ORIGIN, post } from '../support/mcp-http.ts';
 import { signIn, tokenRequest, type FlowFetchers } from '../support/oauth-flow.ts';
 import { settleDeliveries } from '../support/settle.ts';
-import { admin, counter, eventIdsWhere, expectInServer, firedSince, fromAddress, idOf, inServerExpectations, randomPart, ruleSet, runDetectionsNow, store, trailSince } from '../support/detections.ts';
+import { admin, counter, createKey, initializeWith, session, eventIdsWhere, expectInServer, firedSince, fromAddress, idOf, inServerExpectations, randomPart, ruleSet, runDetectionsNow, store, trailSince } from '../support/detections.ts';
 
 const started = new Date(Date.now() - 1000).toISOString();
 const { exportEcs, hitsOf } = trailSince(started);
 const from = (address: string, userAgent = 'scenario/1.0'): FlowFetchers => fromAddress(address, userAgent);
-
-async function createKey(body: Record<string, unknown>): Promise<{ key: string; key_id: string }> {
-  const response = await SELF.fetch(`${ORIGIN}/admin/keys`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify({ agent_name: 'Scenario', owner: 'user-scenario', scopes: ['support:read', 'sql:read'], ...body }) });
-  expect(response.status).toBe(201);
-  return (await response.json()) as { key: string; key_id: string };
-}
-
-async function initializeWith(authorization: string, address: string, userAgent = 'agent/1.0'): Promise<number> {
-  const response = await SELF.fetch(`${ORIGIN}/mcp`, { method: 'POST', headers: { ...MCP_HEADERS, authorization, 'cf-connecting-ip': address, 'user-agent': userAgent }, body: JSON.stringify(INITIALIZE) });
-  await response.body?.cancel();
-  return response.status;
-}
-
-async function session(accessToken: string): Promise<Record<string, string>> {
-  const init = await post(INITIALIZE, { authorization: `Bearer ${accessToken}` });
-  const sessionId = init.headers.get('mcp-session-id') ?? '';
-  await init.text();
-  const headers = { authorization: `Bearer ${accessToken}`, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' };
-  await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, headers);
-  return headers;
-}
 
 const userOf = (token: string) => (JSON.parse(atob((token.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/'))) as { sub: string }).sub;
 

@@ -7,7 +7,7 @@ import type { DetectionRun } from '../../src/contracts/audit-store.ts';
 import { compileRules, evaluate } from '../../src/security/detections/evaluate.ts';
 import { RULES } from '../../src/security/detections/rules.generated.ts';
 import type { Doc, Hit } from '../../src/security/detections/types.ts';
-import { ORIGIN } from './mcp-http.ts';
+import { INITIALIZE, MCP_HEADERS, ORIGIN, post } from './mcp-http.ts';
 import type { FlowFetchers } from './oauth-flow.ts';
 import { settleDeliveries } from './settle.ts';
 
@@ -114,4 +114,29 @@ export function expectInServer(fired: AuditEvent[], x: InServerExpectations): vo
     const cited = ofRule(title).filter((e) => ((e.params?.['event_ids'] ?? []) as string[]).some((id) => ids.includes(id)));
     expect(cited, `${title}: look-alike events`).toEqual([]);
   }
+}
+
+/** An API key made through the admin API (agent "Scenario", owner "user-scenario", both read scopes unless `body` says otherwise). */
+export async function createKey(body: Record<string, unknown>): Promise<{ key: string; key_id: string }> {
+  const response = await SELF.fetch(`${ORIGIN}/admin/keys`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify({ agent_name: 'Scenario', owner: 'user-scenario', scopes: ['support:read', 'sql:read'], ...body }) });
+  expect(response.status).toBe(201);
+  return (await response.json()) as { key: string; key_id: string };
+}
+
+/** An `initialize` with this credential from `address` (and user agent): its status only. */
+export async function initializeWith(authorization: string, address: string, userAgent = 'agent/1.0'): Promise<number> {
+  const response = await SELF.fetch(`${ORIGIN}/mcp`, { method: 'POST', headers: { ...MCP_HEADERS, authorization, 'cf-connecting-ip': address, 'user-agent': userAgent }, body: JSON.stringify(INITIALIZE) });
+  await response.body?.cancel();
+  return response.status;
+}
+
+/** An initialized 2025-11-25 session for a bearer credential (token or API key): the headers of its next requests. */
+export async function session(credential: string): Promise<Record<string, string>> {
+  const init = await post(INITIALIZE, { authorization: `Bearer ${credential}` });
+  expect(init.status).toBe(200);
+  const sessionId = init.headers.get('mcp-session-id') ?? '';
+  await init.text();
+  const headers = { authorization: `Bearer ${credential}`, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' };
+  await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, headers);
+  return headers;
 }
