@@ -1,9 +1,13 @@
 /** HTTP helpers of the session object: a body that releases its request id at its end, and the synthetic requests that replay the handshake. */
 
-/** The response with `release` called once its body has been read to the end, failed or been cancelled (at once without a body). */
+/**
+ * The response with `release` called once its body has been read to the end, failed or been
+ * cancelled; at once for a response that is not an event stream (no body, or a JSON body that
+ * was complete when the response was made).
+ */
 export function releasedAtEnd(response: Response, release: () => void): Response {
   const body = response.body;
-  if (!body) {
+  if (!body || !response.headers.get('content-type')?.startsWith('text/event-stream')) {
     release();
     return response;
   }

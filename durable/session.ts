@@ -1,6 +1,6 @@
 /** One Durable Object per MCP session: protocol state, SSE event log, principal binding, idle expiry. */
 import { DurableObject } from 'cloudflare:workers';
-import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, WebStandardStreamableHTTPServerTransport, type McpServer } from '@modelcontextprotocol/server';
+import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, WebStandardStreamableHTTPServerTransport, type JSONRPCRequest, type McpServer } from '@modelcontextprotocol/server';
 import { loadConfig, type Config } from '../src/config.ts';
 import { dataPort } from '../src/db/index.ts';
 import type { Env } from '../src/env.ts';
@@ -19,6 +19,7 @@ import { noteOpened, noteSessionEnded } from '../src/sessions/index.ts';
 import { AuditOutbox } from './audit-outbox.ts';
 import { scheduleAlarm } from './alarm.ts';
 import { releasedAtEnd, syntheticPost, drain } from './session-http.ts';
+import { answersPlain, PlainReplies } from './plain-replies.ts';
 import { SessionBaseline } from './session-baseline.ts';
 import { anomalyRefusal } from '../src/mcp/anomaly-response.ts';
 import { grantStatus, migrate, parseLevel, readMeta, setGrantStatus, SqlEventStore, writeMeta, type SessionMeta } from './session-store.ts';
@@ -28,7 +29,10 @@ export { SessionCallSchema, type SessionCall } from '../src/mcp/message.ts';
 interface Live {
   server: McpServer;
   transport: WebStandardStreamableHTTPServerTransport;
-  hasTool(name: string): boolean;
+  /** The transport the server is connected to: the SDK's, plus requests answered as JSON. */
+  replies: PlainReplies;
+  hasTool: (name: string) => boolean;
+  streams: (name: string) => boolean;
 }
 
 const SSE_RETRY_MS = 1000;
@@ -48,6 +52,8 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
   readonly #inFlight = new Map<RequestId, { meta: RequestMeta | undefined; principal: SessionCall['principal'] }>();
   #live: Live | undefined;
   #meta: SessionMeta | null = null;
+  /** Requests handed to the MCP server since this object was loaded (tests: whether a request reached the session's server). */
+  #served = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -130,7 +136,11 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
       const stream = last === null ? STANDALONE_STREAM : await this.#events.getStreamIdForEventId(last);
       if (stream === STANDALONE_STREAM) live.transport.closeStandaloneSSEStream();
     }
-    const response = await live.transport.handleRequest(request, message === undefined ? undefined : { parsedBody: message.raw });
+    // A request that can only produce its answer is answered as one JSON body (no SSE, no stored events).
+    this.#served += 1;
+    const response = answersPlain(request, message, meta.sessionId, live.streams)
+      ? await live.replies.answer(request, message.raw as JSONRPCRequest)
+      : await live.transport.handleRequest(request, message === undefined ? undefined : { parsedBody: message.raw });
     if (request.method === 'DELETE' && response.ok) await this.#end(now);
     return response;
   }
@@ -265,8 +275,8 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
   }
 
   /** Test and diagnostics view of the stored state. */
-  inspect(): { meta: SessionMeta | null; events: number; live: boolean } {
-    return { meta: this.#meta, events: this.#events.count(), live: this.#live !== undefined };
+  inspect(): { meta: SessionMeta | null; events: number; live: boolean; served: number } {
+    return { meta: this.#meta, events: this.#events.count(), live: this.#live !== undefined, served: this.#served };
   }
 
   async #initialize(request: Request, call: SessionCall, message: Extract<McpMessage, { kind: 'initialize' }>): Promise<Response> {
@@ -284,6 +294,7 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
     };
     migrate(this.ctx.storage.sql);
     const live = await this.#connect(meta);
+    this.#served += 1;
     const response = await live.transport.handleRequest(request, { parsedBody: message.raw });
     if (!response.ok) {
       await live.transport.close();
@@ -332,7 +343,7 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
       // A `: keepalive` comment on every open stream (the standalone GET and long tool calls).
       keepAliveMs: this.#config.SSE_HEARTBEAT_MS,
     });
-    const { server, hasTool } = createMcpServer({
+    const { server, hasTool, streams } = createMcpServer({
       config: this.#config,
       db: () => dataPort(this.env, this.#config),
       principal: meta.principal,
@@ -343,8 +354,9 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
       integrity: await toolIntegrity(this.#config, auditIntegrityFailures(this.env, this.#config)),
       resultFlagged: resultFlaggedRecorder({ env: this.env, config: this.#config, record: (e) => this.#outbox.record(e), callOf: (id) => this.#inFlight.get(id), principal: meta.principal, sessionId: () => this.#meta?.sessionId }),
     }, 'session');
-    await server.connect(transport);
-    return { server, transport, hasTool };
+    const replies = new PlainReplies(transport);
+    await server.connect(replies);
+    return { server, transport, replies, hasTool, streams };
   }
 
   /** Ends the session for good: a tombstone stays so the id keeps answering 404. */

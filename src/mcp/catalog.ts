@@ -45,6 +45,12 @@ export interface HandlerTool<I extends z.ZodObject> {
   input: I;
   scope: Scope;
   annotations?: ToolAnnotations;
+  /**
+   * Whether the handler may send progress, log messages or requests to the client before its
+   * result (it uses `ctx.progress` or `ctx.log`). Such a call is answered on an event stream; a
+   * tool that declares `false` is answered as one JSON body (issue 14). Default: true.
+   */
+  streams?: boolean;
   handle(args: z.output<I>, ctx: ToolContext): Promise<CallToolResult>;
 }
 
@@ -56,6 +62,8 @@ export interface CatalogTool {
   input: z.ZodObject;
   scope: Scope;
   annotations: ToolAnnotations;
+  /** Whether a call may send anything before its result (see HandlerTool.streams); SQL tools never do. */
+  streams: boolean;
   /** Runs the tool on arguments already parsed by `input` (the server's one argument check, src/mcp/server.ts). */
   run(parsed: unknown, ctx: ToolContext): Promise<CallToolResult>;
   /** Parses the arguments with `input`, then runs the tool (for callers that hold raw arguments). */
@@ -71,6 +79,7 @@ export function sqlTool<I extends z.ZodObject>(def: SqlTool<I>): CatalogTool {
     input: def.input,
     scope: def.scope,
     annotations: { title: def.title, readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    streams: false,
     call(args, ctx) {
       return this.run(def.input.parse(args), ctx);
     },
@@ -100,6 +109,7 @@ export function handlerTool<I extends z.ZodObject>(def: HandlerTool<I>): Catalog
     input: def.input,
     scope: def.scope,
     annotations: { title: def.title, readOnlyHint: true, destructiveHint: false, openWorldHint: false, ...def.annotations },
+    streams: def.streams ?? true,
     call(args, ctx) {
       return this.run(def.input.parse(args), ctx);
     },

@@ -10,7 +10,7 @@ import type { DataPort } from '../db/port.ts';
 import type { ToolErrorCode } from '../errors.ts';
 import { supportTools } from '../tools/support.ts';
 import { sqlTools } from '../tools/sql.ts';
-import { conformanceCapabilities, registerConformancePack } from '../tools/conformance.ts';
+import { conformanceCapabilities, QUIET_CONFORMANCE_TOOLS, registerConformancePack } from '../tools/conformance.ts';
 import type { CatalogTool } from './catalog.ts';
 import { captureTools, enforceIntegrity, type IntegrityGate } from './integrity-gate.ts';
 import type { Principal } from './principal.ts';
@@ -83,6 +83,8 @@ export interface LiveServer {
   server: McpServer;
   /** Whether the live server serves this tool (registered and verified). */
   hasTool: (name: string) => boolean;
+  /** Whether a call of this tool may send anything (progress, log messages, requests) before its result; true for a name not served. */
+  streams: (name: string) => boolean;
 }
 
 /** A new McpServer with the catalog registered: one per live session, or one per stateless request. */
@@ -100,7 +102,8 @@ export function createMcpServer(deps: ServerDeps, era: Era = 'session'): LiveSer
   enforceIntegrity(tools, deps.integrity);
   const integrity = deps.integrity;
   const served = new Set([...tools.keys()].filter((name) => integrity === 'unchecked' || integrity.passed.has(name)));
-  return { server, hasTool: (name) => served.has(name) };
+  const quiet = new Set([...CATALOG.filter((t) => !t.streams).map((t) => t.name), ...(deps.config.ENABLE_CONFORMANCE_PACK ? QUIET_CONFORMANCE_TOOLS : [])]);
+  return { server, hasTool: (name) => served.has(name), streams: (name) => !(served.has(name) && quiet.has(name)) };
 }
 
 function register(server: McpServer, tool: CatalogTool, deps: ServerDeps, era: Era): void {

@@ -87,6 +87,9 @@ export function registerConformanceTools(server: McpServer, era: Era): void {
   if (era === 'session') registerClientRequestTools(server);
 }
 
+/** The pack's tools that send nothing before their result: answered as one JSON body in a session (issue 14). */
+export const QUIET_CONFORMANCE_TOOLS: readonly string[] = ['test_simple_text', 'test_image_content', 'test_audio_content', 'test_embedded_resource', 'test_multiple_content_types', 'test_error_handling', 'json_schema_2020_12_tool'];
+
 /** tools-call-simple-text, -image, -audio, -embedded-resource, -mixed-content, -error, json-schema-2020-12. */
 function registerContentTools(server: McpServer): void {
   server.registerTool(

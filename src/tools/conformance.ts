@@ -7,6 +7,8 @@ import { completable, ResourceTemplate, type McpServer, type ServerCapabilities 
 import { z } from 'zod';
 import { RED_PIXEL_PNG, registerConformanceTools } from './conformance-tools.ts';
 
+export { QUIET_CONFORMANCE_TOOLS } from './conformance-tools.ts';
+
 /** Which revision the pack serves (src/mcp/server.ts). */
 type Era = 'session' | 'stateless';
 

@@ -12,6 +12,7 @@ const sqlSelect = handlerTool({
   input: z.object({ sql: z.string().min(1).max(MAX_SQL_LENGTH).describe('One SELECT statement, with literal values written inline.') }),
   scope: 'sql:read',
   annotations: { idempotentHint: true },
+  streams: false,
   async handle({ sql }, ctx) {
     const checked = checkSelect(sql, ctx.db.dialect);
     if (!checked.ok) throw new ToolError('sql_rejected', checked.message, checked.reason);
@@ -25,6 +26,7 @@ const listTables = handlerTool({
   description: 'The tables of the database with their (estimated) row counts.',
   input: z.object({}),
   scope: 'sql:read',
+  streams: false,
   async handle(_args, ctx) {
     return json({ tables: await ctx.db.listTables({ maxRows: 1000, timeoutMs: ctx.config.SQL_TIMEOUT_MS }) });
   },
@@ -36,6 +38,7 @@ const describeTable = handlerTool({
   description: "A table's columns: name, type, whether it may be null, and key.",
   input: z.object({ table: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'a table name: letters, digits and _').describe('The table name.') }),
   scope: 'sql:read',
+  streams: false,
   async handle({ table }, ctx) {
     const columns = await ctx.db.describeTable(table, { maxRows: 1000, timeoutMs: ctx.config.SQL_TIMEOUT_MS });
     if (!columns) throw new ToolError('not_found', `no table named ${table}`);

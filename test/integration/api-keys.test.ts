@@ -247,7 +247,7 @@ describe('52: API keys at /mcp', () => {
     expect(remaining(allowed)).toBe(7);
     expect(rateHeader(allowed.headers.get('ratelimit-policy'))).toEqual({ name: 'key', q: 10, w: LONG });
     expect((await messages(allowed))[0]).toMatchObject({ id: 9, result: { structuredContent: { id: 1 } } });
-    expect((await sessionView(sessionId)).events).toBeGreaterThan(before.events);
+    expect((await sessionView(sessionId)).served).toBe(before.served + 1);
   });
 
   it('52: a revoked key → 401 invalid_token on the next request, in its open session and at initialize', async () => {

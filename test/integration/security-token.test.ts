@@ -662,7 +662,7 @@ describe('Revocation (checklist 32–34)', SLOW, () => {
     expect(reached.length).toBeLessThanOrEqual(1);
     for (const id of reached) {
       const state = await runInDurableObject(env.MCP_SESSION.get(id), (instance: McpSession) => instance.inspect());
-      expect(state).toEqual({ meta: null, events: 0, live: false });
+      expect(state).toEqual({ meta: null, events: 0, live: false, served: 0 });
     }
   });
 });

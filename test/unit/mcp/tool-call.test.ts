@@ -55,6 +55,7 @@ function countingTool(): { tool: CatalogTool; checks: () => number; ran: unknown
     input,
     scope: 'support:read',
     annotations: {},
+    streams: false,
     run(parsed) {
       ran.push(parsed);
       return Promise.resolve({ content: [{ type: 'text', text: 'ran' }] });
