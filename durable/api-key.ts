@@ -24,6 +24,16 @@ export class ApiKey extends DurableObject<Env> implements ApiKeyObject {
   readonly #state: JsonRow<KeyRecord>;
   readonly #outbox: AuditOutbox;
   readonly #baseline: PrincipalBaseline;
+  /*
+   * Issue 14: what a check reads is kept in memory. This object is the only writer of its
+   * storage, so memory and storage agree; a storage failure resets the object, and these with it.
+   */
+  /** The stored secrets (hash, retirement), read once; dropped whenever this object changes them. */
+  #secrets: Array<{ hash: string; retires_at: number | null }> | undefined;
+  /** Presented secrets that matched a stored hash, with that hash, so a repeat skips the SHA-256 (the last 4). */
+  #verified: Array<{ secret: string; hash: string }> = [];
+  /** The rate buckets as stored, by name: read once, written through on every take. */
+  readonly #buckets = new Map<string, BucketState>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -66,6 +76,7 @@ export class ApiKey extends DurableObject<Env> implements ApiKeyObject {
     for (const statement of API_KEY_SCHEMA) this.ctx.storage.sql.exec(statement);
     this.#state.write(KeyRecordSchema.parse(record));
     this.ctx.storage.sql.exec('INSERT INTO secrets (hash, created_at, retires_at) VALUES (?, ?, NULL)', hash, record.createdAt);
+    this.#secrets = undefined;
     await this.#audit(record, { type: 'key.created', outcome: 'success', reason: `scopes ${record.scopes.join(' ')}; expires ${new Date(record.expiresAt).toISOString()}`, ...keyChange(by, { scopes: record.scopes, expires_at: new Date(record.expiresAt).toISOString() }) });
     return { secret };
   }
@@ -93,12 +104,9 @@ export class ApiKey extends DurableObject<Env> implements ApiKeyObject {
   }
 
   async #check(input: Omit<KeyCheckInput, 'meta'>): Promise<KeyCheck> {
-    const hash = await sha256Base64url(input.secret);
+    const match = await this.#matchSecret(input.secret);
     const record = this.#state.read();
-    if (!record) return { ok: false, reason: 'invalid', headers: {} };
-    const secrets = this.ctx.storage.sql.exec<{ hash: string; retires_at: number | null }>('SELECT hash, retires_at FROM secrets').toArray();
-    const match = secrets.find((s) => timingSafeEqual(s.hash, hash));
-    if (!match) return { ok: false, reason: 'invalid', headers: {} };
+    if (!record || !match) return { ok: false, reason: 'invalid', headers: {} };
     if (record.status === 'revoked') return { ok: false, reason: 'revoked', headers: {} };
     if (input.now >= record.expiresAt) return { ok: false, reason: 'expired', headers: {} };
     if (match.retires_at !== null && input.now >= match.retires_at) return { ok: false, reason: 'rotated_out', headers: {} };
@@ -121,6 +129,27 @@ export class ApiKey extends DurableObject<Env> implements ApiKeyObject {
     return { ok: true, record, headers };
   }
 
+  /** The stored secret the presented one hashes to, if any (every comparison constant-time). */
+  async #matchSecret(secret: string): Promise<{ hash: string; retires_at: number | null } | undefined> {
+    let hash: string | undefined;
+    for (const seen of this.#verified) if (timingSafeEqual(seen.secret, secret)) hash = seen.hash;
+    hash ??= await sha256Base64url(secret);
+    if (!this.#state.read()) return undefined;
+    this.#secrets ??= this.ctx.storage.sql.exec<{ hash: string; retires_at: number | null }>('SELECT hash, retires_at FROM secrets').toArray();
+    const known = hash;
+    const match = this.#secrets.find((s) => timingSafeEqual(s.hash, known));
+    if (match && !this.#verified.some((seen) => seen.hash === known)) this.#verified = [...this.#verified.slice(-3), { secret, hash: known }];
+    return match;
+  }
+
+  /** Forgets what this object keeps in memory; the next call reads storage again (for tests that edit its storage directly). */
+  reload(): void {
+    this.#state.forget();
+    this.#secrets = undefined;
+    this.#verified = [];
+    this.#buckets.clear();
+  }
+
   /** Issues a successor secret; the current ones keep working for `overlapSeconds`, then fail. */
   async rotate(overlapSeconds: number, now: number, by?: AdminContext): Promise<{ secret: string; previousRetiresAt: number } | { error: 'not_found' | 'revoked' }> {
     const secret = randomToken();
@@ -132,6 +161,7 @@ export class ApiKey extends DurableObject<Env> implements ApiKeyObject {
     this.ctx.storage.sql.exec('UPDATE secrets SET retires_at = ? WHERE retires_at IS NULL OR retires_at > ?', retiresAt, retiresAt);
     this.ctx.storage.sql.exec('DELETE FROM secrets WHERE retires_at IS NOT NULL AND retires_at <= ?', now);
     this.ctx.storage.sql.exec('INSERT INTO secrets (hash, created_at, retires_at) VALUES (?, ?, NULL)', hash, now);
+    this.#secrets = undefined;
     await this.#audit(record, { type: 'key.rotated', outcome: 'success', reason: `previous secret retires ${new Date(retiresAt).toISOString()}`, ...keyChange(by, { overlap_seconds: overlapSeconds, previous_retires_at: new Date(retiresAt).toISOString(), scopes: record.scopes, expires_at: new Date(record.expiresAt).toISOString() }) });
     return { secret, previousRetiresAt: retiresAt };
   }
@@ -165,11 +195,14 @@ export class ApiKey extends DurableObject<Env> implements ApiKeyObject {
   }
 
   #bucket(name: string, limit: RateLimit, now: number): BucketState {
+    const kept = this.#buckets.get(name);
+    if (kept) return kept;
     const row = this.ctx.storage.sql.exec<{ tokens: number; updated_at: number }>('SELECT tokens, updated_at FROM buckets WHERE name = ?', name).toArray()[0];
     return row ? { tokens: row.tokens, updatedAt: row.updated_at } : fullBucket(limit, now);
   }
 
   #saveBucket(name: string, state: BucketState): void {
+    this.#buckets.set(name, state);
     this.ctx.storage.sql.exec(
       'INSERT INTO buckets (name, tokens, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at',
       name,

@@ -97,16 +97,19 @@ function keyStore(keyId: string) {
 
 /** Rewrites the key's stored record (to move its expiry, say). */
 function patchKey(keyId: string, patch: Partial<KeyRecord>) {
-  return runInDurableObject(keyStub(keyId), (_instance: ApiKey, state) => {
+  return runInDurableObject(keyStub(keyId), (instance: ApiKey, state) => {
     const record = JSON.parse(state.storage.sql.exec<{ state: string }>('SELECT state FROM key WHERE id = 1').one().state) as KeyRecord;
     state.storage.sql.exec('UPDATE key SET state = ? WHERE id = 1', JSON.stringify({ ...record, ...patch }));
+    // The object keeps its record in memory (it is the only writer); an edit behind its back needs this.
+    instance.reload();
   });
 }
 
 /** Empties the key's buckets: the next request finds them full. */
 function refill(keyId: string) {
-  return runInDurableObject(keyStub(keyId), (_instance: ApiKey, state) => {
+  return runInDurableObject(keyStub(keyId), (instance: ApiKey, state) => {
     state.storage.sql.exec('DELETE FROM buckets');
+    instance.reload();
   });
 }
 
