@@ -327,8 +327,9 @@ describe('52: API keys at /mcp', () => {
     expect(await status(post(INITIALIZE, bearer(created.key)))).toBe(200);
 
     // The window passes.
-    await runInDurableObject(keyStub(created.key_id), (_instance: ApiKey, state) => {
+    await runInDurableObject(keyStub(created.key_id), (instance: ApiKey, state) => {
       state.storage.sql.exec('UPDATE secrets SET retires_at = ? WHERE retires_at IS NOT NULL', Date.now() - 1);
+      instance.reload();
     });
     await expectKeyRefused(await ping(old.headers));
     await expectKeyRefused(await post(INITIALIZE, bearer(created.key)));
