@@ -1,6 +1,6 @@
 // `npm exec -- node bench/ab.mjs --base DIR`: this tree against another checkout of the project (e.g. `git worktree add --detach DIR main`),
 // both on workerd through Miniflare in one run, the same load alternated between them round by round: a cheap tools/call in a
-// 2025-11-25 session and a stateless 2026-07-28 one, with an OAuth token. Prints each side's medians (throughput, server CPU per
+// 2025-11-25 session (with an OAuth token, and with an API key) and a stateless 2026-07-28 one with the token. Prints each side's medians (throughput, server CPU per
 // call, p50/p99) and this ÷ base. Issue 13 used it to measure the session object's move to the SDK v2.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freePort } from '../test/support/server.mjs';
-import { bearerHeader, startUpstream } from './lib/auth.mjs';
+import { bearerHeader, createBenchKey, startUpstream } from './lib/auth.mjs';
 import { cpuSeconds, newWorkerdPid } from './lib/cpu.mjs';
 import { callTool, closeSession, openLoad, openSession, phaseResult } from './lib/load.mjs';
 import { callToolModern } from './lib/modern.mjs';
@@ -38,6 +38,14 @@ const SCENARIOS = [
     teardown: (client, headers) => closeSession(client, headers, signal),
     iteration: (client, headers, n) => callTool(client, headers, n + 1, 'test_simple_text', {}, signal),
   },
+  {
+    key: 'apikey',
+    credential: 'key',
+    label: 'tools/call test_simple_text in a 2025-11-25 session, API key',
+    setup: (client) => openSession(client, signal),
+    teardown: (client, headers) => closeSession(client, headers, signal),
+    iteration: (client, headers, n) => callTool(client, headers, n + 1, 'test_simple_text', {}, signal),
+  },
   { key: 'stateless', label: 'tools/call test_simple_text, stateless 2026-07-28', iteration: (client, _s, n) => callToolModern(client, n + 1, 'test_simple_text', {}, signal) },
 ];
 
@@ -47,16 +55,18 @@ async function start(root, name, tooling, cleanups) {
   const port = await freePort();
   const upstream = await startUpstream(port);
   cleanups.push(upstream.stop);
-  const vars = { ...upstream.vars, ...VARS, ADMIN_SECRET: randomBytes(32).toString('base64url') };
+  const adminSecret = randomBytes(32).toString('base64url');
+  const vars = { ...upstream.vars, ...VARS, ADMIN_SECRET: adminSecret };
   const started = await newWorkerdPid(() => startWorkerd({ root, scriptPath: build.scriptPath, port, tooling, vars, onLog: quiet }));
   cleanups.push(() => started.result.dispose());
   const auth = (await bearerHeader(started.result.url)).headers;
+  const keyAuth = await createBenchKey(started.result.url, adminSecret);
   say(`${name}: ${root} on ${started.result.url} (workerd pids ${started.pids.join(',')})`);
-  return { name, url: started.result.url, pids: started.pids, auth };
+  return { name, url: started.result.url, pids: started.pids, auth, keyAuth };
 }
 
 async function measure(server, scenario) {
-  const load = await openLoad({ baseUrl: server.url, connections, mcpHeaders: server.auth, signal, setup: scenario.setup });
+  const load = await openLoad({ baseUrl: server.url, connections, mcpHeaders: scenario.credential === 'key' ? server.keyAuth : server.auth, signal, setup: scenario.setup });
   try {
     await load.phase(warmupMs, scenario.iteration);
     const cpu0 = cpuSeconds(server.pids);
@@ -74,6 +84,7 @@ const median = (xs) => {
   return s.length === 0 ? null : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const ratio = (a, b) => (a !== null && b ? Math.round((a / b) * 100) / 100 : null);
+const rounded = (x, digits) => (x === null ? null : Math.round(x * 10 ** digits) / 10 ** digits);
 
 const cleanups = [];
 try {
@@ -95,7 +106,8 @@ try {
   say('| scenario | base | this | this ÷ base (throughput) | this ÷ base (CPU per call) |');
   say('|---|---|---|---|---|');
   for (const s of SCENARIOS) {
-    const m = (side) => ({ perSecond: median(results[side][s.key].map((r) => r.perSecond)), cpuMs: median(results[side][s.key].map((r) => r.cpuMs)), p50: median(results[side][s.key].map((r) => r.p50)), p99: median(results[side][s.key].map((r) => r.p99)) });
+    const of = (side, field, digits) => rounded(median(results[side][s.key].map((r) => r[field])), digits);
+    const m = (side) => ({ perSecond: of(side, 'perSecond', 1), cpuMs: of(side, 'cpuMs', 3), p50: of(side, 'p50', 2), p99: of(side, 'p99', 2) });
     const b = m('base');
     const t = m('this');
     const cell = (x) => `${x.perSecond}/s, ${x.cpuMs} ms CPU, p50 ${x.p50} ms, p99 ${x.p99} ms`;
