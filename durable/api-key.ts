@@ -1,7 +1,7 @@
 /** One Durable Object per API key: hashed secrets (with rotation overlap), scopes, expiry, status, and exact rate buckets. */
 import { DurableObject } from 'cloudflare:workers';
 import { sha256Base64url, timingSafeEqual } from '../src/auth/encoding.ts';
-import { fullBucket, rateLimitHeaders, take, type BucketState, type RateLimit } from '../src/auth/rate-bucket.ts';
+import { fullBucket, rateLimitHeaders, reservation, take, type BucketState, type RateLimit } from '../src/auth/rate-bucket.ts';
 import type { Env } from '../src/env.ts';
 import { loadConfig } from '../src/config.ts';
 import { newEvent, type EventInput, type RequestMeta } from '../src/audit/emit.ts';
@@ -32,8 +32,14 @@ export class ApiKey extends DurableObject<Env> implements ApiKeyObject {
   #secrets: Array<{ hash: string; retires_at: number | null }> | undefined;
   /** Presented secrets that matched a stored hash, with that hash, so a repeat skips the SHA-256 (the last 4). */
   #verified: Array<{ secret: string; hash: string }> = [];
-  /** The rate buckets as stored, by name: read once, written through on every take. */
-  readonly #buckets = new Map<string, BucketState>();
+  /**
+   * The rate buckets by name: `kept` is the exact state (every take is counted here, with no await
+   * between reading and taking); `stored` is what storage holds, never more tokens than `kept`
+   * (src/auth/rate-bucket.ts `reservation`), written ahead by a reserve so most takes write nothing.
+   */
+  readonly #buckets = new Map<string, { kept: BucketState; stored: BucketState | undefined; limit: RateLimit }>();
+  /** Writes the exact state of every bucket a second after the last take (so an idle object is evicted with exact buckets). */
+  #settleTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -122,9 +128,9 @@ export class ApiKey extends DurableObject<Env> implements ApiKeyObject {
       if (!toolTake.ok) {
         return { ok: false, reason: 'rate_limited', limit: `tool:${input.tool}`, retryAfterSeconds: toolTake.retryAfterSeconds, headers: rateLimitHeaders(`tool:${input.tool}`, toolRate, 0, toolTake.resetSeconds) };
       }
-      this.#saveBucket(`tool:${input.tool}`, toolTake.state);
+      this.#saveBucket(`tool:${input.tool}`, toolTake.state, toolRate);
     }
-    this.#saveBucket('key', keyTake.state);
+    this.#saveBucket('key', keyTake.state, record.rate);
     if (record.lastUsedAt === null || input.now - record.lastUsedAt > 1000) this.#state.write({ ...record, lastUsedAt: input.now });
     return { ok: true, record, headers };
   }
@@ -196,19 +202,40 @@ export class ApiKey extends DurableObject<Env> implements ApiKeyObject {
 
   #bucket(name: string, limit: RateLimit, now: number): BucketState {
     const kept = this.#buckets.get(name);
-    if (kept) return kept;
+    if (kept) return kept.kept;
     const row = this.ctx.storage.sql.exec<{ tokens: number; updated_at: number }>('SELECT tokens, updated_at FROM buckets WHERE name = ?', name).toArray()[0];
-    return row ? { tokens: row.tokens, updatedAt: row.updated_at } : fullBucket(limit, now);
+    const stored = row ? { tokens: row.tokens, updatedAt: row.updated_at } : undefined;
+    this.#buckets.set(name, { kept: stored ?? fullBucket(limit, now), stored, limit });
+    return stored ?? fullBucket(limit, now);
   }
 
-  #saveBucket(name: string, state: BucketState): void {
-    this.#buckets.set(name, state);
+  /** Counts a take; writes only when storage would otherwise hold more tokens than are left. */
+  #saveBucket(name: string, state: BucketState, limit: RateLimit): void {
+    const entry = this.#buckets.get(name) ?? { kept: state, stored: undefined, limit };
+    entry.kept = state;
+    entry.limit = limit;
+    this.#buckets.set(name, entry);
+    const ahead = reservation(limit, entry.stored, state, state.updatedAt);
+    if (ahead) this.#writeBucket(name, entry, ahead);
+    if (this.#settleTimer === undefined) this.#settleTimer = setTimeout(() => this.#settle(), 1000);
+  }
+
+  /** Stores every bucket's exact state (the object has been quiet for a second, or more takes came meanwhile). */
+  #settle(): void {
+    this.#settleTimer = undefined;
+    for (const [name, entry] of this.#buckets) {
+      if (entry.stored?.tokens !== entry.kept.tokens || entry.stored.updatedAt !== entry.kept.updatedAt) this.#writeBucket(name, entry, entry.kept);
+    }
+  }
+
+  #writeBucket(name: string, entry: { stored: BucketState | undefined }, state: BucketState): void {
     this.ctx.storage.sql.exec(
       'INSERT INTO buckets (name, tokens, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at',
       name,
       state.tokens,
       state.updatedAt,
     );
+    entry.stored = state;
   }
 }
 

@@ -43,6 +43,30 @@ export function take(limit: RateLimit, state: BucketState, now: number): Take {
   };
 }
 
+/** A bucket's tokens at `now`: its stored tokens refilled for the time since, at most the limit. */
+export function levelAt(limit: RateLimit, state: BucketState, now: number): number {
+  const rate = limit.requests / (limit.perSeconds * 1000);
+  return Math.min(limit.requests, state.tokens + Math.max(0, now - state.updatedAt) * rate);
+}
+
+/** The reserve written ahead: a tenth of the bucket, at least one token. */
+export function reserveOf(limit: RateLimit): number {
+  return Math.max(1, Math.floor(limit.requests / 10));
+}
+
+/**
+ * What to store after a take so that storage never holds more tokens than the object keeps
+ * (issue 14): null while the stored state is still at or below the kept one (nothing to write);
+ * otherwise the kept state less a reserve, so the next takes need no write. Both refill at the
+ * same rate up to the same limit, so "stored ≤ kept" at a take holds until the next take. An
+ * object restored from storage (a crash, an eviction) finds at most the reserve fewer tokens than
+ * it had, never more: the bucket can refuse early after a restart, never admit too many.
+ */
+export function reservation(limit: RateLimit, stored: BucketState | undefined, kept: BucketState, now: number): BucketState | null {
+  if (stored && levelAt(limit, stored, now) <= levelAt(limit, kept, now)) return null;
+  return { tokens: Math.max(0, levelAt(limit, kept, now) - reserveOf(limit)), updatedAt: now };
+}
+
 /** The RateLimit-Policy / RateLimit header values (IETF httpapi ratelimit-headers draft). */
 export function rateLimitHeaders(name: string, limit: RateLimit, remaining: number, resetSeconds: number): Record<string, string> {
   return {

@@ -1,5 +1,5 @@
 // API keys at /mcp and the admin API (security checklist 52, issue 4): scopes, revocation, expiry, rotation, exact rate buckets, accountability.
-import { listDurableObjectIds, runInDurableObject, SELF } from 'cloudflare:test';
+import { evictDurableObject, listDurableObjectIds, runInDurableObject, SELF } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { ApiKey } from '../../durable/api-key.ts';
@@ -409,6 +409,38 @@ describe('52: API keys at /mcp', () => {
 });
 
 // ---------- exactness ----------
+
+describe('rate buckets across a restart of the key object (issue 14: the reserve written ahead)', () => {
+  it('storage holds at most the reserve fewer tokens than the object counted, never more; a restarted object refuses early, never admits too many', async () => {
+    // A bucket of 100 over a day: the reserve is 10 tokens, and the bucket does not refill in the test's time.
+    const created = await createKey({ rate_limit: { requests: 100, per_seconds: LONG } });
+    const { headers } = await openKeySession(created.key);
+    const counted: number[] = [];
+    for (let i = 0; i < 5; i++) counted.push(remaining(await ping(headers, `r${i}`)));
+    const left = counted.at(-1)!;
+    expect(counted).toEqual([left + 4, left + 3, left + 2, left + 1, left]);
+    const stored = (await keyStore(created.key_id)).buckets[0]!;
+    // Written ahead (a take with a reserve) or settled exactly (the object was quiet for a second): never above what is left.
+    expect(stored.tokens).toBeLessThanOrEqual(left + 1e-6);
+    expect(stored.tokens).toBeGreaterThanOrEqual(left - 10 - 1e-6);
+
+    await evictDurableObject(keyStub(created.key_id));
+    const after = remaining(await ping(headers, 'after'));
+    expect(after).toBeLessThanOrEqual(left - 1);
+    expect(after).toBeGreaterThanOrEqual(left - 1 - 10);
+  });
+
+  it('an object quiet for a second stores its buckets exactly: an eviction then loses nothing', async () => {
+    const created = await createKey({ rate_limit: { requests: 100, per_seconds: LONG } });
+    const { headers } = await openKeySession(created.key);
+    const left = remaining(await ping(headers, 'q'));
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const stored = (await keyStore(created.key_id)).buckets[0]!;
+    expect(Math.floor(stored.tokens)).toBe(left);
+    await evictDurableObject(keyStub(created.key_id));
+    expect(remaining(await ping(headers, 'q2'))).toBe(left - 1);
+  });
+});
 
 describe('rate buckets are exact under concurrency', () => {
   it.each([
