@@ -13,6 +13,7 @@ import { sqlTools } from '../tools/sql.ts';
 import { conformanceCapabilities, QUIET_CONFORMANCE_TOOLS, registerConformancePack } from '../tools/conformance.ts';
 import type { CatalogTool } from './catalog.ts';
 import { captureTools, enforceIntegrity, type IntegrityGate } from './integrity-gate.ts';
+import { withAuditedTools } from './pack-audit.ts';
 import type { Principal } from './principal.ts';
 import type { ResultFlaggedSink } from './result-guard.ts';
 import { callCatalogTool, listedOnly } from './tool-call.ts';
@@ -98,7 +99,8 @@ export function createMcpServer(deps: ServerDeps, era: Era = 'session'): LiveSer
   // Every registration goes through captureTools, ours and the conformance pack's, so the names are exact.
   const tools = captureTools(server);
   for (const tool of CATALOG) register(server, tool, deps, era);
-  if (deps.config.ENABLE_CONFORMANCE_PACK) registerConformancePack(server, era);
+  // The pack's tools are audited, guarded and observed like the catalog's (src/mcp/pack-audit.ts).
+  if (deps.config.ENABLE_CONFORMANCE_PACK) withAuditedTools(server, deps, () => registerConformancePack(server, era));
   enforceIntegrity(tools, deps.integrity);
   const integrity = deps.integrity;
   const served = new Set([...tools.keys()].filter((name) => integrity === 'unchecked' || integrity.passed.has(name)));
