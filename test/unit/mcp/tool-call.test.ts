@@ -1,43 +1,14 @@
 // The one argument check of a tools/call (issue 13): the SDK lists the tool's schema but leaves the check to
 // callCatalogTool, which parses once, records a refusal with its reason, and answers as the SDK would.
-import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
 import { McpServer } from '@modelcontextprotocol/server';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { loadConfig } from '../../../src/config.ts';
 import type { DataPort } from '../../../src/db/port.ts';
 import type { CatalogTool } from '../../../src/mcp/catalog.ts';
-import type { Principal } from '../../../src/mcp/principal.ts';
-import { createMcpServer, SERVER_INFO, type ServerDeps, type ToolAudit, type ToolRefusal } from '../../../src/mcp/server.ts';
+import { createMcpServer, SERVER_INFO, type ServerDeps } from '../../../src/mcp/server.ts';
 import { callCatalogTool, listedOnly } from '../../../src/mcp/tool-call.ts';
 import { listServedTools } from '../../../src/mcp/tool-definitions.ts';
-
-const NOBODY: Principal = { kind: 'agent', id: 'key:t', keyId: 'k'.repeat(16), agentId: 'a', agentName: 'a', owner: 'o', scopes: [] };
-
-function recordingDeps(): { deps: ServerDeps; refused: ToolRefusal[]; audited: ToolAudit[] } {
-  const refused: ToolRefusal[] = [];
-  const audited: ToolAudit[] = [];
-  const deps: ServerDeps = {
-    config: loadConfig({}),
-    db: () => {
-      throw new Error('no database in this test');
-    },
-    principal: NOBODY,
-    logLevel: () => 'info',
-    integrity: 'unchecked',
-    audit: async (entry) => void audited.push(entry),
-    refused: async (refusal) => void refused.push(refusal),
-  };
-  return { deps, refused, audited };
-}
-
-async function connected(server: McpServer): Promise<Client> {
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  const client = new Client({ name: 'vitest', version: '1' });
-  await client.connect(clientSide);
-  return client;
-}
+import { connected, recordingDeps } from '../../support/mcp-server.ts';
 
 /** A tool whose schema counts how often it is checked, and whose body records what it ran on. */
 function countingTool(): { tool: CatalogTool; checks: () => number; ran: unknown[] } {
