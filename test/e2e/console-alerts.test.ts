@@ -1,7 +1,7 @@
 // End to end (wrangler dev + headless Chromium): a live alert from the alert hub appears on the console's Alerts page without a reload, and is acknowledged there.
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS, signIn } from '../support/console.ts';
+import { adminBrowser } from '../support/console.ts';
 import { startServer, type ServerHandle as Server } from '../support/server.mjs';
 
 let server: Server;
@@ -17,12 +17,7 @@ describe('the Alerts page follows the alert hub live', () => {
   beforeAll(async () => {
     // Baselines that learn within the test (the settings of issue 11's own end-to-end test).
     server = await startServer({ vars: { ADMIN_USERS: 'alerts-admin@example.test', ANOMALY_MIN_CALLS: '5', ANOMALY_MIN_LEARNING_SECONDS: '0', ANOMALY_TOOL_MIN_CALLS: '3' } });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-    context = await browser.newContext();
-    const signedIn = await signIn(context, server.url, 'alerts-admin');
-    expect(signedIn.status).toBe(200);
-    page = signedIn.page;
-    await page.waitForURL(`${server.url}/admin`);
+    ({ browser, context, page } = await adminBrowser(server.url, 'alerts-admin'));
   });
 
   afterAll(async () => {

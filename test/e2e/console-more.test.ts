@@ -7,10 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveryView } from '../../src/audit/delivery-stats.ts';
-import { axeViolations, CHROMIUM_ARGS, pageFetch, signIn, until } from '../support/console.ts';
+import { adminBrowser, axeViolations, pageFetch, signIn, until } from '../support/console.ts';
 import { signIn as oauthSignIn, type FlowFetchers } from '../support/oauth-flow.ts';
 import { startServer, type ServerHandle as Server } from '../support/server.mjs';
 
@@ -75,13 +75,8 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const webhook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/audit`;
   server = await startServer({ vars: { ADMIN_USERS: 'more-admin@example.test', AUDIT_WEBHOOK_URL: webhook, AUDIT_WEBHOOK_SECRET: SECRET } });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  adminContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   mkdirSync(SHOTS, { recursive: true });
-  const signedIn = await signIn(adminContext, server.url, 'more-admin');
-  expect(signedIn.status).toBe(200);
-  admin = signedIn.page;
-  await admin.waitForURL(`${server.url}/admin`);
+  ({ browser, context: adminContext, page: admin } = await adminBrowser(server.url, 'more-admin', { viewport: { width: 1280, height: 900 } }));
 });
 
 afterAll(async () => {

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeViolations, CHROMIUM_ARGS, csrfOf, pageFetch, signIn, until } from '../support/console.ts';
+import { adminBrowser, axeViolations, csrfOf, pageFetch, signIn, until } from '../support/console.ts';
 import { startServer, type ServerHandle as Server } from '../support/server.mjs';
 
 /** Screenshots of every page (git-ignored; docs/console.png is one of them, committed by hand). */
@@ -44,13 +44,8 @@ async function keyCount(): Promise<number> {
 beforeAll(async () => {
   // One administrator by verified email, one by upstream subject (the local provider's sub is user-<login>).
   server = await startServer({ vars: { ADMIN_USERS: `${ADMIN_EMAIL}, user-console-second` } });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  adminContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   mkdirSync(SHOTS, { recursive: true });
-  const signedIn = await signIn(adminContext, server.url, ADMIN);
-  expect(signedIn.status).toBe(200);
-  admin = signedIn.page;
-  await admin.waitForURL(`${server.url}/admin`);
+  ({ browser, context: adminContext, page: admin } = await adminBrowser(server.url, ADMIN, { viewport: { width: 1280, height: 900 } }));
 });
 
 afterAll(async () => {

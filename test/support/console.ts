@@ -1,8 +1,8 @@
-// Helpers of the console's browser tests: sign in through the local provider, read a page's CSRF token, run axe-core in the page.
+// Helpers of the console's browser tests: a signed-in administrator's browser, sign in through the local provider, read a page's CSRF token, run axe-core in the page.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BrowserContext, Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
@@ -21,6 +21,24 @@ export async function signIn(context: BrowserContext, baseUrl: string, login: st
   await page.locator('button#sign-in').click();
   const answer = await callback;
   return { page, status: answer.status() };
+}
+
+/**
+ * Headless Chromium with one context in which `login` is signed in to the console of `baseUrl`:
+ * the sign-in answered 200 and the tab is on /admin. The browser is closed if that fails.
+ */
+export async function adminBrowser(baseUrl: string, login: string, options: BrowserContextOptions = {}): Promise<{ browser: Browser; context: BrowserContext; page: Page }> {
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  try {
+    const context = await browser.newContext(options);
+    const signedIn = await signIn(context, baseUrl, login);
+    expect(signedIn.status).toBe(200);
+    await signedIn.page.waitForURL(`${baseUrl}/admin`);
+    return { browser, context, page: signedIn.page };
+  } catch (error) {
+    await browser.close();
+    throw error;
+  }
 }
 
 /** The CSRF token the console put in the page. */
