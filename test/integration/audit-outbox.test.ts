@@ -6,15 +6,17 @@ import { AuditOutbox } from '../../durable/audit-outbox.ts';
 import type { AuditStore } from '../../durable/audit-store.ts';
 import { newEvent } from '../../src/audit/emit.ts';
 import type { AuditEvent } from '../../src/audit/event.ts';
+import type { Env } from '../../src/env.ts';
 
 /** A fresh object to host an outbox of the test's own (the AuditStore class, under a name nothing else uses). */
 const host = () => env.AUDIT_STORE.get(env.AUDIT_STORE.idFromName(`outbox-test-${crypto.randomUUID()}`));
+const workerEnv = env as unknown as Env;
 const event = (tool: string): AuditEvent => newEvent({ type: 'tool.call', outcome: 'success', actor: { agent_id: 'outbox-test' }, tool });
 
 describe('audit outbox (durable/audit-outbox.ts)', () => {
   it('stores each event in one table with no index and no AUTOINCREMENT counter', async () => {
     const objects = await runInDurableObject(host(), async (_i: AuditStore, state) => {
-      const outbox = new AuditOutbox(state.storage, env, 100, () => Promise.resolve(), () => Promise.resolve());
+      const outbox = new AuditOutbox(state.storage, workerEnv, 100, () => Promise.resolve(), () => Promise.resolve());
       expect(await outbox.record(event('a'))).toBe(true);
       return state.storage.sql.exec<{ type: string; name: string }>("SELECT type, name FROM sqlite_master WHERE tbl_name IN ('audit_outbox', 'sqlite_sequence')").toArray();
     });
@@ -28,7 +30,7 @@ describe('audit outbox (durable/audit-outbox.ts)', () => {
       const held = new Promise<void>((resolve) => (release = resolve));
       const outbox = new AuditOutbox(
         state.storage,
-        env,
+        workerEnv,
         100,
         async (events) => {
           sent.push(events.map((e) => e.tool ?? ''));
@@ -58,7 +60,7 @@ describe('audit outbox (durable/audit-outbox.ts)', () => {
       const sent: string[][] = [];
       const outbox = new AuditOutbox(
         state.storage,
-        env,
+        workerEnv,
         100,
         (events) => {
           if (fail) return Promise.reject(new Error('sink down'));
