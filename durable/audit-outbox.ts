@@ -5,9 +5,15 @@ import type { Env } from '../src/env.ts';
 import { scheduleAlarm } from './alarm.ts';
 import type { DeliveryReport } from './audit-delivery.ts';
 
-/** The outbox table, created on the first event (docs/storage.md is checked against this). */
+/**
+ * The outbox table, created on the first event (docs/storage.md is checked against this). One
+ * B-tree only (issue 14): `seq` is the rowid (no AUTOINCREMENT, whose counter table is a second
+ * page written per event) and `id` has no index (a third): event ids are fresh UUIDs, and every
+ * sink ignores an id it already holds. Objects created before keep their older table, which works
+ * the same.
+ */
 export const AUDIT_OUTBOX_SCHEMA = [
-  'CREATE TABLE IF NOT EXISTS audit_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, event TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0)',
+  'CREATE TABLE IF NOT EXISTS audit_outbox (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, event TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0)',
 ];
 const BATCH = 200;
 const FLUSH_DELAY_MS = 1000;
@@ -28,6 +34,7 @@ export class AuditOutbox {
   #failures = 0;
   /** Pending rows, counted once per object life and then kept up to date (not a COUNT per event). */
   #pending: number | null = null;
+  #flushing: Promise<FlushResult> | null = null;
 
   readonly #send: (events: readonly AuditEvent[]) => Promise<void>;
   /** Issue 12: where delivered batches and failed attempts are reported (the AuditStore's delivery record), best effort. */
@@ -81,7 +88,14 @@ export class AuditOutbox {
    * batch only after the sink confirmed it. On failure the events stay and the alarm is set
    * again with exponential backoff.
    */
-  async flush(): Promise<FlushResult> {
+  flush(): Promise<FlushResult> {
+    // One flush at a time: a second one deleting by `seq` after the first emptied the table could
+    // delete a row inserted meanwhile (rowids restart once the table is empty).
+    this.#flushing ??= this.#flushOnce().finally(() => (this.#flushing = null));
+    return this.#flushing;
+  }
+
+  async #flushOnce(): Promise<FlushResult> {
     if (!this.#exists()) return { delivered: 0, pending: 0 };
     let delivered = 0;
     for (;;) {

@@ -13,6 +13,7 @@ import { auditIntegrityFailures } from '../src/mcp/integrity-audit.ts';
 import { resultFlaggedRecorder } from '../src/mcp/result-audit.ts';
 import { actorOf, newEvent, type RequestMeta } from '../src/audit/emit.ts';
 import { policyFrom, sanitizeParams } from '../src/audit/redact.ts';
+import { recordForPrincipal } from '../src/audit/relay.ts';
 import { sessionOpened } from '../src/audit/session-opened.ts';
 import { sessionEndedByAdmin } from '../src/audit/session-ended.ts';
 import { noteOpened, noteSessionEnded } from '../src/sessions/index.ts';
@@ -223,7 +224,7 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
       meta: { ...call.meta, sessionId: this.#meta ? call.sessionId : undefined },
     });
     if (this.#meta) await this.#outbox.record(event);
-    else await this.env.AUDIT_STORE.get(this.env.AUDIT_STORE.idFromName('default')).record(event);
+    else await recordForPrincipal(this.env, call.principal.id, event);
   }
 
   /**

@@ -2,6 +2,7 @@
 import type { AlertHubObject } from './contracts/alert-hub.ts';
 import type { AuthTransactionObject } from './contracts/auth-transaction.ts';
 import type { ApiKeyObject } from './contracts/api-key.ts';
+import type { AuditRelayObject } from './contracts/audit-relay.ts';
 import type { AuditStoreObject } from './contracts/audit-store.ts';
 import type { ClientRegistryObject } from './contracts/client-registry.ts';
 import type { EmbeddedDatabaseObject } from './contracts/embedded-db.ts';
@@ -17,6 +18,8 @@ export interface Env {
   CLIENTS: DurableObjectNamespace<ClientRegistryObject>;
   API_KEY: DurableObjectNamespace<ApiKeyObject>;
   AUDIT_STORE: DurableObjectNamespace<AuditStoreObject>;
+  /** Issue 14: one audit outbox per principal for its requests that reach no session (stateless calls, scope refusals). */
+  AUDIT_RELAY: DurableObjectNamespace<AuditRelayObject>;
   /** Bounded failure summaries (issue 16): one object per caller address. Optional: without it failures are only refused. */
   FAILURE_COUNTER?: DurableObjectNamespace<FailureCounterObject>;
   /** The open-session index (issue 12), sharded; optional: without it the console lists no open sessions. */

@@ -23,6 +23,7 @@ export { AuthTransaction } from '../durable/auth-transaction.ts';
 export { ClientRegistry } from '../durable/client-registry.ts';
 export { ApiKey } from '../durable/api-key.ts';
 export { AuditStore } from '../durable/audit-store.ts';
+export { AuditRelay } from '../durable/audit-relay.ts';
 export { FailureCounter } from '../durable/failure-counter.ts';
 export { AlertHub } from '../durable/alert-hub.ts';
 export { SessionIndex } from '../durable/session-index.ts';

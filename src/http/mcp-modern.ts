@@ -7,6 +7,7 @@ import type { Config } from '../config.ts';
 import type { Env } from '../env.ts';
 import { actorOf, newEvent, type RequestMeta } from '../audit/emit.ts';
 import { policyFrom, sanitizeParams } from '../audit/redact.ts';
+import { recordForPrincipal } from '../audit/relay.ts';
 import { dataPort } from '../db/index.ts';
 import { bearerError } from '../errors.ts';
 import type { McpMessage } from '../mcp/message.ts';
@@ -59,7 +60,7 @@ export interface ModernCall {
 /**
  * Serves one 2026-07-28 request in the Worker. The only state it needs is the grant's status,
  * asked of the grant's own Durable Object (chosen by the token's grant id, never by the client);
- * tool calls are audited in the audit store, durably, before the result goes back.
+ * tool calls are audited in the principal's relay (src/audit/relay.ts), durably, before the result goes back.
  */
 export async function serveModern(request: Request, env: Env, config: Config, given: ModernCall): Promise<Response> {
   // A stateless request belongs to no session, whatever Mcp-Session-Id it carries: its events name none.
@@ -69,11 +70,11 @@ export async function serveModern(request: Request, env: Env, config: Config, gi
   // A tool call with baselines on gets the grant's baseline view in the same answer as its status (one round trip).
   const grant = principal.kind === 'user' ? await env.AUTH_TXN.get(env.AUTH_TXN.idFromName(principal.grantId)).grantStatus(config.ANOMALY_ENABLED && message?.kind === 'tool_call') : undefined;
   if (grant && !grant.active) {
-    await record(env, config, newEvent({ type: 'auth.token_rejected', outcome: 'denied', actor: actorOf(principal), error_code: 'invalid_token', reason: 'the grant has been revoked', ...(message?.kind === 'tool_call' ? { tool: message.name } : {}), meta }));
+    await record(env, config, principal, newEvent({ type: 'auth.token_rejected', outcome: 'denied', actor: actorOf(principal), error_code: 'invalid_token', reason: 'the grant has been revoked', ...(message?.kind === 'tool_call' ? { tool: message.name } : {}), meta }));
     return bearerError('invalid_token', { resourceMetadata: call.urls.resourceMetadata, description: 'the grant has been revoked' });
   }
   const view = (grant?.baseline as BaselineView | undefined) ?? given.baseline;
-  const baseline = new StatelessBaseline({ env, config, principal, meta, record: (event) => record(env, config, event), view, waitUntil: given.waitUntil });
+  const baseline = new StatelessBaseline({ env, config, principal, meta, record: (event) => record(env, config, principal, event), view, waitUntil: given.waitUntil });
   if (message?.kind === 'invalid_params' && message.method === 'tools/call') {
     const name = message.params?.name;
     await auditRefusal(env, config, call, baseline, { tool: typeof name === 'string' ? name.slice(0, 100) : undefined, args: message.params?.arguments, errorCode: 'invalid_params', reason: `${message.param} ${message.detail}` });
@@ -92,7 +93,7 @@ export async function serveModern(request: Request, env: Env, config: Config, gi
     refused: (r: { tool: string; args: unknown; reason: string }) => auditRefusal(env, config, call, baseline, { tool: r.tool, args: r.args, errorCode: 'invalid_params', reason: r.reason }),
     integrity: await toolIntegrity(config, auditIntegrityFailures(env, config)),
     // Flagged results (issue 10) are recorded as in a session, in the audit store; no session id.
-    resultFlagged: resultFlaggedRecorder({ env, config, record: (event) => record(env, config, event), callOf: () => ({ meta: call.meta, principal }), principal, sessionId: () => undefined }),
+    resultFlagged: resultFlaggedRecorder({ env, config, record: (event) => record(env, config, principal, event), callOf: () => ({ meta: call.meta, principal }), principal, sessionId: () => undefined }),
   };
   const live = createMcpServer(deps, 'stateless');
   if (message?.kind === 'tool_call') {
@@ -133,9 +134,10 @@ async function rawOf(message: McpMessage, copy: Request | undefined): Promise<un
   return { jsonrpc: '2.0', id: message.id, method: message.method, ...(message.params ? { params: message.params } : {}) };
 }
 
-async function record(env: Env, config: Config, event: ReturnType<typeof newEvent>): Promise<void> {
+/** Durably, before the answer, in the principal's own relay (issue 14: not through the one AuditStore). */
+async function record(env: Env, config: Config, principal: Principal, event: ReturnType<typeof newEvent>): Promise<void> {
   if (!config.AUDIT_ENABLED) return;
-  await env.AUDIT_STORE.get(env.AUDIT_STORE.idFromName('default')).record(event);
+  await recordForPrincipal(env, principal.id, event);
 }
 
 /** The same `tool.call` event a session records, with the delegation chain; no session id (there is none). */
@@ -143,6 +145,7 @@ function auditTool(env: Env, config: Config, call: ModernCall, entry: ToolAudit)
   return record(
     env,
     config,
+    call.principal,
     newEvent({
       type: 'tool.call',
       outcome: entry.outcome,
@@ -164,6 +167,7 @@ async function auditRefusal(env: Env, config: Config, call: ModernCall, baseline
   return record(
     env,
     config,
+    call.principal,
     newEvent({
       type: 'tool.call',
       outcome: 'failure',

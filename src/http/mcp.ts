@@ -16,6 +16,7 @@ import { carriesEnvelope, isModernRequest, MODERN_PROTOCOL_VERSION, serveModern 
 import { SERVED_VERSIONS } from './mcp-versions.ts';
 import { randomBytes } from '../lib/random.ts';
 import { noteFailure, tokenHints } from '../audit/failures.ts';
+import { recordForPrincipal } from '../audit/relay.ts';
 
 /** One authority: a host name, IPv4 or bracketed IPv6 address, and an optional port. */
 // eslint-disable-next-line security/detect-unsafe-regex -- two alternatives of single character classes and a bounded port: no nested repetition
@@ -115,12 +116,12 @@ async function route(request: Request, env: Env, config: Config, ctx?: Execution
   return withHeaders(response, new Headers(auth.headers));
 }
 
-/** A tools/call refused for scope is recorded (durably, before the 403) in the audit store. */
+/** A tools/call refused for scope is recorded (durably, before the 403) in the principal's relay (src/audit/relay.ts). */
 async function recordDenied(env: Env, config: Config, principal: Principal, message: McpMessage | undefined, meta: RequestMeta): Promise<void> {
   if (!config.AUDIT_ENABLED) return;
   const call = calledTool(message);
   const event = newEvent({ type: 'tool.call', outcome: 'denied', actor: actorOf(principal), tool: call?.tool, error_code: 'insufficient_scope', reason: `needs ${call?.scope ?? ''}`, meta });
-  await env.AUDIT_STORE.get(env.AUDIT_STORE.idFromName('default')).record(event);
+  await recordForPrincipal(env, principal.id, event);
 }
 
 function corsHeaders(origin: string | null): Headers {

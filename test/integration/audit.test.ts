@@ -2,6 +2,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import type { AuditRelay } from '../../durable/audit-relay.ts';
 import type { AuditStore } from '../../durable/audit-store.ts';
 import type { AuthTransaction } from '../../durable/auth-transaction.ts';
 import type { McpSession } from '../../durable/session.ts';
@@ -73,6 +74,12 @@ describe('tool calls', () => {
     const { headers } = await session(user.accessToken);
     const response = await post({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'sql_select', arguments: { sql: 'SELECT 1' } } }, headers);
     expect(response.status).toBe(403);
+    // Issue 14: stored in the person's own relay before the 403 (not through the one AuditStore), then delivered by its alarm.
+    const relay = env.AUDIT_RELAY.get(env.AUDIT_RELAY.idFromName(decodeSub(user.accessToken)));
+    expect(await runInDurableObject(relay, (i: AuditRelay) => i.pending())).toBe(1);
+    expect(await stored(`type=tool.call&outcome=denied&user=${encodeURIComponent(decodeSub(user.accessToken))}`)).toEqual([]);
+    expect(await runDurableObjectAlarm(relay)).toBe(true);
+    expect(await runInDurableObject(relay, (i: AuditRelay) => i.pending())).toBe(0);
     const events = await stored(`type=tool.call&outcome=denied&user=${encodeURIComponent(decodeSub(user.accessToken))}`);
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ tool: 'sql_select', error_code: 'insufficient_scope', actor: { client_id: user.clientId } });

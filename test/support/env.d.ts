@@ -2,6 +2,7 @@
 // objects (runInDurableObject), so here each namespace is typed by its class, not only its contract.
 import type { Env as WorkerEnv } from '../../src/env.ts';
 import type { ApiKey } from '../../durable/api-key.ts';
+import type { AuditRelay } from '../../durable/audit-relay.ts';
 import type { AuditStore } from '../../durable/audit-store.ts';
 import type { AuthTransaction } from '../../durable/auth-transaction.ts';
 import type { ClientRegistry } from '../../durable/client-registry.ts';
@@ -16,6 +17,7 @@ declare global {
       CLIENTS: DurableObjectNamespace<ClientRegistry>;
       API_KEY: DurableObjectNamespace<ApiKey>;
       AUDIT_STORE: DurableObjectNamespace<AuditStore>;
+      AUDIT_RELAY: DurableObjectNamespace<AuditRelay>;
       ALERT_HUB: DurableObjectNamespace<AlertHub>;
       TEST_HYPERDRIVE?: Hyperdrive;
       TEST_HYPERDRIVE_DOWN?: Hyperdrive;
