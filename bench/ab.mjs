@@ -1,7 +1,8 @@
 // `npm exec -- node bench/ab.mjs --base DIR`: this tree against another checkout of the project (e.g. `git worktree add --detach DIR main`),
 // both on workerd through Miniflare in one run, the same load alternated between them round by round: a cheap tools/call in a
-// 2025-11-25 session (with an OAuth token, and with an API key) and a stateless 2026-07-28 one with the token. Prints each side's medians (throughput, server CPU per
-// call, p50/p99) and this ÷ base. Issue 13 used it to measure the session object's move to the SDK v2.
+// 2025-11-25 session (with an OAuth token, and with an API key), a stateless 2026-07-28 one with the token, and opening and closing a session
+// (`--only` picks some). Prints each side's medians (throughput, server CPU per call, p50/p99) and this ÷ base. Issue 13 used it to measure the
+// session object's move to the SDK v2.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -19,9 +20,9 @@ const VARS = { ENABLE_CONFORMANCE_PACK: 'true', ACCESS_TOKEN_TTL_SECONDS: '86400
 const quiet = (line) => (/error/i.test(line) ? process.stderr.write(`workerd: ${line.slice(0, 300)}\n`) : undefined);
 const say = (text) => process.stdout.write(`${text}\n`);
 
-const { values: opts } = parseArgs({ options: { base: { type: 'string' }, connections: { type: 'string', default: '16' }, duration: { type: 'string', default: '10' }, warmup: { type: 'string', default: '1' }, rounds: { type: 'string', default: '6' } } });
+const { values: opts } = parseArgs({ options: { base: { type: 'string' }, connections: { type: 'string', default: '16' }, duration: { type: 'string', default: '10' }, warmup: { type: 'string', default: '1' }, rounds: { type: 'string', default: '6' }, only: { type: 'string' } } });
 if (!opts.base || !existsSync(path.join(opts.base, 'wrangler.toml'))) {
-  process.stderr.write('usage: npm exec -- node bench/ab.mjs --base DIR [--connections 16 --duration 10 --warmup 1 --rounds 6]  (DIR: another checkout with node_modules)\n');
+  process.stderr.write('usage: npm exec -- node bench/ab.mjs --base DIR [--connections 16 --duration 10 --warmup 1 --rounds 6 --only session,apikey,stateless,open]  (DIR: another checkout with node_modules)\n');
   process.exit(2);
 }
 const connections = Number(opts.connections);
@@ -29,6 +30,7 @@ const durationMs = Number(opts.duration) * 1000;
 const warmupMs = Number(opts.warmup) * 1000;
 const rounds = Number(opts.rounds);
 const signal = new AbortController().signal;
+const chosen = opts.only?.split(',').map((k) => k.trim()).filter((k) => k !== '');
 
 const SCENARIOS = [
   {
@@ -47,7 +49,16 @@ const SCENARIOS = [
     iteration: (client, headers, n) => callTool(client, headers, n + 1, 'test_simple_text', {}, signal),
   },
   { key: 'stateless', label: 'tools/call test_simple_text, stateless 2026-07-28', iteration: (client, _s, n) => callToolModern(client, n + 1, 'test_simple_text', {}, signal) },
+  { key: 'open', label: 'new session (initialize + initialized + DELETE), OAuth', iteration: async (client) => closeSession(client, await openSession(client, signal), signal) },
 ];
+
+const ALL_KEYS = SCENARIOS.map((s) => s.key);
+const unknown = (chosen ?? []).filter((k) => !ALL_KEYS.includes(k));
+if (unknown.length > 0) {
+  process.stderr.write(`--only: unknown scenario ${unknown.join(', ')} (known: ${ALL_KEYS.join(', ')})\n`);
+  process.exit(2);
+}
+const RUN = chosen ? SCENARIOS.filter((s) => chosen.includes(s.key)) : SCENARIOS;
 
 async function start(root, name, tooling, cleanups) {
   const build = await buildWorker(root);
@@ -91,9 +102,9 @@ try {
   const tooling = await loadTooling(ROOT);
   const base = await start(path.resolve(opts.base), 'base', tooling, cleanups);
   const mine = await start(ROOT, 'this', tooling, cleanups);
-  const results = { base: Object.fromEntries(SCENARIOS.map((s) => [s.key, []])), this: Object.fromEntries(SCENARIOS.map((s) => [s.key, []])) };
+  const results = { base: Object.fromEntries(RUN.map((s) => [s.key, []])), this: Object.fromEntries(RUN.map((s) => [s.key, []])) };
   for (let round = 0; round < rounds; round++) {
-    for (const scenario of SCENARIOS) {
+    for (const scenario of RUN) {
       // Alternate which side goes first, so a drift in the machine's load falls on both.
       for (const server of round % 2 === 0 ? [base, mine] : [mine, base]) {
         const r = await measure(server, scenario);
@@ -105,7 +116,7 @@ try {
   say(`\nMedians of ${rounds} rounds, ${connections} connections, ${durationMs / 1000} s per side per round, alternated; CPU = the server's workerd CPU per answered call.\n`);
   say('| scenario | base | this | this ÷ base (throughput) | this ÷ base (CPU per call) |');
   say('|---|---|---|---|---|');
-  for (const s of SCENARIOS) {
+  for (const s of RUN) {
     const of = (side, field, digits) => rounded(median(results[side][s.key].map((r) => r[field])), digits);
     const m = (side) => ({ perSecond: of(side, 'perSecond', 1), cpuMs: of(side, 'cpuMs', 3), p50: of(side, 'p50', 2), p99: of(side, 'p99', 2) });
     const b = m('base');

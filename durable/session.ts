@@ -306,10 +306,9 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
     if (call.principal.kind === 'user') setGrantStatus(this.ctx.storage.sql, call.principal.grantId, true, now);
     this.#meta = meta;
     this.#live = live;
-    // Two independent round trips on session creation: the opening's audit record and the principal's baseline snapshot, side by side.
-    const store = this.env.AUDIT_STORE;
+    // The opening is recorded in this session's own outbox (issue 14: not through the one AuditStore), beside the principal's baseline snapshot.
     const indexed = noteOpened(this.env, call, params.data, meta.protocolVersion, now);
-    await Promise.all([this.#config.AUDIT_ENABLED ? store.get(store.idFromName('default')).record(sessionOpened(call, params.data, meta.protocolVersion)) : undefined, this.#baseline.connect(call.principal)]);
+    await Promise.all([this.#config.AUDIT_ENABLED ? this.#outbox.record(sessionOpened(call, params.data, meta.protocolVersion)) : undefined, this.#baseline.connect(call.principal)]);
     await indexed;
     await scheduleAlarm(this.ctx.storage, now + this.#config.SESSION_IDLE_SECONDS * 1000);
     return response;

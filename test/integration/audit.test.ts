@@ -21,10 +21,15 @@ async function stored(query: string): Promise<AuditEvent[]> {
   return text === '' ? [] : text.trim().split('\n').map((line) => AuditEventSchema.parse(JSON.parse(line)));
 }
 
+/** Opens a session; its `session.opened` event is in its own outbox before the answer (issue 14), and is delivered here so each test counts only its own events. */
 async function session(token: string): Promise<{ sessionId: string; headers: Record<string, string> }> {
   const response = await post(INITIALIZE, { authorization: `Bearer ${token}` });
   const sessionId = response.headers.get('mcp-session-id') ?? '';
   await response.text();
+  const stub = env.MCP_SESSION.get(env.MCP_SESSION.idFromName(sessionId));
+  expect(await runInDurableObject(stub, (i: McpSession) => i.auditPending())).toBe(1);
+  await runDurableObjectAlarm(stub);
+  expect(await runInDurableObject(stub, (i: McpSession) => i.auditPending())).toBe(0);
   const headers = { authorization: `Bearer ${token}`, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' };
   await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, headers);
   return { sessionId, headers };

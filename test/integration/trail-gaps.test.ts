@@ -175,6 +175,8 @@ describe('structured security events', () => {
     expect(init.status).toBe(200);
     const sessionId = init.headers.get('mcp-session-id') ?? '';
     await init.text();
+    // Recorded in the session's own outbox before the answer (issue 14); delivered by its alarm.
+    await settleDeliveries();
     const opened = (await stored('session.opened')).filter((e) => e.session_id === sessionId);
     expect(opened).toEqual([expect.objectContaining({ outcome: 'success', client_ip: '203.0.113.7', user_agent: 'gap-client/9.9', params: expect.objectContaining({ client_name: 'Gap Client', client_version: '9.9', protocol_version: '2025-11-25' }) })]);
     expect(opened[0]?.actor).toMatchObject({ client_id: user.clientId });
