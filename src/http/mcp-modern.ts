@@ -92,7 +92,7 @@ export async function serveModern(request: Request, env: Env, config: Config, gi
     // Arguments that fail the input schema are checked once, in the tool-running path, and recorded as in a session.
     refused: (r: { tool: string; args: unknown; reason: string }) => auditRefusal(env, config, call, baseline, { tool: r.tool, args: r.args, errorCode: 'invalid_params', reason: r.reason }),
     integrity: await toolIntegrity(config, auditIntegrityFailures(env, config)),
-    // Flagged results (issue 10) are recorded as in a session, in the audit store; no session id.
+    // Flagged results (issue 10) are recorded as in a session, in the principal's relay; no session id.
     resultFlagged: resultFlaggedRecorder({ env, config, record: (event) => record(env, config, principal, event), callOf: () => ({ meta: call.meta, principal }), principal, sessionId: () => undefined }),
   };
   const live = createMcpServer(deps, 'stateless');
