@@ -6,6 +6,7 @@ import path from 'node:path';
 import { freePort } from '../test/support/server.mjs';
 import { bearerHeader, startUpstream } from './lib/auth.mjs';
 import { closeSession, expectResult, openLoad, openSession, callTool } from './lib/load.mjs';
+import { callToolModern } from './lib/modern.mjs';
 import { buildWorker, loadTooling, startWorkerd } from './lib/workerd.mjs';
 
 /** The profiler's sampling interval, and the most one sample may count for (µs). */
@@ -153,6 +154,7 @@ export async function profileMain({ root, opts, signal, say, cleanups }) {
     { key: 'oauth_call', label: 'tools/call (cheap tool), OAuth token', mcpHeaders: auth, setup: (c) => openSession(c, signal), teardown: (c, h) => closeSession(c, h), iteration: cheap },
     { key: 'key_call', label: 'tools/call (cheap tool), API key', mcpHeaders: keyAuth, setup: (c) => openSession(c, signal), teardown: (c, h) => closeSession(c, h), iteration: cheap },
     { key: 'session', label: 'new session (initialize + initialized + DELETE)', mcpHeaders: auth, iteration: async (c) => closeSession(c, await openSession(c, signal), signal) },
+    { key: 'stateless_call', label: 'tools/call (cheap tool), stateless 2026-07-28, OAuth token', mcpHeaders: auth, iteration: (c, _h, n) => callToolModern(c, n + 1, 'test_simple_text', {}, signal) },
   ];
   const report = {};
   mkdirSync(path.join(root, 'bench/results'), { recursive: true });
