@@ -282,6 +282,7 @@ export class AuthTransaction extends DurableObject<Env> implements AuthTransacti
       case 'delete_all':
         await this.ctx.storage.deleteAll();
         this.#tables.forget();
+        this.#baseline.forget();
         this.#outbox = new AuditOutbox(this.ctx.storage, this.env, this.#outboxMax);
         return undefined;
     }

@@ -27,6 +27,12 @@ export class PrincipalBaseline {
   /** The throttle bucket of stateless calls (in memory: an evicted object starts a full one), and the enforcement it is for. */
   #throttle: { eventId: string; bucket: BucketState | undefined } | undefined;
   #ready = false;
+  /**
+   * The view as stored and the state's text, kept after the first read (issue 14): this object is
+   * the only writer of its row, so a stateless call's view and each batch no longer read and parse
+   * the whole state again. Callers share the view and must not change it (RPC hands out copies).
+   */
+  #kept: { text: string | null; view: BaselineView } | undefined;
 
   constructor(sql: SqlStorage, env: object) {
     this.#sql = sql;
@@ -47,24 +53,29 @@ export class PrincipalBaseline {
 
   /** The stored baseline and enforcement (nothing is created by reading). */
   view(): BaselineView {
+    if (this.#kept) return this.#kept.view;
     const row = this.#row();
-    if (!row) return { state: null, enforcement: null };
-    return { state: JSON.parse(row.state) as BaselineState, enforcement: parseEnforcement(row.enforcement) };
+    const view: BaselineView = row ? { state: JSON.parse(row.state) as BaselineState, enforcement: parseEnforcement(row.enforcement) } : { state: null, enforcement: null };
+    this.#kept = { text: row?.state ?? null, view };
+    return view;
   }
 
   /** Folds a batch in, in order, and stores the result; synchronous, so two batches never interleave. */
   observe(raw: ObservationBatch, now: number): BaselineView {
     const batch = ObservationBatchSchema.parse(raw);
-    const row = this.#row();
-    const state = row ? (JSON.parse(row.state) as BaselineState) : newBaseline(this.#settings);
+    const before = this.view();
+    const storedText = this.#kept?.text ?? null;
+    // The kept state is folded in place: anything that throws on the way leaves it unknown, so it is read again next time.
+    this.#kept = undefined;
+    const state = before.state ?? newBaseline(this.#settings);
     for (const call of batch.calls) observe(state, call, this.#settings, batch.kind);
-    let enforcement = parseEnforcement(row?.enforcement ?? null);
+    let enforcement = before.enforcement;
     if (enforcement && enforcement.until <= now) enforcement = null;
     if (batch.enforcement && (!enforcement || batch.enforcement.until > enforcement.until)) enforcement = batch.enforcement;
     const text = JSON.stringify(state);
     if (text.length > MAX_STATE_BYTES) {
       console.error(JSON.stringify({ event: 'baseline_too_large', bytes: text.length }));
-      return { state: row ? (JSON.parse(row.state) as BaselineState) : null, enforcement };
+      return { state: storedText === null ? null : (JSON.parse(storedText) as BaselineState), enforcement };
     }
     this.#ensure();
     this.#sql.exec(
@@ -75,7 +86,15 @@ export class PrincipalBaseline {
       now,
       batch.calls.length,
     );
-    return { state, enforcement };
+    const view = { state, enforcement };
+    this.#kept = { text, view };
+    return view;
+  }
+
+  /** Forgets what was kept (the owner deleted its whole storage): the next read reads storage. */
+  forget(): void {
+    this.#kept = undefined;
+    this.#ready = false;
   }
 
   #row(): { state: string; enforcement: string | null } | undefined {

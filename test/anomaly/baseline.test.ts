@@ -64,6 +64,26 @@ describe('baseline in the API key object', () => {
     expect(detected.map((e) => e.tool)).toEqual(['list_tables']);
   });
 
+  it('the view kept in memory is what storage holds, after each batch and after an eviction (issue 14)', async () => {
+    const { keyId } = await createKey('Kept Agent');
+    const stub = keyStub(keyId);
+    const stored = () => runInDurableObject(stub, (_i: ApiKey, state) => state.storage.sql.exec<{ state: string }>('SELECT state FROM baseline WHERE id = 1').toArray().map((r) => JSON.parse(r.state) as unknown)[0] ?? null);
+    expect((await stub.baseline()).state).toBeNull();
+    const tools = ['find_customers', 'get_customer', 'find_customers'];
+    for (const [i, tool] of tools.entries()) {
+      const returned = await stub.observeBaseline({ kind: 'agent', calls: [{ at: Date.now() + i, tool, args: { customer_id: i }, status: 'ok' }] });
+      expect(returned.state?.n).toBe(i + 1);
+      expect(returned.state).toEqual(await stored());
+      expect((await stub.baseline()).state).toEqual(await stored());
+    }
+    const before = await stub.baseline();
+    await evictDurableObject(stub);
+    expect(await stub.baseline()).toEqual(before);
+    const after = await stub.observeBaseline({ kind: 'agent', calls: [{ at: Date.now() + 10, tool: 'get_customer', args: {}, status: 'ok' }] });
+    expect(after.state?.n).toBe(4);
+    expect(after.state).toEqual(await stored());
+  });
+
   it('a key that does not exist keeps no baseline', async () => {
     const stub = keyStub('x'.repeat(43));
     const view = await stub.observeBaseline({ kind: 'agent', calls: [{ at: Date.now(), tool: 'find_customers', args: {}, status: 'ok' }] });
