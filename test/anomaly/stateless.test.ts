@@ -3,16 +3,12 @@ import { runDurableObjectAlarm, SELF } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
-import { FETCHERS, MCP_HEADERS, messages, ORIGIN } from '../support/mcp-http.ts';
+import { FETCHERS, MCP_HEADERS, messages, modernEnvelope, ORIGIN } from '../support/mcp-http.ts';
 import { signIn, tokenRequest } from '../support/oauth-flow.ts';
 import { auditOf, createKey, learn, openWith, toolCall } from './support.ts';
 
 const MODERN = '2026-07-28';
-const ENVELOPE = {
-  'io.modelcontextprotocol/protocolVersion': MODERN,
-  'io.modelcontextprotocol/clientInfo': { name: 'vitest-anomaly-modern', version: '1.0.0' },
-  'io.modelcontextprotocol/clientCapabilities': {},
-} as const;
+const ENVELOPE = modernEnvelope('vitest-anomaly-modern');
 
 const keyStub = (keyId: string) => env.API_KEY.get(env.API_KEY.idFromName(keyId));
 let nextId = 5000;

@@ -4,30 +4,20 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { AuditRelay } from '../../durable/audit-relay.ts';
 import { AuditEventSchema, type AuditEvent } from '../../src/audit/event.ts';
-import { bearer } from '../support/gate-assertions.ts';
-import { call, FETCHERS, messages, ORIGIN, post } from '../support/mcp-http.ts';
+import { call, FETCHERS, messages, ORIGIN, statelessToolCall, subjectOf } from '../support/mcp-http.ts';
 import { signIn } from '../support/oauth-flow.ts';
 
-const MODERN = '2026-07-28';
-const ENVELOPE = { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientInfo': { name: 'vitest-relay', version: '1.0.0' }, 'io.modelcontextprotocol/clientCapabilities': {} } as const;
 const admin = { authorization: `Bearer ${env.ADMIN_SECRET}` };
 const relay = (principalId: string) => env.AUDIT_RELAY.get(env.AUDIT_RELAY.idFromName(principalId));
 const pending = (principalId: string) => runInDurableObject(relay(principalId), (i: AuditRelay) => i.pending());
 
-function statelessCall(credential: string, id: number): Promise<Response> {
-  const body = { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'get_customer', arguments: { customer_id: 13 }, _meta: ENVELOPE } };
-  return post(body, { ...bearer(credential), 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/call', 'mcp-name': 'get_customer' });
-}
+const statelessCall = (credential: string, id: number) => statelessToolCall(credential, 'get_customer', { customer_id: 13 }, id, 'vitest-relay');
 
 async function toolEvents(filter: (e: AuditEvent) => boolean): Promise<AuditEvent[]> {
   const response = await call('/admin/audit/events?type=tool.call&limit=10000', { headers: admin });
   expect(response.status).toBe(200);
   const text = await response.text();
   return (text === '' ? [] : text.trim().split('\n').map((line) => AuditEventSchema.parse(JSON.parse(line)))).filter(filter);
-}
-
-function subjectOf(token: string): string {
-  return (JSON.parse(atob((token.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/'))) as { sub: string }).sub;
 }
 
 describe('audit relay (durable/audit-relay.ts)', () => {

@@ -7,7 +7,7 @@ import type { AuditStore } from '../../durable/audit-store.ts';
 import type { AuthTransaction } from '../../durable/auth-transaction.ts';
 import type { McpSession } from '../../durable/session.ts';
 import { AuditEventSchema, type AuditEvent } from '../../src/audit/event.ts';
-import { call, callTool, FETCHERS, INITIALIZE, messages, ORIGIN, post } from '../support/mcp-http.ts';
+import { call, callTool, FETCHERS, INITIALIZE, messages, ORIGIN, post, subjectOf } from '../support/mcp-http.ts';
 import { signIn } from '../support/oauth-flow.ts';
 import { settleDeliveries } from '../support/settle.ts';
 
@@ -44,7 +44,7 @@ describe('tool calls', () => {
     expect(reply).toMatchObject({ result: { structuredContent: { rowCount: 1 } } });
     expect(await runInDurableObject(stub, (i: McpSession) => i.auditPending())).toBe(1);
     // Counted by this user's tool calls: other objects' alarms deliver their own events meanwhile.
-    const mine = `type=tool.call&user=${encodeURIComponent(decodeSub(user.accessToken))}`;
+    const mine = `type=tool.call&user=${encodeURIComponent(subjectOf(user.accessToken))}`;
     expect(await stored(mine)).toHaveLength(0);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await runInDurableObject(stub, (i: McpSession) => i.auditPending())).toBe(0);
@@ -55,7 +55,7 @@ describe('tool calls', () => {
       outcome: 'success',
       tool: 'sql_select',
       session_id: sessionId,
-      actor: { user_id: decodeSub(user.accessToken), client_id: user.clientId, grant_id: user.refreshToken.split('.')[0] },
+      actor: { user_id: subjectOf(user.accessToken), client_id: user.clientId, grant_id: user.refreshToken.split('.')[0] },
       result: { rows: 1 },
     });
     expect(event?.actor.token_id).toMatch(/.{16,}/);
@@ -69,7 +69,7 @@ describe('tool calls', () => {
     const { sessionId, headers } = await session(user.accessToken);
     await callTool(headers, 'sql_select', { sql: 'DELETE FROM customers' });
     await runDurableObjectAlarm(env.MCP_SESSION.get(env.MCP_SESSION.idFromName(sessionId)));
-    const events = await stored(`type=tool.call&outcome=failure&user=${encodeURIComponent(decodeSub(user.accessToken))}`);
+    const events = await stored(`type=tool.call&outcome=failure&user=${encodeURIComponent(subjectOf(user.accessToken))}`);
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ tool: 'sql_select', error_code: 'sql_rejected', session_id: sessionId });
   });
@@ -80,12 +80,12 @@ describe('tool calls', () => {
     const response = await post({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'sql_select', arguments: { sql: 'SELECT 1' } } }, headers);
     expect(response.status).toBe(403);
     // Issue 14: stored in the person's own relay before the 403 (not through the one AuditStore), then delivered by its alarm.
-    const relay = env.AUDIT_RELAY.get(env.AUDIT_RELAY.idFromName(decodeSub(user.accessToken)));
+    const relay = env.AUDIT_RELAY.get(env.AUDIT_RELAY.idFromName(subjectOf(user.accessToken)));
     expect(await runInDurableObject(relay, (i: AuditRelay) => i.pending())).toBe(1);
-    expect(await stored(`type=tool.call&outcome=denied&user=${encodeURIComponent(decodeSub(user.accessToken))}`)).toEqual([]);
+    expect(await stored(`type=tool.call&outcome=denied&user=${encodeURIComponent(subjectOf(user.accessToken))}`)).toEqual([]);
     expect(await runDurableObjectAlarm(relay)).toBe(true);
     expect(await runInDurableObject(relay, (i: AuditRelay) => i.pending())).toBe(0);
-    const events = await stored(`type=tool.call&outcome=denied&user=${encodeURIComponent(decodeSub(user.accessToken))}`);
+    const events = await stored(`type=tool.call&outcome=denied&user=${encodeURIComponent(subjectOf(user.accessToken))}`);
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ tool: 'sql_select', error_code: 'insufficient_scope', actor: { client_id: user.clientId } });
   });
@@ -109,7 +109,7 @@ describe('tool calls refused before any tool ran', () => {
       expect(await runInDurableObject(stub, (i: McpSession) => i.auditPending())).toBe(1);
       await runDurableObjectAlarm(stub);
       await runDurableObjectAlarm(stub);
-      const events = await stored(`type=tool.call&user=${encodeURIComponent(decodeSub(user.accessToken))}`);
+      const events = await stored(`type=tool.call&user=${encodeURIComponent(subjectOf(user.accessToken))}`);
       expect(events).toHaveLength(1);
       expect(events[0]).toMatchObject({
         outcome: 'failure',
@@ -117,7 +117,7 @@ describe('tool calls refused before any tool ran', () => {
         error_code: c.code,
         session_id: sessionId,
         request_id: `ray-${c.code}-${c.rpc ?? 'sdk'}`,
-        actor: { user_id: decodeSub(user.accessToken), client_id: user.clientId, grant_id: user.refreshToken.split('.')[0] },
+        actor: { user_id: subjectOf(user.accessToken), client_id: user.clientId, grant_id: user.refreshToken.split('.')[0] },
       });
       expect(events[0]?.actor.token_id).toMatch(/.{16,}/);
       expect(events[0]?.params).toBeDefined();
@@ -137,7 +137,7 @@ describe('sign-in', () => {
     const all = (await stored('limit=10000')).filter((e) => e.actor.grant_id === gid);
     expect(all.map((e) => e.type)).toEqual(['auth.consent', 'auth.sign_in', 'auth.code_issued', 'auth.token_issued']);
     expect(all.every((e) => e.actor.client_id === user.clientId)).toBe(true);
-    expect(all.slice(1).every((e) => e.actor.user_id === decodeSub(user.accessToken) && e.actor.upstream_subject === 'user-audit-signin')).toBe(true);
+    expect(all.slice(1).every((e) => e.actor.user_id === subjectOf(user.accessToken) && e.actor.upstream_subject === 'user-audit-signin')).toBe(true);
   });
 });
 
@@ -280,9 +280,3 @@ describe('retention (AUDIT_RETENTION_DAYS, default 400)', () => {
     });
   });
 });
-
-/** The `sub` claim of an access token. */
-function decodeSub(token: string): string {
-  const payload = JSON.parse(atob((token.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/'))) as { sub: string };
-  return payload.sub;
-}

@@ -8,7 +8,7 @@ import { toEcs } from '../../src/audit/ecs.ts';
 import { newEvent } from '../../src/audit/emit.ts';
 import { evaluate } from '../../src/security/detections/evaluate.ts';
 import type { Doc, Hit } from '../../src/security/detections/types.ts';
-import { callTool, ORIGIN, post } from '../support/mcp-http.ts';
+import { callTool, ORIGIN, post, subjectOf } from '../support/mcp-http.ts';
 import { signIn, tokenRequest, type FlowFetchers } from '../support/oauth-flow.ts';
 import { settleDeliveries } from '../support/settle.ts';
 import { admin, counter, createKey, initializeWith, session, eventIdsWhere, expectInServer, firedSince, fromAddress, idOf, inServerExpectations, randomPart, ruleSet, runDetectionsNow, store, trailSince } from '../support/detections.ts';
@@ -16,8 +16,6 @@ import { admin, counter, createKey, initializeWith, session, eventIdsWhere, expe
 const started = new Date(Date.now() - 1000).toISOString();
 const { exportEcs, hitsOf } = trailSince(started);
 const from = (address: string, userAgent = 'scenario/1.0'): FlowFetchers => fromAddress(address, userAgent);
-
-const userOf = (token: string) => (JSON.parse(atob((token.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/'))) as { sub: string }).sub;
 
 /** What the in-server run must fire, and must not fire for the look-alikes (filled in by the scenarios). */
 const x = inServerExpectations();
@@ -79,12 +77,12 @@ describe('scenarios against the server, the rule on the ECS export', () => {
     const other = await session(careful.accessToken);
     for (const [i, sql] of ['SELECT 1', 'DELETE FROM tickets', 'SELECT name FROM customers WHERE id = 2', 'DROP TABLE x'].entries()) await callTool(other, 'sql_select', { sql }, 200 + i);
     const title = 'MCP SQL guard rejections burst (SQL injection probing)';
-    const hits = await hitsOf(title, 'user.id', userOf(prober.accessToken));
+    const hits = await hitsOf(title, 'user.id', subjectOf(prober.accessToken));
     expect(hits.length).toBeGreaterThanOrEqual(1);
     expect(hits[0]?.count).toBeGreaterThanOrEqual(5);
-    expect(await hitsOf(title, 'user.id', userOf(careful.accessToken))).toEqual([]);
-    x.fired.push([title, 'user.id', userOf(prober.accessToken)]);
-    x.quiet.push([title, 'user.id', userOf(careful.accessToken)]);
+    expect(await hitsOf(title, 'user.id', subjectOf(careful.accessToken))).toEqual([]);
+    x.fired.push([title, 'user.id', subjectOf(prober.accessToken)]);
+    x.quiet.push([title, 'user.id', subjectOf(careful.accessToken)]);
   });
 
   it('five calls refused for scope fire scope probing for that principal; one does not', async () => {
@@ -99,10 +97,10 @@ describe('scenarios against the server, the rule on the ECS export', () => {
     const h2 = await session(once.accessToken);
     expect((await post({ jsonrpc: '2.0', id: 400, method: 'tools/call', params: { name: 'sql_select', arguments: { sql: 'SELECT 1' } } }, h2)).status).toBe(403);
     const title = 'MCP scope denials burst for one principal (probing for tools)';
-    expect(await hitsOf(title, 'user.id', userOf(narrow.accessToken))).toEqual([expect.objectContaining({ count: 5 })]);
-    expect(await hitsOf(title, 'user.id', userOf(once.accessToken))).toEqual([]);
-    x.fired.push([title, 'user.id', userOf(narrow.accessToken)]);
-    x.quiet.push([title, 'user.id', userOf(once.accessToken)]);
+    expect(await hitsOf(title, 'user.id', subjectOf(narrow.accessToken))).toEqual([expect.objectContaining({ count: 5 })]);
+    expect(await hitsOf(title, 'user.id', subjectOf(once.accessToken))).toEqual([]);
+    x.fired.push([title, 'user.id', subjectOf(narrow.accessToken)]);
+    x.quiet.push([title, 'user.id', subjectOf(once.accessToken)]);
   });
 
   it('an API key used from a second address fires; a key used twice from one address does not', async () => {

@@ -3,18 +3,14 @@ import { listDurableObjectIds } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { signIn } from '../support/oauth-flow.ts';
-import { FETCHERS, messages, ORIGIN, post } from '../support/mcp-http.ts';
+import { FETCHERS, messages, modernEnvelope, ORIGIN, post } from '../support/mcp-http.ts';
 import { bearer } from '../support/gate-assertions.ts';
 
 const MODERN = '2026-07-28';
 /** What this endpoint serves, newest first: 2026-07-28 statelessly, the 2025 era through initialize. */
 const SERVED = [MODERN, '2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05', '2024-10-07'];
 
-const envelope = (version: string) => ({
-  'io.modelcontextprotocol/protocolVersion': version,
-  'io.modelcontextprotocol/clientInfo': { name: 'vitest-discover', version: '1.0.0' },
-  'io.modelcontextprotocol/clientCapabilities': {},
-});
+const envelope = (version: string) => modernEnvelope('vitest-discover', version);
 
 const sessions = async () => (await listDurableObjectIds(env.MCP_SESSION)).length;
 

@@ -4,7 +4,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { AuditEventSchema, type AuditEvent } from '../../src/audit/event.ts';
 import { signIn } from '../support/oauth-flow.ts';
-import { call, FETCHERS, messages, ORIGIN, post } from '../support/mcp-http.ts';
+import { call, FETCHERS, messages, modernEnvelope, ORIGIN, post, statelessToolCall } from '../support/mcp-http.ts';
 import { bearer, expectBearerRefusal, openSessionAs } from '../support/gate-assertions.ts';
 import { settleDeliveries } from '../support/settle.ts';
 import { POISONED_CUSTOMER } from '../../src/db/poisoned-rows.ts';
@@ -12,20 +12,13 @@ import { POISONED_CUSTOMER } from '../../src/db/poisoned-rows.ts';
 const MODERN = '2026-07-28';
 
 /** The per-request envelope of a 2026-07-28 client. */
-const ENVELOPE = {
-  'io.modelcontextprotocol/protocolVersion': MODERN,
-  'io.modelcontextprotocol/clientInfo': { name: 'vitest-modern', version: '1.0.0' },
-  'io.modelcontextprotocol/clientCapabilities': {},
-} as const;
+const ENVELOPE = modernEnvelope('vitest-modern');
 
 type Revision = 'modern' | 'session';
 
 /** One tools/call in a revision: a stateless POST with its envelope and routing headers, or a call inside a fresh session. */
 async function toolCall(revision: Revision, credential: string, name: string, args: Record<string, unknown>, id = 7): Promise<Response> {
-  if (revision === 'modern') {
-    const body = { jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args, _meta: ENVELOPE } };
-    return post(body, { ...bearer(credential), 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/call', 'mcp-name': name });
-  }
+  if (revision === 'modern') return statelessToolCall(credential, name, args, id);
   const { headers } = await openSessionAs(credential);
   return post({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } }, headers);
 }

@@ -106,3 +106,19 @@ export async function callTool(headers: Record<string, string>, name: string, ar
   if (!reply) throw new Error(`no reply to ${name}: ${JSON.stringify(all)}`);
   return reply;
 }
+
+/** The per-request `_meta` envelope of a 2026-07-28 client called `client` (MCP 2026-07-28 names the revision in every request). */
+export function modernEnvelope(client: string, version = '2026-07-28'): Record<string, unknown> {
+  return { 'io.modelcontextprotocol/protocolVersion': version, 'io.modelcontextprotocol/clientInfo': { name: client, version: '1.0.0' }, 'io.modelcontextprotocol/clientCapabilities': {} };
+}
+
+/** One stateless 2026-07-28 tools/call with its envelope and routing headers, as a bearer credential (token or API key): the raw response. */
+export function statelessToolCall(credential: string, name: string, args: Record<string, unknown>, id: number, client = 'vitest-modern'): Promise<Response> {
+  const body = { jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args, _meta: modernEnvelope(client) } };
+  return post(body, { authorization: `Bearer ${credential}`, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': name });
+}
+
+/** The `sub` claim of one of our access tokens: the user id the audit trail names. */
+export function subjectOf(token: string): string {
+  return (JSON.parse(atob((token.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/'))) as { sub: string }).sub;
+}
