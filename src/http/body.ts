@@ -88,8 +88,8 @@ const decoder = new TextDecoder();
 /**
  * Reads a body whose length the request declared (already checked to be at most
  * MAX_BODY_BYTES): the HTTP framing ends it there, so it is read in one native call instead of
- * chunk by chunk (issue 14: the chunk loop was about 8 % of a tool call's thread time). The
- * length is checked again on what arrived, so a body longer than its header is still refused.
+ * chunk by chunk (issue 14: the chunk loop was about 8 % of a tool call's thread time). What
+ * arrived is checked against the limit again, so nothing larger is accepted whatever the header said.
  */
 async function readDeclared(request: Request): Promise<string | null> {
   const bytes = await request.arrayBuffer();
