@@ -1,5 +1,6 @@
 // `npm run bench -- --reference`: this server beside the reference Cloudflare stack (workers-oauth-provider + agents McpAgent,
-// and its stateless createMcpHandler) and the floor, all on workerd through Miniflare in one run; prints the issue-14 table.
+// and its stateless createMcpHandler), the floor and the platform probe (bench/platform: a bare Durable Object round trip,
+// with and without one committed row), all on workerd through Miniflare in one run; prints the issue-14 table.
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { freePort } from '../test/support/server.mjs';
@@ -20,7 +21,7 @@ const VARS = { ENABLE_BENCH_FLOOR: 'true', ENABLE_CONFORMANCE_PACK: 'true', ACCE
 /** Workerd's warnings and errors go to stderr; its info lines (the audit events it prints) are dropped. */
 const quiet = (line) => process.stderr.write(`workerd: ${line.slice(0, 300)}\n`);
 /** Scenarios measured per round; the watchdog allows for them. */
-export const SCENARIO_COUNT = 13;
+export const SCENARIO_COUNT = 16;
 
 /** A token request; throws unless 200; returns the JSON body. */
 async function token(client, form) {
@@ -62,7 +63,13 @@ async function statelessInitialize(client, auth, id) {
   expectResult(response, id);
 }
 
-/** The scenarios: `on` names the server ('this' or 'ref'), `auth` which credential /mcp requests carry. */
+/** One request to the platform probe: `path` is /hop or /write, on the connection's own object. */
+async function probe(client, path, object) {
+  const response = await client.request('POST', path, { headers: { 'content-type': 'application/json', 'x-probe-object': object }, body: { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'probe', arguments: {} } } });
+  expectResult(response, 1);
+}
+
+/** The scenarios: `on` names the server ('this', 'ref' or 'platform'), `auth` which credential /mcp requests carry. */
 function scenarios(signal) {
   const session = { setup: (client) => openSession(client, signal), teardown: (client, headers) => closeSession(client, headers) };
   const cheap = (client, headers, n) => callTool(client, headers, n + 1, 'test_simple_text', {}, signal);
@@ -81,6 +88,16 @@ function scenarios(signal) {
     { key: 'ref_refresh', on: 'ref', label: 'reference: refresh-token grant, one client per connection', setup: (client) => referenceSignIn(client), iteration: (client, state) => refresh(client, state) },
     { key: 'signin', on: 'this', label: 'this: sign-in (register, authorize, consent, upstream IdP, token)', iteration: async (client) => void (await signIn(client.baseUrl, FETCHERS)) },
     { key: 'ref_signin', on: 'ref', label: 'reference: sign-in (register, authorize auto-approved, token)', iteration: (client) => referenceSignIn(client) },
+    // A fresh object name per run and connection, so every round starts from an empty table, as a new session does.
+    { key: 'platform_hop', on: 'platform', label: 'platform: a Durable Object per connection, one row read per request', setup: async (_c, i) => `hop-${i}-${randomBytes(4).toString('hex')}`, iteration: (client, object) => probe(client, '/hop', object) },
+    { key: 'platform_write', on: 'platform', label: 'platform: the same, one 1 KB row committed per request', setup: async (_c, i) => `write-${i}-${randomBytes(4).toString('hex')}`, iteration: (client, object) => probe(client, '/write', object) },
+    // The least a session's creation needs: a new object with its table and a committed row, a read, and a committed end.
+    { key: 'platform_open', on: 'platform', label: 'platform: a new Durable Object per iteration (create its table, commit, read, commit)', setup: async (_c, i) => `open-${i}-${randomBytes(4).toString('hex')}`, iteration: async (client, prefix, n) => {
+      const object = `${prefix}-${n}`;
+      await probe(client, '/write', object);
+      await probe(client, '/hop', object);
+      await probe(client, '/write', object);
+    } },
   ];
 }
 
@@ -92,7 +109,7 @@ const median = (xs) => {
 /** One measured round of one scenario on its server: rate, latency, and the server process's CPU per answered iteration. */
 async function measure(server, scenario, { connections, warmupMs, durationMs, signal }) {
   const mcpHeaders = scenario.auth === 'key' ? server.keyAuth : scenario.auth === 'token' ? server.auth : undefined;
-  const load = await openLoad({ baseUrl: server.url, connections, mcpHeaders, signal, setup: scenario.setup ? (client) => scenario.setup(Object.assign(client, { baseUrl: server.url, auth: server.auth })) : undefined });
+  const load = await openLoad({ baseUrl: server.url, connections, mcpHeaders, signal, setup: scenario.setup ? (client, index) => scenario.setup(Object.assign(client, { baseUrl: server.url, auth: server.auth }), index) : undefined });
   try {
     const wrap = (client, state, n) => scenario.iteration(Object.assign(client, { baseUrl: server.url, auth: server.auth }), state, n);
     await load.phase(warmupMs, wrap);
@@ -117,7 +134,10 @@ export async function runReference({ root, connections, warmupMs, durationMs, ro
   const refRoot = path.join(root, 'bench/reference');
   const ref = await buildWorker(root, 'worker.js', refRoot);
   cleanups.push({ name: 'reference build folder', fn: ref.remove, sync: ref.remove });
-  say('bundled this Worker and the reference Worker (wrangler deploy --dry-run)');
+  const probeRoot = path.join(root, 'bench/platform');
+  const probeBuild = await buildWorker(root, 'worker.js', probeRoot);
+  cleanups.push({ name: 'platform probe build folder', fn: probeBuild.remove, sync: probeBuild.remove });
+  say('bundled this Worker, the reference Worker and the platform probe (wrangler deploy --dry-run)');
 
   const port = await freePort();
   const upstream = await startUpstream(port);
@@ -127,13 +147,16 @@ export async function runReference({ root, connections, warmupMs, durationMs, ro
   cleanups.push({ name: 'this server (workerd)', fn: mine.result.dispose });
   const theirs = await newWorkerdPid(async () => startWorkerd({ root: refRoot, scriptPath: ref.scriptPath, port: await freePort(), tooling, vars: {}, onLog: quiet }));
   cleanups.push({ name: 'reference (workerd)', fn: theirs.result.dispose });
+  const platform = await newWorkerdPid(async () => startWorkerd({ root: probeRoot, scriptPath: probeBuild.scriptPath, port: await freePort(), tooling, vars: {}, onLog: quiet }));
+  cleanups.push({ name: 'platform probe (workerd)', fn: platform.result.dispose });
   const servers = {
     this: { url: mine.result.url, pids: mine.pids, auth: (await bearerHeader(mine.result.url)).headers, keyAuth: await createBenchKey(mine.result.url, adminSecret) },
     ref: { url: theirs.result.url, pids: theirs.pids },
+    platform: { url: platform.result.url, pids: platform.pids },
   };
   const signedIn = await referenceSignIn(Object.assign(createClient(servers.ref.url, 1), {}));
   servers.ref.auth = { authorization: `Bearer ${signedIn.accessToken}` };
-  say(`this server on ${servers.this.url} (workerd pids ${servers.this.pids.join(',')}), reference on ${servers.ref.url} (pids ${servers.ref.pids.join(',')}); both signed in`);
+  say(`this server on ${servers.this.url} (workerd pids ${servers.this.pids.join(',')}), reference on ${servers.ref.url} (pids ${servers.ref.pids.join(',')}), platform probe on ${servers.platform.url} (pids ${servers.platform.pids.join(',')}); both MCP servers signed in`);
 
   const list = scenarios(signal);
   const results = Object.fromEntries(list.map((s) => [s.key, []]));
@@ -156,7 +179,7 @@ export async function runReference({ root, connections, warmupMs, durationMs, ro
     const ok = results[s.key].filter((r) => !r.failed);
     med[s.key] = { label: s.label, rounds: ok.length, failed: results[s.key].length - ok.length, perSecond: median(ok.map((r) => r.perSecond)), cpuMs: median(ok.map((r) => r.cpuMs)), p50: median(ok.map((r) => r.p50)), p99: median(ok.map((r) => r.p99)), errors: ok.reduce((a, r) => a + r.errors, 0) };
   }
-  return { settings: { connections, warmupSeconds: warmupMs / 1000, durationSeconds: durationMs / 1000, rounds, runtime: 'workerd through Miniflare (both servers)' }, rounds: results, medians: med, ratios: ratios(med) };
+  return { settings: { connections, warmupSeconds: warmupMs / 1000, durationSeconds: durationMs / 1000, rounds, runtime: 'workerd through Miniflare (every server)' }, rounds: results, medians: med, ratios: ratios(med) };
 }
 
 /** The issue's ratios from the medians. */
@@ -172,6 +195,18 @@ function ratios(m) {
     initVsAgent: r(m.init.perSecond, m.ref_agent_init.perSecond),
     refreshVsReference: r(m.refresh.perSecond, m.ref_refresh.perSecond),
     signinVsReference: r(m.signin.perSecond, m.ref_signin.perSecond),
+    // The platform's own ceiling for a call that commits one row before answering, against the targets' yardsticks.
+    ceiling: {
+      writeVsAgent: r(m.platform_write.perSecond, m.ref_agent_cheap.perSecond),
+      writeVsStateless: r(m.platform_write.perSecond, m.ref_stateless_cheap.perSecond),
+      writeCpuVsFloor: r(m.platform_write.cpuMs, m.floor.cpuMs),
+      writeP99VsFloor: r(m.platform_write.p99, m.floor.p99),
+      hopVsStateless: r(m.platform_hop.perSecond, m.ref_stateless_cheap.perSecond),
+      hopCpuVsFloor: r(m.platform_hop.cpuMs, m.floor.cpuMs),
+      oauthVsWrite: r(m.oauth_cheap.perSecond, m.platform_write.perSecond),
+      openVsAgent: r(m.platform_open.perSecond, m.ref_agent_init.perSecond),
+      initVsOpen: r(m.init.perSecond, m.platform_open.perSecond),
+    },
     // CPU per request, the reference's ÷ this server's (above 1: this server spends less): on a shared machine the
     // server's own CPU time is steadier than its throughput, which the other processes' load moves.
     cpu: {
@@ -207,5 +242,7 @@ export function referenceTable(report) {
     '',
     `OAuth tools/call CPU ÷ floor: ${times(x.oauthCpuVsFloor)}; p99 ÷ floor: ${times(x.oauthP99VsFloor)}; API key ÷ OAuth: ${times(x.keyVsOauth)} thr, ${times(x.keyVsOauth === null ? null : r2(m.oauth_cheap.cpuMs, m.key_cheap.cpuMs))} CPU (OAuth CPU ÷ key CPU).`,
     '"thr": throughput ratio (this ÷ reference); "CPU": server CPU per request, reference ÷ this (above 1: this server spends less).',
+    '',
+    `Platform probe (bench/platform: no MCP, no authentication, no security layer): a Durable Object per connection, one row read per request: ${cell(m.platform_hop)} (${times(x.ceiling.hopVsStateless)} the stateless reference, CPU ${times(x.ceiling.hopCpuVsFloor)} the floor); the same with one 1 KB row committed before each answer: ${cell(m.platform_write)} (${times(x.ceiling.writeVsAgent)} McpAgent, ${times(x.ceiling.writeVsStateless)} the stateless reference, CPU ${times(x.ceiling.writeCpuVsFloor)} the floor, p99 ${times(x.ceiling.writeP99VsFloor)} the floor's). This server's audited OAuth call reaches ${times(x.ceiling.oauthVsWrite)} of that bare committed round trip. A new object per iteration (its table created and a row committed, a read, a committed end: the least a session's creation needs): ${cell(m.platform_open)} (${times(x.ceiling.openVsAgent)} McpAgent's new session); this server's new session reaches ${times(x.ceiling.initVsOpen)} of it.`,
   ].join('\n');
 }

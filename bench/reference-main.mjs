@@ -24,6 +24,6 @@ export async function referenceMain({ root, opts, signal, say, cleanups }) {
   const file = path.join(root, 'bench/results/reference.json');
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-  process.stdout.write(`\nMedians of ${rounds} rounds, workerd through Miniflare (both servers), ${settings.connections} connections, ${settings.durationMs / 1000} s per round; CPU = the server's workerd process CPU time per answered iteration.\n\n${referenceTable(report)}\n\nJSON: ${path.relative(root, file)}\n`);
+  process.stdout.write(`\nMedians of ${rounds} rounds, workerd through Miniflare (every server), ${settings.connections} connections, ${settings.durationMs / 1000} s per round; CPU = the server's workerd process CPU time per answered iteration.\n\n${referenceTable(report)}\n\nJSON: ${path.relative(root, file)}\n`);
   return Object.values(report.medians).some((m) => m.rounds === 0) ? 1 : 0;
 }

@@ -55,6 +55,8 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
   #meta: SessionMeta | null = null;
   /** Requests handed to the MCP server since this object was loaded (tests: whether a request reached the session's server). */
   #served = 0;
+  /** Grant statuses read or written by this object (see #grantStatus). */
+  readonly #grants = new Map<string, boolean>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -154,7 +156,7 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
   /** Called by a grant's Durable Object when it is revoked: its tokens stop working here at once. */
   grantRevoked(grantId: string): void {
     if (!this.#meta) return;
-    setGrantStatus(this.ctx.storage.sql, grantId, false, Date.now());
+    this.#setGrant(grantId, false, Date.now());
   }
 
   /** Asks the grant whether it is active; the grant registers this session so revocation reaches it. */
@@ -169,12 +171,26 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
   async #grantActive(call: SessionCall): Promise<boolean> {
     if (call.principal.kind !== 'user') return true;
     const gid = call.principal.grantId;
-    const known = grantStatus(this.ctx.storage.sql, gid);
+    const known = this.#grantStatus(gid);
     if (known !== null) return known;
     const active = await this.#askGrant(call);
     // A revocation that raced the question above has already written `false`; keep it.
-    if (grantStatus(this.ctx.storage.sql, gid) === null) setGrantStatus(this.ctx.storage.sql, gid, active, Date.now());
-    return grantStatus(this.ctx.storage.sql, gid) === true;
+    if (this.#grantStatus(gid) === null) this.#setGrant(gid, active, Date.now());
+    return this.#grantStatus(gid) === true;
+  }
+
+  /** A grant's stored status; kept in memory once read or written, as this object is its only writer (issue 14: not a SELECT per call). */
+  #grantStatus(gid: string): boolean | null {
+    const kept = this.#grants.get(gid);
+    if (kept !== undefined) return kept;
+    const stored = grantStatus(this.ctx.storage.sql, gid);
+    if (stored !== null) this.#grants.set(gid, stored);
+    return stored;
+  }
+
+  #setGrant(gid: string, active: boolean, now: number): void {
+    setGrantStatus(this.ctx.storage.sql, gid, active, now);
+    this.#grants.set(gid, active);
   }
 
   /** Delivers audit events, trims the event log, and ends the session once it has been idle too long. */
@@ -303,7 +319,7 @@ export class McpSession extends DurableObject<Env> implements McpSessionObject {
       return response;
     }
     writeMeta(this.ctx.storage.sql, meta);
-    if (call.principal.kind === 'user') setGrantStatus(this.ctx.storage.sql, call.principal.grantId, true, now);
+    if (call.principal.kind === 'user') this.#setGrant(call.principal.grantId, true, now);
     this.#meta = meta;
     this.#live = live;
     // The opening is recorded in this session's own outbox (issue 14: not through the one AuditStore), beside the principal's baseline snapshot.

@@ -23,7 +23,7 @@ export async function readMessage(request: Request): Promise<BodyResult> {
     if (request.body) await discardRest(request.body.getReader() as ReadableStreamDefaultReader<Uint8Array>, MAX_DISCARD_BYTES);
     return { ok: false, code: 'body_too_large', detail: `limit ${MAX_BODY_BYTES} bytes` };
   }
-  const text = await readLimitedText(request.body, MAX_BODY_BYTES);
+  const text = request.headers.has('content-length') ? await readDeclared(request) : await readLimitedText(request.body, MAX_BODY_BYTES);
   if (text === null) return { ok: false, code: 'body_too_large', detail: `limit ${MAX_BODY_BYTES} bytes` };
   // Checked on the text, before JSON.parse: a deeply nested value would overflow the stack of
   // every recursive walk after it (schema checks, structured clone, the SDK, the audit).
@@ -83,6 +83,20 @@ async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>, max:
   }
 }
 
+const decoder = new TextDecoder();
+
+/**
+ * Reads a body whose length the request declared (already checked to be at most
+ * MAX_BODY_BYTES): the HTTP framing ends it there, so it is read in one native call instead of
+ * chunk by chunk (issue 14: the chunk loop was about 8 % of a tool call's thread time). What
+ * arrived is checked against the limit again, so nothing larger is accepted whatever the header said.
+ */
+async function readDeclared(request: Request): Promise<string | null> {
+  const bytes = await request.arrayBuffer();
+  if (bytes.byteLength > MAX_BODY_BYTES) return null;
+  return decoder.decode(bytes);
+}
+
 /** Reads a body as UTF-8 text, or null as soon as it passes `limit` bytes (the rest is never read). */
 export async function readLimitedText(body: ReadableStream<Uint8Array> | null, limit: number): Promise<string | null> {
   if (!body) return '';
@@ -105,5 +119,5 @@ export async function readLimitedText(body: ReadableStream<Uint8Array> | null, l
     all.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  return new TextDecoder().decode(all);
+  return decoder.decode(all);
 }
