@@ -21,7 +21,7 @@ const VARS = { ENABLE_BENCH_FLOOR: 'true', ENABLE_CONFORMANCE_PACK: 'true', ACCE
 /** Workerd's warnings and errors go to stderr; its info lines (the audit events it prints) are dropped. */
 const quiet = (line) => process.stderr.write(`workerd: ${line.slice(0, 300)}\n`);
 /** Scenarios measured per round; the watchdog allows for them. */
-export const SCENARIO_COUNT = 16;
+export const SCENARIO_COUNT = 17;
 
 /** A token request; throws unless 200; returns the JSON body. */
 async function token(client, form) {
@@ -91,6 +91,7 @@ function scenarios(signal) {
     // A fresh object name per run and connection, so every round starts from an empty table, as a new session does.
     { key: 'platform_hop', on: 'platform', label: 'platform: a Durable Object per connection, one row read per request', setup: async (_c, i) => `hop-${i}-${randomBytes(4).toString('hex')}`, iteration: (client, object) => probe(client, '/hop', object) },
     { key: 'platform_write', on: 'platform', label: 'platform: the same, one 1 KB row committed per request', setup: async (_c, i) => `write-${i}-${randomBytes(4).toString('hex')}`, iteration: (client, object) => probe(client, '/write', object) },
+    { key: 'platform_keyed', on: 'platform', label: 'platform: one object shared by every connection first (as an API key object), then the write', setup: async (_c, i) => `keyed-${i}-${randomBytes(4).toString('hex')}`, iteration: (client, object) => probe(client, '/keyed', object) },
     // The least a session's creation needs: a new object with its table and a committed row, a read, and a committed end.
     { key: 'platform_open', on: 'platform', label: 'platform: a new Durable Object per iteration (create its table, commit, read, commit)', setup: async (_c, i) => `open-${i}-${randomBytes(4).toString('hex')}`, iteration: async (client, prefix, n) => {
       const object = `${prefix}-${n}`;
@@ -204,6 +205,7 @@ function ratios(m) {
       hopVsStateless: r(m.platform_hop.perSecond, m.ref_stateless_cheap.perSecond),
       hopCpuVsFloor: r(m.platform_hop.cpuMs, m.floor.cpuMs),
       oauthVsWrite: r(m.oauth_cheap.perSecond, m.platform_write.perSecond),
+      keyedVsWrite: r(m.platform_keyed.perSecond, m.platform_write.perSecond),
       openVsAgent: r(m.platform_open.perSecond, m.ref_agent_init.perSecond),
       initVsOpen: r(m.init.perSecond, m.platform_open.perSecond),
     },
@@ -243,6 +245,6 @@ export function referenceTable(report) {
     `OAuth tools/call CPU ÷ floor: ${times(x.oauthCpuVsFloor)}; p99 ÷ floor: ${times(x.oauthP99VsFloor)}; API key ÷ OAuth: ${times(x.keyVsOauth)} thr, ${times(x.keyVsOauth === null ? null : r2(m.oauth_cheap.cpuMs, m.key_cheap.cpuMs))} CPU (OAuth CPU ÷ key CPU).`,
     '"thr": throughput ratio (this ÷ reference); "CPU": server CPU per request, reference ÷ this (above 1: this server spends less).',
     '',
-    `Platform probe (bench/platform: no MCP, no authentication, no security layer): a Durable Object per connection, one row read per request: ${cell(m.platform_hop)} (${times(x.ceiling.hopVsStateless)} the stateless reference, CPU ${times(x.ceiling.hopCpuVsFloor)} the floor); the same with one 1 KB row committed before each answer: ${cell(m.platform_write)} (${times(x.ceiling.writeVsAgent)} McpAgent, ${times(x.ceiling.writeVsStateless)} the stateless reference, CPU ${times(x.ceiling.writeCpuVsFloor)} the floor, p99 ${times(x.ceiling.writeP99VsFloor)} the floor's). This server's audited OAuth call reaches ${times(x.ceiling.oauthVsWrite)} of that bare committed round trip. A new object per iteration (its table created and a row committed, a read, a committed end: the least a session's creation needs): ${cell(m.platform_open)} (${times(x.ceiling.openVsAgent)} McpAgent's new session); this server's new session reaches ${times(x.ceiling.initVsOpen)} of it.`,
+    `Platform probe (bench/platform: no MCP, no authentication, no security layer): a Durable Object per connection, one row read per request: ${cell(m.platform_hop)} (${times(x.ceiling.hopVsStateless)} the stateless reference, CPU ${times(x.ceiling.hopCpuVsFloor)} the floor); the same with one 1 KB row committed before each answer: ${cell(m.platform_write)} (${times(x.ceiling.writeVsAgent)} McpAgent, ${times(x.ceiling.writeVsStateless)} the stateless reference, CPU ${times(x.ceiling.writeCpuVsFloor)} the floor, p99 ${times(x.ceiling.writeP99VsFloor)} the floor's). This server's audited OAuth call reaches ${times(x.ceiling.oauthVsWrite)} of that bare committed round trip. One object shared by every connection asked first (as a key's), then the same write: ${cell(m.platform_keyed)} (${times(x.ceiling.keyedVsWrite)} the write alone: the most an API-key call can keep of an OAuth call's rate here). A new object per iteration (its table created and a row committed, a read, a committed end: the least a session's creation needs): ${cell(m.platform_open)} (${times(x.ceiling.openVsAgent)} McpAgent's new session); this server's new session reaches ${times(x.ceiling.initVsOpen)} of it.`,
   ].join('\n');
 }
