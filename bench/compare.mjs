@@ -63,7 +63,7 @@ async function statelessInitialize(client, auth, id) {
   expectResult(response, id);
 }
 
-/** One request to the platform probe: `path` is /hop or /write, on the connection's own object. */
+/** One request to the platform probe: `path` is /hop, /write or /keyed, on the connection's own object. */
 async function probe(client, path, object) {
   const response = await client.request('POST', path, { headers: { 'content-type': 'application/json', 'x-probe-object': object }, body: { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'probe', arguments: {} } } });
   expectResult(response, 1);

@@ -2,7 +2,7 @@
 // Durable Object (named by the x-probe-object header, one per connection, as a session is) and reads one row;
 // POST /write goes there too and commits one 1 KB row before answering, as an audited tool call commits its audit
 // event. The table is emptied every 200 rows, as an outbox is by its delivery. Every answer is the same small
-// JSON-RPC result as the floor's, so the difference between the three is what the platform charges for the hop and
+// JSON-RPC result as the floor's, so the differences between them are what the platform charges for the hop and
 // for the commit on this machine. POST /keyed first asks one object shared by every connection (as every call of
 // one API key asks the key's object) and then does what /write does: the least an API-key call adds.
 const RESULT = JSON.stringify({ jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: 'probe' }] } });
