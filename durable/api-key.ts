@@ -154,6 +154,7 @@ export class ApiKey extends DurableObject<Env> implements ApiKeyObject {
     this.#secrets = undefined;
     this.#verified = [];
     this.#buckets.clear();
+    this.#baseline.forget();
   }
 
   /** Issues a successor secret; the current ones keep working for `overlapSeconds`, then fail. */

@@ -84,6 +84,18 @@ describe('baseline in the API key object', () => {
     expect(after.state).toEqual(await stored());
   });
 
+  it("reload() forgets the kept baseline too: what storage holds is read again", async () => {
+    const { keyId } = await createKey('Reload Agent');
+    const stub = keyStub(keyId);
+    await stub.observeBaseline({ kind: 'agent', calls: [{ at: Date.now(), tool: 'get_customer', args: {}, status: 'ok' }] });
+    expect((await stub.baseline()).state?.n).toBe(1);
+    await runInDurableObject(stub, (instance: ApiKey, state) => {
+      state.storage.sql.exec('DELETE FROM baseline');
+      instance.reload();
+    });
+    expect(await stub.baseline()).toEqual({ state: null, enforcement: null });
+  });
+
   it('a key that does not exist keeps no baseline', async () => {
     const stub = keyStub('x'.repeat(43));
     const view = await stub.observeBaseline({ kind: 'agent', calls: [{ at: Date.now(), tool: 'find_customers', args: {}, status: 'ok' }] });
